@@ -1,0 +1,1 @@
+"""Ingot's terminal front end: one-shot Typer commands over one command layer."""

@@ -1,0 +1,5 @@
+"""`python -m ingot_cli` runs the ingot command."""
+
+from ingot_cli.main import run
+
+run()

@@ -1,0 +1,166 @@
+"""Seeing the ledger: accounts, balances and NAV."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import typer
+
+from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.errors import BadInput
+from ingot_cli.output import Column, Output, format_amount
+from ingot_cli.session import Session
+from ingot_core.accounting import Account, Balance, Currency, currency
+from ingot_core.money import parse_decimal
+
+__all__ = ["NavReport", "compute_nav", "list_accounts", "list_balances", "parse_marks", "register"]
+
+
+# -- the command layer ----------------------------------------------------------------------
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account in the ledger, oldest first."""
+    return list(session.book.ledger.accounts)
+
+
+def list_balances(session: Session, *, include_zero: bool = True) -> list[Balance]:
+    """Every account's balance on its normal side."""
+    balances = session.book.ledger.balances()
+    return balances if include_zero else [b for b in balances if b.amount != 0]
+
+
+@dataclass(frozen=True)
+class NavReport:
+    """Net asset value and what it was computed from.
+
+    Attributes:
+      quote: the currency NAV is expressed in.
+      nav: assets minus liabilities, exact.
+      marks: the prices used, by currency code.
+    """
+
+    quote: Currency
+    nav: Decimal
+    marks: dict[str, Decimal]
+
+
+def parse_marks(items: Sequence[str]) -> dict[str, Decimal]:
+    """Parse CODE=PRICE pairs; report every malformed one at once."""
+    marks: dict[str, Decimal] = {}
+    problems: list[str] = []
+    for item in items:
+        code, sep, price_text = item.partition("=")
+        if not sep or not code.strip():
+            problems.append(f"--mark {item!r} must be CODE=PRICE, e.g. BTC=61000")
+            continue
+        try:
+            ccy = currency(code)
+            price = parse_decimal(price_text, f"price of {ccy.code}")
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        if price <= 0:
+            problems.append(f"price of {ccy.code} must be positive, got {price_text.strip()}")
+        elif ccy.code in marks and marks[ccy.code] != price:
+            problems.append(f"{ccy.code} is marked twice with different prices")
+        else:
+            marks[ccy.code] = price
+    if problems:
+        raise BadInput("marks", problems)
+    return marks
+
+
+def compute_nav(session: Session, quote_code: str | None, mark_items: Sequence[str]) -> NavReport:
+    """NAV of the ledger in `quote_code` (default: the book's base currency)."""
+    marks = parse_marks(mark_items)
+    book = session.book
+    try:
+        quote = currency(quote_code) if quote_code else book.base_currency
+    except ValueError as error:
+        raise BadInput("--quote", [str(error)]) from None
+    return NavReport(quote, book.ledger.nav(quote, marks), marks)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def render_accounts(out: Output, accounts: Sequence[Account]) -> None:
+    """Accounts as a table or JSON."""
+    if out.json_mode:
+        out.json([{"id": a.id, "name": a.name, "type": a.type.value,
+                   "currency": a.currency.code, "decimals": a.currency.decimals}
+                  for a in accounts])  # fmt: skip
+        return
+    out.table(
+        [Column("Name"), Column("Type"), Column("Currency"), Column("ID")],
+        [(a.name, a.type.value, a.currency.code, str(a.id)) for a in accounts],
+    )
+
+
+def render_balances(out: Output, balances: Sequence[Balance]) -> None:
+    """Balances as a table or JSON."""
+    if out.json_mode:
+        out.json([{"account": b.account.name, "type": b.account.type.value,
+                   "currency": b.account.currency.code, "balance": b.amount}
+                  for b in balances])  # fmt: skip
+        return
+    out.table(
+        [Column("Account"), Column("Type"), Column("Balance", "right"), Column("Currency")],
+        [
+            (
+                b.account.name,
+                b.account.type.value,
+                format_amount(b.amount, b.account.currency.decimals),
+                b.account.currency.code,
+            )
+            for b in balances
+        ],
+    )
+
+
+def render_nav(out: Output, report: NavReport) -> None:
+    """NAV as one line or JSON."""
+    if out.json_mode:
+        out.json({"quote": report.quote.code, "nav": report.nav, "marks": report.marks})
+        return
+    out.line(f"NAV: {format_amount(report.nav, report.quote.decimals)} {report.quote.code}")
+
+
+# -- Typer registration ---------------------------------------------------------------------
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ledger commands to the root app."""
+
+    @app.command("accounts")
+    def accounts_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+        """List every ledger account."""
+        render_accounts(output_for(json_mode), list_accounts(session_of(ctx)))
+
+    @app.command("balances")
+    def balances_command(
+        ctx: typer.Context,
+        nonzero: bool = typer.Option(False, "--nonzero", help="Hide accounts with a zero balance."),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Show every account's balance, exactly."""
+        render_balances(
+            output_for(json_mode), list_balances(session_of(ctx), include_zero=not nonzero)
+        )
+
+    @app.command("nav")
+    def nav_command(
+        ctx: typer.Context,
+        quote: str | None = typer.Option(
+            None, "--quote", help="Currency to express NAV in (default: the ledger's base)."
+        ),
+        mark: list[str] = typer.Option(
+            [], "--mark", help="Price of one unit of a held currency, CODE=PRICE; repeatable."
+        ),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Net asset value: assets minus liabilities at the given marks."""
+        render_nav(output_for(json_mode), compute_nav(session_of(ctx), quote, mark))

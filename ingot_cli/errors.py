@@ -1,0 +1,113 @@
+"""Exit codes, and the one place exceptions become a message and an exit code.
+
+Exit codes follow seed 003: 0 done, 10 network, 11 bad input, 12 configuration,
+13 overload; and 1 for a failed verification (a corrupt ledger, a broken audit chain).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from ingot_core.errors import (
+    DuplicateAccount,
+    IngotError,
+    MissingMarks,
+    UnknownAccount,
+    ValidationError,
+)
+from ingot_storage.errors import (
+    ConfigError,
+    CorruptLedger,
+    DatabaseUnavailable,
+    IntegrityViolation,
+    SchemaError,
+)
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CONFIG",
+    "EXIT_NETWORK",
+    "EXIT_OK",
+    "EXIT_OVERLOAD",
+    "EXIT_VERIFY_FAILED",
+    "BadInput",
+    "IngotGroup",
+    "describe",
+]
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_NETWORK = 10
+EXIT_BAD_INPUT = 11
+EXIT_CONFIG = 12
+EXIT_OVERLOAD = 13
+EXIT_INTERRUPTED = 130
+
+
+class BadInput(ValidationError):
+    """A command argument the user must correct."""
+
+
+# Most specific first: the first matching type decides.
+_EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
+    (ConfigError, EXIT_CONFIG),
+    (SchemaError, EXIT_CONFIG),
+    (DatabaseUnavailable, EXIT_NETWORK),
+    (CorruptLedger, EXIT_VERIFY_FAILED),
+    (MissingMarks, EXIT_BAD_INPUT),
+    (ValidationError, EXIT_BAD_INPUT),
+    (UnknownAccount, EXIT_BAD_INPUT),
+    (DuplicateAccount, EXIT_BAD_INPUT),
+    (IntegrityViolation, EXIT_BAD_INPUT),
+)
+
+_HINTS: dict[type[IngotError], str] = {
+    MissingMarks: "give each price with --mark CODE=PRICE",
+    DatabaseUnavailable: "check DATABASE_URL, or unset it to use the embedded PostgreSQL",
+}
+
+
+def describe(error: IngotError) -> tuple[str, int]:
+    """The one-line message and exit code for an Ingot error."""
+    code = next((c for kind, c in _EXIT_CODES if isinstance(error, kind)), EXIT_VERIFY_FAILED)
+    hint = next((h for kind, h in _HINTS.items() if isinstance(error, kind)), None)
+    message = str(error) if hint is None else f"{error} ({hint})"
+    return message, code
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+class IngotGroup(TyperGroup):
+    """The root command group: maps every expected failure to one line and an exit code.
+
+    Both the installed `ingot` script and Typer's CliRunner enter through `main`, so the
+    mapping is the same everywhere and no user error ever shows a traceback.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the command line, translating errors into messages and exit codes."""
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+        except typer.Abort:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except typer.TyperException as usage:
+            # Click's usage errors (exit code 2) are bad input under Ingot's protocol.
+            code = EXIT_BAD_INPUT if usage.exit_code == 2 else usage.exit_code
+            ctx = getattr(usage, "ctx", None)
+            path = ctx.command_path if ctx is not None else "ingot"
+            _fail(f"{usage.format_message()} (see '{path} --help')", code)
+        except IngotError as error:
+            _fail(*describe(error))
+        sys.exit(result if isinstance(result, int) else EXIT_OK)

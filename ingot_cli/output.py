@@ -1,0 +1,95 @@
+"""Rendering results: rich tables on a terminal, the same tables plainly when piped, or JSON.
+
+Commands return data; only this module prints it. Amounts are shown exactly as stored,
+never rounded: tables group thousands, JSON carries Decimals as strings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from rich.console import Console
+from rich.table import Table
+
+from ingot_core.money import EXACT, fraction_digits
+
+__all__ = ["Column", "Output", "format_amount", "format_count"]
+
+Justify = Literal["left", "right"]
+
+
+def format_amount(value: Decimal, decimals: int = 0) -> str:
+    """An exact Decimal with thousands grouped, padded to at least `decimals` places.
+
+    1234567.5 with decimals=2 -> "1,234,567.50". Padding adds zeros only: a value with
+    more digits than `decimals` keeps every one of them.
+    """
+    if fraction_digits(value) < decimals:
+        value = value.quantize(Decimal(1).scaleb(-decimals), context=EXACT)
+    return format(value, ",f")
+
+
+def format_count(value: int) -> str:
+    """A count with thousands grouped."""
+    return f"{value:,}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: header and alignment."""
+
+    header: str
+    justify: Justify = "left"
+
+
+class Output:
+    """Where a command's result goes: a table or line for people, JSON for scripts."""
+
+    def __init__(self, *, json_mode: bool = False, console: Console | None = None) -> None:
+        self.json_mode = json_mode
+        self._console = console
+
+    @property
+    def console(self) -> Console:
+        """The stdout console; wide and colourless when stdout is not a terminal."""
+        if self._console is None:
+            console = Console(highlight=False)
+            if not console.is_terminal:
+                # Piped output is read by scripts: never wrap or truncate a row.
+                console = Console(highlight=False, width=1000, no_color=True)
+            self._console = console
+        return self._console
+
+    def json(self, data: Any) -> None:
+        """Write `data` as indented JSON."""
+        sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+        sys.stdout.flush()
+
+    def line(self, text: str) -> None:
+        """Write one line of text (rich markup allowed)."""
+        self.console.print(text)
+
+    def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+        """Write rows under upper-case headers, aligned, without borders (seed 000's format)."""
+        table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), header_style="bold")
+        for column in columns:
+            table.add_column(column.header.upper(), justify=column.justify, no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        self.console.print(table)

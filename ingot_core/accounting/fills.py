@@ -1,0 +1,129 @@
+"""Turning an order fill into one balanced ledger transaction.
+
+A buy of 0.5 BTC for 30,000.00 USD with a 12.00 USD fee posts, through the currency
+trading accounts, two self-balancing halves:
+
+    Dr Assets:Holdings:BTC     0.5 BTC      Cr Equity:Trading:BTC   0.5 BTC
+    Dr Equity:Trading:USD  30000.00 USD     Cr Assets:Cash:USD  30012.00 USD
+    Dr Expenses:Fees:USD      12.00 USD
+
+A sell mirrors it; its fee is paid out of the proceeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from ingot_core.accounting.account import Account, EntrySide
+from ingot_core.accounting.bootstrap import (
+    IdFactory,
+    cash_account_name,
+    ensure_currency_accounts,
+    fee_account_name,
+    holdings_account_name,
+    trading_account_name,
+)
+from ingot_core.accounting.ledger import Ledger
+from ingot_core.accounting.transaction import Entry, Transaction
+from ingot_core.errors import InvalidFill
+from ingot_core.execution import Fill, OrderSide
+from ingot_core.money import EXACT, fraction_digits, multiply
+
+__all__ = ["FillPosting", "fill_problems", "post_order_fill"]
+
+
+@dataclass(frozen=True, slots=True)
+class FillPosting:
+    """What posting a fill changed.
+
+    Attributes:
+      transaction: the balanced transaction now in the ledger.
+      accounts_created: accounts the symbol needed that did not exist before, in creation order.
+    """
+
+    transaction: Transaction
+    accounts_created: tuple[Account, ...]
+
+
+def fill_problems(fill: Fill) -> list[str]:
+    """Every reason `fill` cannot be booked, as sentences."""
+    problems: list[str] = []
+    for field, value in (("quantity", fill.quantity), ("price", fill.price), ("cost", fill.cost)):
+        if not value.is_finite() or value <= 0:
+            problems.append(f"{field} {value} must be a positive number")
+    if not fill.fee.is_finite() or fill.fee < 0:
+        problems.append(f"fee {fill.fee} must not be negative")
+    if fill.filled_at.tzinfo is None:
+        problems.append("filled_at must be timezone-aware")
+    if problems:
+        return problems
+    quote = fill.symbol.quote_currency
+    unit = Decimal(1).scaleb(-quote.decimals)
+    # The exchange settles the notional to its currency's precision; a cost further from
+    # quantity x price than one minor unit is not a settlement of this fill.
+    exact_notional = multiply(fill.quantity, fill.price)
+    if abs(EXACT.subtract(fill.cost, exact_notional)) >= unit:
+        problems.append(
+            f"cost {fill.cost} {quote.code} is not quantity x price ({exact_notional}) "
+            f"settled to {quote.decimals} decimals"
+        )
+    base = fill.symbol.base_currency
+    for field, value, ccy in (
+        ("quantity", fill.quantity, base),
+        ("cost", fill.cost, quote),
+        ("fee", fill.fee, quote),
+    ):
+        if fraction_digits(value) > ccy.decimals:
+            problems.append(
+                f"{field} {value} has more than the {ccy.decimals} decimals {ccy} allows"
+            )
+    return problems
+
+
+def post_order_fill(
+    ledger: Ledger, fill: Fill, *, transaction_id: UUID | None = None, new_id: IdFactory = uuid4
+) -> FillPosting:
+    """Post `fill` to `ledger` as one balanced transaction, creating accounts on first use.
+
+    The fill is checked before anything changes, so a rejected fill leaves the ledger as it was.
+    """
+    problems = fill_problems(fill)
+    if problems:
+        raise InvalidFill(f"fill of order {fill.order_id}", problems)
+    base, quote = fill.symbol.base_currency, fill.symbol.quote_currency
+    created = ensure_currency_accounts(ledger, quote=quote, base=base, new_id=new_id)
+
+    def account_id(name: str) -> UUID:
+        return ledger.account_named(name).id
+
+    buy = fill.side is OrderSide.BUY
+    debit, credit = EntrySide.DEBIT, EntrySide.CREDIT
+    entries = [
+        Entry(account_id(holdings_account_name(base.code)), debit if buy else credit,
+              fill.quantity, base),
+        Entry(account_id(trading_account_name(base.code)), credit if buy else debit,
+              fill.quantity, base),
+        Entry(account_id(trading_account_name(quote.code)), debit if buy else credit,
+              fill.cost, quote),
+    ]  # fmt: skip
+    if fill.fee > 0:
+        entries.append(Entry(account_id(fee_account_name(quote.code)), debit, fill.fee, quote))
+    cash_change = (
+        EXACT.subtract(fill.cost, fill.fee) if not buy else -EXACT.add(fill.cost, fill.fee)
+    )
+    if cash_change != 0:
+        entries.append(
+            Entry(account_id(cash_account_name(quote.code)),
+                  debit if cash_change > 0 else credit, abs(cash_change), quote)
+        )  # fmt: skip
+    verb = "Buy" if buy else "Sell"
+    transaction = Transaction(
+        id=transaction_id or new_id(),
+        posted_at=fill.filled_at,
+        description=f"{verb} {fill.quantity} {fill.symbol} @ {fill.price} (order {fill.order_id})",
+        entries=tuple(entries),
+    )
+    ledger.post(transaction)
+    return FillPosting(transaction, tuple(created))

@@ -1,0 +1,58 @@
+"""Exact Decimal arithmetic for money, prices and quantities.
+
+Python's default decimal context keeps 28 significant digits and rounds silently
+beyond that. Ingot never rounds: sums and products run in a context wide enough to
+be exact, with rounding trapped, so an operation that would lose a digit raises.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable
+from decimal import Decimal
+
+__all__ = ["EXACT", "exact_sum", "fraction_digits", "multiply", "parse_decimal"]
+
+EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.Inexact, decimal.Rounded, decimal.InvalidOperation, decimal.Overflow],
+)
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """Sum Decimals without rounding."""
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
+
+
+def multiply(a: Decimal, b: Decimal) -> Decimal:
+    """Multiply two Decimals without rounding."""
+    return EXACT.multiply(a, b)
+
+
+def fraction_digits(value: Decimal) -> int:
+    """How many digits a finite Decimal carries after the decimal point (0 for 1E+3)."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"{value} is not a finite number")
+    return max(0, -exponent)
+
+
+def parse_decimal(text: str, what: str = "value") -> Decimal:
+    """Parse user text into a finite Decimal, with a message naming `what` on failure.
+
+    Accepts plain and scientific notation, with underscores allowed between digits;
+    rejects NaN, infinities and empty strings. The text is never routed through float.
+    """
+    cleaned = text.strip().replace("_", "")
+    try:
+        value = Decimal(cleaned)
+    except decimal.InvalidOperation:
+        raise ValueError(f"{what} {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{what} {text!r} is not a finite number")
+    return value

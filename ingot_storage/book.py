@@ -1,0 +1,70 @@
+"""The trader's book: the ledger Ingot works on, recovered or bootstrapped on open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingot_core.accounting import (
+    AccountType,
+    Currency,
+    Ledger,
+    bootstrap_ledger,
+    capital_account_name,
+)
+from ingot_storage.accounts import save_accounts
+from ingot_storage.config import StorageConfig
+from ingot_storage.database import Database
+from ingot_storage.recovery import recover_ledger
+from ingot_storage.transactions import save_transactions
+
+__all__ = ["Book", "base_currency_of", "open_book", "persist_ledger"]
+
+# pg_advisory_xact_lock key so two processes opening a fresh database bootstrap it once.
+_BOOTSTRAP_LOCK = 0x696E676F742D626B  # "ingot-bk"
+
+
+@dataclass(frozen=True)
+class Book:
+    """The open ledger and what opening it did.
+
+    Attributes:
+      ledger: every account and posted transaction, rebuilt exactly.
+      base_currency: the currency NAV is reported in by default.
+      bootstrapped: True when this open created the ledger in a fresh database.
+    """
+
+    ledger: Ledger
+    base_currency: Currency
+    bootstrapped: bool
+
+
+def base_currency_of(ledger: Ledger, fallback: Currency) -> Currency:
+    """The currency of the owner's first capital account, else `fallback`."""
+    for account in ledger.accounts:
+        if account.type is AccountType.EQUITY and account.name == capital_account_name(
+            account.currency.code
+        ):
+            return account.currency
+    return fallback
+
+
+def persist_ledger(conn: Connection, ledger: Ledger) -> None:
+    """Save every account and transaction of `ledger` (idempotent)."""
+    save_accounts(conn, ledger.accounts)
+    save_transactions(conn, ledger.transactions)
+
+
+def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
+    """Recover the ledger; in a fresh database, bootstrap one and persist it atomically."""
+    with database.begin() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_BOOTSTRAP_LOCK)))
+        ledger = recover_ledger(conn)
+        if ledger is not None:
+            return Book(ledger, base_currency_of(ledger, config.base_currency), False)
+        ledger = bootstrap_ledger(config.base_currency, config.opening_capital, now)
+        persist_ledger(conn, ledger)
+        return Book(ledger, config.base_currency, True)

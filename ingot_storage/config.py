@@ -1,0 +1,183 @@
+"""Configuration from the environment.
+
+| variable                  | meaning                                  | default                 |
+|---------------------------|------------------------------------------|-------------------------|
+| DATABASE_URL              | external PostgreSQL (>= 15)              | embedded server         |
+| QUESTDB_ILP_ADDR          | QuestDB ILP host:port                    | none: PostgreSQL only   |
+| PG_POOL_SIZE              | connections in the pool (1-100)          | 5                       |
+| STORAGE_BATCH_SIZE        | events per write batch (1-100000)        | 50                      |
+| STORAGE_FLUSH_INTERVAL_MS | longest wait for a partial batch (1-60000)| 100                    |
+| INGOT_DATA_DIR            | embedded database, keys, history         | user data directory     |
+| INGOT_BASE_CURRENCY       | currency of a fresh ledger               | USD                     |
+| INGOT_OPENING_CAPITAL     | paper capital of a fresh ledger          | 100000.00               |
+
+A malformed value raises ConfigError naming the variable. The database URL's password is
+never part of a message, a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from ingot_core.accounting import Currency, currency
+from ingot_core.money import fraction_digits, parse_decimal
+from ingot_storage.errors import ConfigError
+
+__all__ = ["StorageConfig", "normalize_database_url"]
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+def normalize_database_url(raw: str, variable: str = "DATABASE_URL") -> URL:
+    """Parse a PostgreSQL URL and point it at the psycopg 3 driver."""
+    text = raw.strip()
+    if not text:
+        raise ConfigError(variable, "is empty; unset it to use the embedded PostgreSQL")
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            variable, "is not a URL; expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        ) from None
+    if url.drivername not in _POSTGRES_SCHEMES:
+        raise ConfigError(
+            variable, f"scheme {url.drivername!r} is not PostgreSQL; use postgresql://"
+        )
+    if not url.database:
+        raise ConfigError(variable, "names no database; add /DATABASE at the end")
+    try:
+        _ = url.port
+    except ValueError:
+        raise ConfigError(variable, "has a port that is not a number") from None
+    return url.set(drivername="postgresql+psycopg")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"{value} is out of range {low}-{high}")
+    return value
+
+
+def _ilp_addr(env: Mapping[str, str]) -> tuple[str, int] | None:
+    raw = env.get("QUESTDB_ILP_ADDR", "").strip()
+    if not raw:
+        return None
+    host, sep, port_text = raw.rpartition(":")
+    if not sep or not host:
+        raise ConfigError("QUESTDB_ILP_ADDR", f"{raw!r} must be HOST:PORT, e.g. localhost:9009")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError("QUESTDB_ILP_ADDR", f"port {port_text!r} is not a number") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError("QUESTDB_ILP_ADDR", f"port {port} is out of range 1-65535")
+    return host.strip("[]"), port
+
+
+def _base_currency(env: Mapping[str, str]) -> Currency:
+    raw = env.get("INGOT_BASE_CURRENCY", "").strip() or "USD"
+    try:
+        return currency(raw)
+    except ValueError as error:
+        raise ConfigError("INGOT_BASE_CURRENCY", str(error)) from None
+
+
+def _opening_capital(env: Mapping[str, str], base: Currency) -> Decimal:
+    raw = env.get("INGOT_OPENING_CAPITAL", "").strip() or "100000.00"
+    try:
+        value = parse_decimal(raw, "amount")
+    except ValueError as error:
+        raise ConfigError("INGOT_OPENING_CAPITAL", str(error)) from None
+    if value < 0:
+        raise ConfigError("INGOT_OPENING_CAPITAL", f"{raw} must not be negative")
+    if fraction_digits(value) > base.decimals:
+        raise ConfigError(
+            "INGOT_OPENING_CAPITAL",
+            f"{raw} has more decimals than {base.code} allows ({base.decimals})",
+        )
+    return value
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
+    raw = env.get("INGOT_DATA_DIR", "").strip()
+    path = (
+        Path(raw).expanduser()
+        if raw
+        else Path(platformdirs.user_data_dir("ingot", appauthor=False))
+    )
+    if path.exists() and not path.is_dir():
+        raise ConfigError("INGOT_DATA_DIR", f"{path} exists and is not a directory")
+    return path.resolve()
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where Ingot's data lives and how storage behaves.
+
+    Attributes:
+      database_url: an external PostgreSQL, or None for the embedded server.
+      questdb_ilp_addr: (host, port) of QuestDB's ILP listener, or None.
+      pg_pool_size: PostgreSQL connections in the pool.
+      batch_size: events written per batch.
+      flush_interval_ms: longest wait before a partial batch is written.
+      data_dir: directory for the embedded database, keys and history.
+      base_currency: the currency a fresh ledger is kept in.
+      opening_capital: the paper capital a fresh ledger starts with.
+    """
+
+    database_url: URL | None = field(default=None, repr=False)
+    questdb_ilp_addr: tuple[str, int] | None = None
+    pg_pool_size: int = 5
+    batch_size: int = 50
+    flush_interval_ms: int = 100
+    data_dir: Path = field(default_factory=lambda: _data_dir({}))
+    base_currency: Currency = field(default_factory=lambda: currency("USD"))
+    opening_capital: Decimal = Decimal("100000.00")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
+        """Read every variable; raise ConfigError for the first malformed one."""
+        env = os.environ if env is None else env
+        raw_url = env.get("DATABASE_URL")
+        base = _base_currency(env)
+        return cls(
+            database_url=None if raw_url is None else normalize_database_url(raw_url),
+            questdb_ilp_addr=_ilp_addr(env),
+            pg_pool_size=_int(env, "PG_POOL_SIZE", 5, 1, 100),
+            batch_size=_int(env, "STORAGE_BATCH_SIZE", 50, 1, 100_000),
+            flush_interval_ms=_int(env, "STORAGE_FLUSH_INTERVAL_MS", 100, 1, 60_000),
+            data_dir=_data_dir(env),
+            base_currency=base,
+            opening_capital=_opening_capital(env, base),
+        )
+
+    @property
+    def redacted_database_url(self) -> str | None:
+        """The external URL with its password masked, for display."""
+        if self.database_url is None:
+            return None
+        return self.database_url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return (
+            f"StorageConfig(database_url={self.redacted_database_url!r}, "
+            f"questdb_ilp_addr={self.questdb_ilp_addr!r}, pg_pool_size={self.pg_pool_size}, "
+            f"batch_size={self.batch_size}, flush_interval_ms={self.flush_interval_ms}, "
+            f"data_dir={str(self.data_dir)!r}, base_currency={self.base_currency.code!r}, "
+            f"opening_capital={str(self.opening_capital)!r})"
+        )

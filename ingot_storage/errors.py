@@ -1,0 +1,99 @@
+"""Storage errors, and the one place driver errors become them.
+
+    IngotError (ingot_core.errors)
+    └── StorageError
+        ├── ConfigError            an environment variable is malformed (exit 12)
+        ├── DatabaseUnavailable    the server cannot be reached or started (exit 10)
+        ├── SchemaError            migrations missing, ahead of this Ingot, or failed
+        ├── IntegrityViolation     the database refused a write (constraint, conflict)
+        └── CorruptLedger          persisted rows do not rebuild a valid ledger
+
+SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
+wraps every public entry point that touches the database.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import exc as sa_exc
+
+from ingot_core.errors import IngotError
+
+__all__ = [
+    "ConfigError",
+    "CorruptLedger",
+    "DatabaseUnavailable",
+    "IntegrityViolation",
+    "SchemaError",
+    "StorageError",
+    "db_errors",
+    "translate_db_errors",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StorageError(IngotError):
+    """Base class of storage failures."""
+
+
+class ConfigError(StorageError):
+    """A configuration value is missing or malformed; names the variable, never a secret."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        self.problem = problem
+        super().__init__(f"{variable}: {problem}")
+
+
+class DatabaseUnavailable(StorageError):
+    """PostgreSQL could not be reached, or the embedded server could not start."""
+
+
+class SchemaError(StorageError):
+    """The database schema is not the one this Ingot expects, or a migration failed."""
+
+
+class IntegrityViolation(StorageError):
+    """The database refused a write that would break a constraint or contradict stored data."""
+
+
+class CorruptLedger(StorageError):
+    """Stored accounts and transactions do not rebuild a valid ledger."""
+
+
+def _driver_message(error: sa_exc.DBAPIError) -> str:
+    # The driver's own first line, without SQLAlchemy's statement echo and help link.
+    original = error.orig if error.orig is not None else error
+    return (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
+
+
+@contextmanager
+def db_errors() -> Iterator[None]:
+    """Re-raise SQLAlchemy / driver exceptions as storage errors."""
+    try:
+        yield
+    except sa_exc.IntegrityError as error:
+        raise IntegrityViolation(f"database refused the write: {_driver_message(error)}") from error
+    except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
+        raise DatabaseUnavailable(f"database unavailable: {_driver_message(error)}") from error
+    except sa_exc.DBAPIError as error:
+        raise StorageError(f"database error: {_driver_message(error)}") from error
+
+
+def translate_db_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a storage entry point so driver errors leave it as storage errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with db_errors():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,121 @@
+"""Ledger transactions and their entries in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+
+from ingot_core.accounting import Currency, Entry, EntrySide, Transaction
+from ingot_storage.errors import CorruptLedger, IntegrityViolation, db_errors, translate_db_errors
+from ingot_storage.tables import entries, transactions
+
+__all__ = ["count_transactions", "iter_transactions", "load_transactions", "save_transaction",
+           "save_transactions"]  # fmt: skip
+
+
+def _entry_rows(tx: Transaction) -> list[dict[str, Any]]:
+    return [
+        {
+            "transaction_id": tx.id,
+            "position": position,
+            "account_id": entry.account_id,
+            "side": entry.side.value,
+            "amount": entry.amount,
+            "currency_code": entry.currency.code,
+            "decimals": entry.currency.decimals,
+        }
+        for position, entry in enumerate(tx.entries)
+    ]
+
+
+@translate_db_errors
+def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> int:
+    """Insert transactions with all their entries; return how many were new.
+
+    Headers go in one multi-row statement and entries in another, inside the caller's
+    database transaction: a failing entry rolls back every header with it. A transaction
+    already stored is skipped; a different one under a stored id raises IntegrityViolation.
+    """
+    if not txs:
+        return 0
+    headers = [{"id": t.id, "posted_at": t.posted_at, "description": t.description} for t in txs]
+    inserted = set(
+        conn.execute(
+            insert(transactions).values(headers).on_conflict_do_nothing(index_elements=["id"])
+            .returning(transactions.c.id)
+        ).scalars()
+    )  # fmt: skip
+    new = [tx for tx in txs if tx.id in inserted]
+    existing = [tx for tx in txs if tx.id not in inserted]
+    if existing:
+        stored = {tx.id: tx for tx in _query_transactions(conn, [tx.id for tx in existing])}
+        for tx in existing:
+            if stored.get(tx.id) != tx:
+                raise IntegrityViolation(
+                    f"transaction {tx.id} is already stored with other content"
+                )
+    rows = [row for tx in new for row in _entry_rows(tx)]
+    if rows:
+        conn.execute(insert(entries), rows)
+    return len(new)
+
+
+def save_transaction(conn: Connection, tx: Transaction) -> bool:
+    """Insert one transaction and its entries; True if it was new (idempotent on id)."""
+    return save_transactions(conn, [tx]) == 1
+
+
+def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterator[Transaction]:
+    query = (
+        sa.select(
+            transactions.c.id.label("tx_id"), transactions.c.posted_at,
+            transactions.c.description, entries.c.account_id, entries.c.side,
+            entries.c.amount, entries.c.currency_code, entries.c.decimals,
+        )
+        .join(entries, entries.c.transaction_id == transactions.c.id)
+        .order_by(transactions.c.posted_at, transactions.c.seq, entries.c.position)
+    )  # fmt: skip
+    if ids is not None:
+        query = query.where(transactions.c.id.in_(ids))
+    with db_errors():
+        rows = conn.execution_options(yield_per=2000).execute(query)
+        # Rows arrive ordered by transaction, so one pass groups each transaction's entries.
+        yield from _group_rows(rows)
+
+
+def _group_rows(rows: Iterable[Any]) -> Iterator[Transaction]:
+    for tx_id, group in groupby(rows, key=lambda row: row.tx_id):
+        legs = list(group)
+        try:
+            tx_entries = tuple(
+                Entry(
+                    row.account_id, EntrySide(row.side), row.amount,
+                    Currency(row.currency_code, row.decimals),
+                )
+                for row in legs
+            )  # fmt: skip
+        except ValueError as error:
+            raise CorruptLedger(f"stored transaction {tx_id} is invalid: {error}") from error
+        yield Transaction(tx_id, legs[0].posted_at, legs[0].description, tx_entries)
+
+
+def load_transactions(conn: Connection) -> list[Transaction]:
+    """Every transaction with its entries, in posting order."""
+    return list(_query_transactions(conn, None))
+
+
+def iter_transactions(conn: Connection) -> Iterator[Transaction]:
+    """Stream every transaction with its entries, in posting order."""
+    yield from _query_transactions(conn, None)
+
+
+@translate_db_errors
+def count_transactions(conn: Connection) -> int:
+    """How many transactions are stored."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(transactions)).scalar_one())
