@@ -3,6 +3,10 @@
 Python's default decimal context keeps 28 significant digits and rounds silently
 beyond that. Ingot never rounds: sums and products run in a context wide enough to
 be exact, with rounding trapped, so an operation that would lose a digit raises.
+
+Unary minus and abs() on a Decimal also round to the default context; money code uses
+copy_negate() and copy_abs(), which never do. EXACT is for add, subtract, multiply and
+quantize: its unbounded precision makes a non-terminating division exhaust memory.
 """
 
 from __future__ import annotations

@@ -84,9 +84,14 @@ def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterato
     if ids is not None:
         query = query.where(transactions.c.id.in_(ids))
     with db_errors():
+        # A server-side cursor streams any number of rows; close it even when the consumer
+        # stops early or raises.
         rows = conn.execution_options(yield_per=2000).execute(query)
-        # Rows arrive ordered by transaction, so one pass groups each transaction's entries.
-        yield from _group_rows(rows)
+        try:
+            # Rows arrive ordered by transaction, so one pass groups each one's entries.
+            yield from _group_rows(rows)
+        finally:
+            rows.close()
 
 
 def _group_rows(rows: Iterable[Any]) -> Iterator[Transaction]:

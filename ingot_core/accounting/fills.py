@@ -64,7 +64,7 @@ def fill_problems(fill: Fill) -> list[str]:
     # The exchange settles the notional to its currency's precision; a cost further from
     # quantity x price than one minor unit is not a settlement of this fill.
     exact_notional = multiply(fill.quantity, fill.price)
-    if abs(EXACT.subtract(fill.cost, exact_notional)) >= unit:
+    if EXACT.subtract(fill.cost, exact_notional).copy_abs() >= unit:
         problems.append(
             f"cost {fill.cost} {quote.code} is not quantity x price ({exact_notional}) "
             f"settled to {quote.decimals} decimals"
@@ -110,13 +110,15 @@ def post_order_fill(
     ]  # fmt: skip
     if fill.fee > 0:
         entries.append(Entry(account_id(fee_account_name(quote.code)), debit, fill.fee, quote))
-    cash_change = (
-        EXACT.subtract(fill.cost, fill.fee) if not buy else -EXACT.add(fill.cost, fill.fee)
-    )
+    # A buy pays cost plus fee out of cash; a sell receives cost minus fee.
+    if buy:
+        cash_change = EXACT.add(fill.cost, fill.fee).copy_negate()
+    else:
+        cash_change = EXACT.subtract(fill.cost, fill.fee)
     if cash_change != 0:
         entries.append(
             Entry(account_id(cash_account_name(quote.code)),
-                  debit if cash_change > 0 else credit, abs(cash_change), quote)
+                  debit if cash_change > 0 else credit, cash_change.copy_abs(), quote)
         )  # fmt: skip
     verb = "Buy" if buy else "Sell"
     transaction = Transaction(

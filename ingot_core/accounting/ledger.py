@@ -83,7 +83,7 @@ def validate_transaction(
             problems.append(
                 f"{code} does not balance: debits exceed credits by {imbalance}"
                 if imbalance > 0
-                else f"{code} does not balance: credits exceed debits by {-imbalance}"
+                else f"{code} does not balance: credits exceed debits by {imbalance.copy_negate()}"
             )
     return problems
 
@@ -178,7 +178,7 @@ class Ledger:
         """The account's balance on its normal side."""
         account = self.account(account_id)
         net = self._net_debits[account_id]
-        return net if account.type.normal_side is EntrySide.DEBIT else -net
+        return net if account.type.normal_side is EntrySide.DEBIT else net.copy_negate()
 
     def balances(self) -> list[Balance]:
         """Every account with its normal-side balance, in the order accounts were added."""
@@ -207,7 +207,7 @@ class Ledger:
                 missing.add(code)
                 continue
             value = multiply(amount, rate)
-            terms.append(value if account.type is AccountType.ASSET else -value)
+            terms.append(value if account.type is AccountType.ASSET else value.copy_negate())
         if missing:
             raise MissingMarks(quote.code, sorted(missing))
         return exact_sum(terms)

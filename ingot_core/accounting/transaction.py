@@ -32,7 +32,7 @@ class Entry:
     @property
     def signed_amount(self) -> Decimal:
         """The amount as a debit-positive number."""
-        return self.amount if self.side is EntrySide.DEBIT else -self.amount
+        return self.amount if self.side is EntrySide.DEBIT else self.amount.copy_negate()
 
 
 @dataclass(frozen=True, slots=True)
