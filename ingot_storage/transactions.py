@@ -86,7 +86,8 @@ def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterato
     with db_errors():
         # A server-side cursor streams any number of rows; close it even when the consumer
         # stops early or raises.
-        rows = conn.execution_options(yield_per=2000).execute(query)
+        # The option rides on the statement: set on the connection it would stick to it.
+        rows = conn.execute(query.execution_options(yield_per=2000))
         try:
             # Rows arrive ordered by transaction, so one pass groups each one's entries.
             yield from _group_rows(rows)

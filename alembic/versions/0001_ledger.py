@@ -15,6 +15,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# Constraint names are written out in full; op.f() keeps the naming convention on the
+# target MetaData from prefixing them a second time.
 NOW = sa.text("now()")
 
 
@@ -31,9 +33,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.CheckConstraint(
             "account_type IN ('Asset', 'Liability', 'Equity', 'Revenue', 'Expense')",
-            name="ck_accounts_account_type",
+            name=op.f("ck_accounts_account_type"),
         ),
-        sa.CheckConstraint("decimals BETWEEN 0 AND 18", name="ck_accounts_decimals"),
+        sa.CheckConstraint("decimals BETWEEN 0 AND 18", name=op.f("ck_accounts_decimals")),
         sa.PrimaryKeyConstraint("id", name="pk_accounts"),
         sa.UniqueConstraint("name", name="uq_accounts_name"),
         sa.UniqueConstraint("seq", name="uq_accounts_seq"),
@@ -64,10 +66,10 @@ def upgrade() -> None:
         sa.Column("currency_code", sa.Text(), nullable=False),
         sa.Column("decimals", sa.SmallInteger(), server_default=sa.text("2"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
-        sa.CheckConstraint("side IN ('Debit', 'Credit')", name="ck_entries_side"),
-        sa.CheckConstraint("amount > 0", name="ck_entries_amount_positive"),
-        sa.CheckConstraint("scale(amount) <= decimals", name="ck_entries_amount_scale"),
-        sa.CheckConstraint("position >= 0", name="ck_entries_position"),
+        sa.CheckConstraint("side IN ('Debit', 'Credit')", name=op.f("ck_entries_side")),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_entries_amount_positive")),
+        sa.CheckConstraint("scale(amount) <= decimals", name=op.f("ck_entries_amount_scale")),
+        sa.CheckConstraint("position >= 0", name=op.f("ck_entries_position")),
         sa.ForeignKeyConstraint(
             ["transaction_id"], ["transactions.id"], name="fk_entries_transaction_id"
         ),

@@ -99,3 +99,17 @@ def test_persist_ledger_twice_is_idempotent(conn: Connection) -> None:
     assert recovered is not None
     assert recovered.transaction_count == ledger.transaction_count
     assert snapshot(recovered) == snapshot(ledger)
+
+
+def test_connection_still_writes_after_recovery_streamed_on_it(conn: Connection) -> None:
+    ledger = trading_ledger()
+    persist_ledger(conn, ledger)
+    recovered = recover_ledger(conn)
+    assert recovered is not None
+    cash = recovered.account_named("Assets:Cash:USD")
+    capital = recovered.account_named("Equity:Capital:USD")
+    extra = recovered.post(transfer(cash, capital, "1.00", at=T0 + timedelta(days=9)))
+    persist_ledger(conn, recovered)  # a multi-row insert on the same connection
+    again = recover_ledger(conn)
+    assert again is not None
+    assert again.transactions[-1] == extra

@@ -1,0 +1,161 @@
+"""The first CLI: db upgrade/status, accounts, balances, nav; errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import URL
+
+from ingot_core.accounting import post_order_fill
+from ingot_core.execution import OrderSide
+from ingot_storage import StorageConfig, open_book, open_database, persist_ledger
+from tests.builders import fill
+
+
+def test_no_arguments_prints_help_and_succeeds(invoke) -> None:
+    result = invoke()
+    assert result.exit_code == 0
+    assert "accounts" in result.output
+    assert "nav" in result.output
+
+
+def test_db_status_reports_external_server_schema_and_counts(invoke) -> None:
+    result = invoke("db", "status")
+    assert result.exit_code == 0, result.output
+    assert "external PostgreSQL" in result.output
+    assert "0001 (head)" in result.output
+    assert "accounts" in result.output
+
+
+def test_db_status_json(invoke) -> None:
+    result = invoke("db", "status", "--json")
+    status = json.loads(result.output)
+    assert status["kind"] == "external"
+    assert status["up_to_date"] is True
+    assert status["row_counts"] == {"accounts": 0, "transactions": 0, "entries": 0}
+
+
+def test_db_status_never_shows_the_password(invoke, database_url: URL) -> None:
+    # The test server trusts local connections, so any password is accepted and must be masked.
+    with_password = database_url.set(password="top-secret-pw")
+    result = invoke(
+        "db", "status", env={"DATABASE_URL": with_password.render_as_string(hide_password=False)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "top-secret-pw" not in result.output
+    assert "***" in result.output
+
+
+def test_db_upgrade_on_empty_database(invoke, empty_database_url: URL) -> None:
+    env = {"DATABASE_URL": empty_database_url.render_as_string(hide_password=False)}
+    first = invoke("db", "upgrade", env=env)
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "Database upgraded from empty to revision 0001 (head)."
+    second = invoke("db", "upgrade", env=env)
+    assert second.output.strip() == "Database already at revision 0001 (head)."
+
+
+def test_first_command_bootstraps_the_ledger(invoke) -> None:
+    result = invoke("balances")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["ACCOUNT", "TYPE", "BALANCE", "CURRENCY"]
+    assert any(line.split() == ["Assets:Cash:USD", "Asset", "100,000.00", "USD"] for line in lines)
+    assert any(line.split() == ["Expenses:Fees:USD", "Expense", "0.00", "USD"] for line in lines)
+
+
+def test_accounts_table_and_json_agree(invoke) -> None:
+    table = invoke("accounts")
+    listed = json.loads(invoke("accounts", "--json").output)
+    assert [a["name"] for a in listed] == [
+        "Equity:Capital:USD",
+        "Assets:Cash:USD",
+        "Equity:Trading:USD",
+        "Expenses:Fees:USD",
+    ]
+    for entry in listed:
+        assert entry["id"] in table.output
+
+
+def test_nav_of_fresh_book(invoke) -> None:
+    result = invoke("nav")
+    assert result.exit_code == 0
+    assert result.output.strip() == "NAV: 100,000.00 USD"
+
+
+@pytest.fixture
+def book_with_btc(database_url: URL) -> None:
+    config = StorageConfig.from_env({"DATABASE_URL": database_url.render_as_string(False)})
+    database = open_database(config)
+    try:
+        book = open_book(database, config, datetime(2026, 1, 1, tzinfo=UTC))
+        post_order_fill(book.ledger, fill(OrderSide.BUY, "0.5", "60000", fee="12.00"))
+        with database.begin() as conn:
+            persist_ledger(conn, book.ledger)
+    finally:
+        database.close()
+
+
+@pytest.mark.usefixtures("book_with_btc")
+def test_nav_with_marks_is_exact(invoke) -> None:
+    result = invoke("nav", "--mark", "BTC=61234.56789")
+    assert result.exit_code == 0, result.output
+    # 69,988.00 cash + 0.5 x 61,234.56789
+    assert result.output.strip() == "NAV: 100,605.283945 USD"
+    data = json.loads(invoke("nav", "--mark", "BTC=61234.56789", "--json").output)
+    assert Decimal(data["nav"]) == Decimal("100605.283945")
+
+
+@pytest.mark.usefixtures("book_with_btc")
+def test_nav_without_a_needed_mark_is_bad_input(invoke) -> None:
+    result = invoke("nav")
+    assert result.exit_code == 11
+    assert result.output.strip() == (
+        "error: no mark in USD for: BTC (give each price with --mark CODE=PRICE)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nav", "--mark", "BTC"], "must be CODE=PRICE"),
+        (["nav", "--mark", "BTC=abc"], "price of BTC 'abc' is not a number"),
+        (["nav", "--mark", "BTC=-1"], "must be positive"),
+        (["nav", "--mark", "B$=1"], "currency code"),
+        (["nav", "--quote", "??"], "currency code"),
+        (["nav", "--frobnicate"], "No such option: --frobnicate"),
+        (["teleport"], "No such command"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_11(invoke, args: list[str], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 11
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_every_bad_mark_is_reported_at_once(invoke) -> None:
+    result = invoke("nav", "--mark", "BTC", "--mark", "ETH=x")
+    assert result.exit_code == 11
+    assert "must be CODE=PRICE" in result.output
+    assert "price of ETH 'x' is not a number" in result.output
+
+
+def test_malformed_environment_is_exit_12_naming_the_variable(invoke) -> None:
+    result = invoke("balances", env={"PG_POOL_SIZE": "many"})
+    assert result.exit_code == 12
+    assert result.output.strip() == "error: PG_POOL_SIZE: 'many' is not a whole number"
+
+
+def test_unreachable_database_is_exit_10_without_password(invoke) -> None:
+    result = invoke("nav", env={"DATABASE_URL": "postgresql://u:pw-9f8e7d@127.0.0.1:9/ingot"})
+    assert result.exit_code == 10
+    assert result.output.startswith("error: database unavailable")
+    assert "pw-9f8e7d" not in result.output
+    assert "Traceback" not in result.output

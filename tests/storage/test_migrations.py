@@ -1,0 +1,126 @@
+"""The Alembic migrations build exactly the tables on the MetaData, and run both ways."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL
+
+from ingot_storage import SchemaError, migrations
+from ingot_storage.database import create_db_engine
+from ingot_storage.tables import metadata
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def reflect(url: URL) -> dict[str, Any]:
+    """Everything PostgreSQL says about Ingot's tables, in comparable form."""
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        inspector = sa.inspect(engine)
+        schema: dict[str, Any] = {}
+        for table in sorted(t for t in inspector.get_table_names() if t != "alembic_version"):
+            columns = [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"), bool(c.get("identity")))
+                for c in inspector.get_columns(table)
+            ]  # fmt: skip
+            schema[table] = {
+                "columns": columns,
+                "pk": inspector.get_pk_constraint(table),
+                "fks": sorted((fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                              for fk in inspector.get_foreign_keys(table)),  # fmt: skip
+                "uniques": sorted((u["name"], tuple(u["column_names"]))
+                                  for u in inspector.get_unique_constraints(table)),  # fmt: skip
+                "checks": sorted((c["name"], c["sqltext"])
+                                 for c in inspector.get_check_constraints(table)),  # fmt: skip
+                "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"])
+                                  for i in inspector.get_indexes(table)),  # fmt: skip
+            }
+        return schema
+    finally:
+        engine.dispose()
+
+
+def test_migrations_build_exactly_the_metadata(database_factory, empty_database_url) -> None:
+    migrated_url = database_factory.create(migrated=False)
+    try:
+        engine = create_db_engine(migrated_url, pool_size=1)
+        migrations.upgrade(engine)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            assert compare_metadata(context, metadata) == []
+        engine.dispose()
+        from_metadata = create_db_engine(empty_database_url, pool_size=1)
+        metadata.create_all(from_metadata)
+        from_metadata.dispose()
+        migrated, declared = reflect(migrated_url), reflect(empty_database_url)
+        assert set(migrated) == {t.name for t in metadata.sorted_tables}
+        assert migrated == declared
+    finally:
+        database_factory.drop(migrated_url)
+
+
+def test_upgrade_downgrade_upgrade(empty_database_url) -> None:
+    engine = create_db_engine(empty_database_url, pool_size=1)
+    try:
+        assert migrations.upgrade(engine) == migrations.SCHEMA_HEAD
+        first = reflect(empty_database_url)
+        assert migrations.downgrade(engine, "base") is None
+        assert reflect(empty_database_url) == {}
+        assert migrations.upgrade(engine) == migrations.SCHEMA_HEAD
+        assert reflect(empty_database_url) == first
+    finally:
+        engine.dispose()
+
+
+def test_schema_head_constant_matches_the_scripts() -> None:
+    scripts = ScriptDirectory(str(migrations.script_location()))
+    assert scripts.get_heads() == [migrations.SCHEMA_HEAD]
+
+
+def test_ensure_head_upgrades_an_empty_database(empty_database_url) -> None:
+    engine = create_db_engine(empty_database_url, pool_size=1)
+    try:
+        migrations.ensure_head(engine)
+        with engine.connect() as conn:
+            assert migrations.current_revision(conn) == migrations.SCHEMA_HEAD
+    finally:
+        engine.dispose()
+
+
+def test_database_newer_than_this_ingot_is_refused(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match="newer than this Ingot"):
+        migrations.ensure_head(engine)
+
+
+def test_unknown_target_revision_is_a_schema_error(engine) -> None:
+    with pytest.raises(SchemaError, match="cannot upgrade"):
+        migrations.upgrade(engine, "nonexistent")
+
+
+def test_alembic_command_line_upgrades_the_configured_database(empty_database_url) -> None:
+    env = {**os.environ, "DATABASE_URL": empty_database_url.render_as_string(hide_password=False)}
+    alembic = Path(sys.executable).with_name("alembic")
+    done = subprocess.run(
+        [str(alembic), "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    engine = create_db_engine(empty_database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            assert migrations.current_revision(conn) == migrations.SCHEMA_HEAD
+    finally:
+        engine.dispose()
