@@ -6,6 +6,7 @@ never rounded: tables group thousands, JSON carries Decimals as strings.
 
 from __future__ import annotations
 
+import decimal
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -23,15 +24,24 @@ __all__ = ["Column", "Output", "format_amount", "format_count"]
 
 Justify = Literal["left", "right"]
 
+# Dropping trailing zeros signals Rounded; dropping any other digit also signals Inexact,
+# which stays trapped.
+_ZEROS_ONLY = EXACT.copy()
+_ZEROS_ONLY.traps[decimal.Rounded] = False
+
 
 def format_amount(value: Decimal, decimals: int = 0) -> str:
-    """An exact Decimal with thousands grouped, padded to at least `decimals` places.
+    """An exact Decimal with thousands grouped, shown with `decimals` places where exact.
 
-    1234567.5 with decimals=2 -> "1,234,567.50". Padding adds zeros only: a value with
-    more digits than `decimals` keeps every one of them.
+    1234567.5 -> "1,234,567.50" and 92000.0000 -> "92,000.00" for decimals=2: only zeros
+    are added or dropped. A value with more significant places keeps every one of them
+    (0.12345678 stays "0.12345678").
     """
-    if fraction_digits(value) < decimals:
-        value = value.quantize(Decimal(1).scaleb(-decimals), context=EXACT)
+    if fraction_digits(value) != decimals:
+        try:
+            value = value.quantize(Decimal(1).scaleb(-decimals), context=_ZEROS_ONLY)
+        except decimal.Inexact:
+            value = value.normalize(context=_ZEROS_ONLY)
     return format(value, ",f")
 
 

@@ -23,7 +23,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
-TOUR = [["db", "status"], ["balances"], ["nav"]]
+TOUR = [["balances"], ["nav"], ["db", "status"]]
 
 
 def step(title: str) -> None:
@@ -38,7 +38,7 @@ def call(args: list[str]) -> None:
 
 def ensure_venv(extras: str) -> None:
     """Create .venv and install Ingot (editable) unless it is already current."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python3
         sys.exit(f"Ingot needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / f".ingot-installed-{extras or 'run'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()

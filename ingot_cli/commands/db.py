@@ -71,7 +71,9 @@ def render_status(out: Output, status: DatabaseStatus) -> None:
                   "row_counts": status.row_counts})  # fmt: skip
         return
     schema = f"{status.revision or 'empty'}" + (
-        " (head)" if status.up_to_date else f" (head is {status.head}; run 'ingot db upgrade')"
+        " (head)"
+        if status.up_to_date
+        else f" (head is {status.head}; 'ingot db upgrade' or any ledger command applies it)"
     )
     facts = [("Server", f"{status.kind} PostgreSQL {status.server_version}"),
              ("URL", status.url), ("Schema", schema)]  # fmt: skip

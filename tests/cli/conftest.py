@@ -14,8 +14,15 @@ from ingot_cli.main import app
 Invoke = Callable[..., object]
 
 # Variables a developer's shell might carry that would point the CLI elsewhere.
-_CLEARED = ("DATABASE_URL", "QUESTDB_ILP_ADDR", "PG_POOL_SIZE", "STORAGE_BATCH_SIZE",
-            "STORAGE_FLUSH_INTERVAL_MS", "INGOT_BASE_CURRENCY", "INGOT_OPENING_CAPITAL")  # fmt: skip
+_CLEARED = (
+    "DATABASE_URL",
+    "QUESTDB_ILP_ADDR",
+    "PG_POOL_SIZE",
+    "STORAGE_BATCH_SIZE",
+    "STORAGE_FLUSH_INTERVAL_MS",
+    "INGOT_BASE_CURRENCY",
+    "INGOT_OPENING_CAPITAL",
+)  # fmt: skip
 
 
 @pytest.fixture

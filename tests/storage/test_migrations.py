@@ -30,20 +30,33 @@ def reflect(url: URL) -> dict[str, Any]:
         schema: dict[str, Any] = {}
         for table in sorted(t for t in inspector.get_table_names() if t != "alembic_version"):
             columns = [
-                (c["name"], str(c["type"]), c["nullable"], c.get("default"), bool(c.get("identity")))
+                (
+                    c["name"],
+                    str(c["type"]),
+                    c["nullable"],
+                    c.get("default"),
+                    bool(c.get("identity")),
+                )
                 for c in inspector.get_columns(table)
-            ]  # fmt: skip
+            ]
             schema[table] = {
                 "columns": columns,
                 "pk": inspector.get_pk_constraint(table),
-                "fks": sorted((fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
-                              for fk in inspector.get_foreign_keys(table)),  # fmt: skip
-                "uniques": sorted((u["name"], tuple(u["column_names"]))
-                                  for u in inspector.get_unique_constraints(table)),  # fmt: skip
-                "checks": sorted((c["name"], c["sqltext"])
-                                 for c in inspector.get_check_constraints(table)),  # fmt: skip
-                "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"])
-                                  for i in inspector.get_indexes(table)),  # fmt: skip
+                "fks": sorted(
+                    (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                    for fk in inspector.get_foreign_keys(table)
+                ),
+                "uniques": sorted(
+                    (u["name"], tuple(u["column_names"]))
+                    for u in inspector.get_unique_constraints(table)
+                ),
+                "checks": sorted(
+                    (c["name"], c["sqltext"]) for c in inspector.get_check_constraints(table)
+                ),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), i["unique"])
+                    for i in inspector.get_indexes(table)
+                ),
             }
         return schema
     finally:
