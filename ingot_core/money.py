@@ -4,9 +4,10 @@ Python's default decimal context keeps 28 significant digits and rounds silently
 beyond that. Ingot never rounds: sums and products run in a context wide enough to
 be exact, with rounding trapped, so an operation that would lose a digit raises.
 
-Unary minus and abs() on a Decimal also round to the default context; money code uses
-copy_negate() and copy_abs(), which never do. EXACT is for add, subtract, multiply and
-quantize: its unbounded precision makes a non-terminating division exhaust memory.
+Unary minus and abs() on a Decimal also round to the default context, and copy_negate()
+turns 0 into -0; money code uses `negate` and `magnitude`, which do neither. EXACT is for
+add, subtract, multiply, minus, abs and quantize: its unbounded precision makes a
+non-terminating division exhaust memory.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import decimal
 from collections.abc import Iterable
 from decimal import Decimal
 
-__all__ = ["EXACT", "exact_sum", "fraction_digits", "multiply", "parse_decimal"]
+__all__ = [
+    "EXACT",
+    "exact_sum",
+    "fraction_digits",
+    "magnitude",
+    "multiply",
+    "negate",
+    "parse_decimal",
+]
 
 EXACT = decimal.Context(
     prec=decimal.MAX_PREC,
@@ -36,6 +45,16 @@ def exact_sum(values: Iterable[Decimal]) -> Decimal:
 def multiply(a: Decimal, b: Decimal) -> Decimal:
     """Multiply two Decimals without rounding."""
     return EXACT.multiply(a, b)
+
+
+def negate(value: Decimal) -> Decimal:
+    """-value, exactly, and never a negative zero."""
+    return EXACT.minus(value)
+
+
+def magnitude(value: Decimal) -> Decimal:
+    """|value|, exactly."""
+    return EXACT.abs(value)
 
 
 def fraction_digits(value: Decimal) -> int:

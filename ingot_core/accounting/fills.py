@@ -29,7 +29,7 @@ from ingot_core.accounting.ledger import Ledger
 from ingot_core.accounting.transaction import Entry, Transaction
 from ingot_core.errors import InvalidFill
 from ingot_core.execution import Fill, OrderSide
-from ingot_core.money import EXACT, fraction_digits, multiply
+from ingot_core.money import EXACT, fraction_digits, magnitude, multiply, negate
 
 __all__ = ["FillPosting", "fill_problems", "post_order_fill"]
 
@@ -64,7 +64,7 @@ def fill_problems(fill: Fill) -> list[str]:
     # The exchange settles the notional to its currency's precision; a cost further from
     # quantity x price than one minor unit is not a settlement of this fill.
     exact_notional = multiply(fill.quantity, fill.price)
-    if EXACT.subtract(fill.cost, exact_notional).copy_abs() >= unit:
+    if magnitude(EXACT.subtract(fill.cost, exact_notional)) >= unit:
         problems.append(
             f"cost {fill.cost} {quote.code} is not quantity x price ({exact_notional}) "
             f"settled to {quote.decimals} decimals"
@@ -112,13 +112,13 @@ def post_order_fill(
         entries.append(Entry(account_id(fee_account_name(quote.code)), debit, fill.fee, quote))
     # A buy pays cost plus fee out of cash; a sell receives cost minus fee.
     if buy:
-        cash_change = EXACT.add(fill.cost, fill.fee).copy_negate()
+        cash_change = negate(EXACT.add(fill.cost, fill.fee))
     else:
         cash_change = EXACT.subtract(fill.cost, fill.fee)
     if cash_change != 0:
         entries.append(
             Entry(account_id(cash_account_name(quote.code)),
-                  debit if cash_change > 0 else credit, cash_change.copy_abs(), quote)
+                  debit if cash_change > 0 else credit, magnitude(cash_change), quote)
         )  # fmt: skip
     verb = "Buy" if buy else "Sell"
     transaction = Transaction(

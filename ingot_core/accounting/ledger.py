@@ -17,7 +17,7 @@ from ingot_core.accounting.account import Account, AccountType, EntrySide
 from ingot_core.accounting.currency import Currency
 from ingot_core.accounting.transaction import Transaction
 from ingot_core.errors import DuplicateAccount, MissingMarks, TransactionRejected, UnknownAccount
-from ingot_core.money import EXACT, exact_sum, fraction_digits, multiply
+from ingot_core.money import EXACT, exact_sum, fraction_digits, multiply, negate
 
 __all__ = ["Balance", "Ledger", "ValidatedTransaction", "validate_transaction"]
 
@@ -83,7 +83,7 @@ def validate_transaction(
             problems.append(
                 f"{code} does not balance: debits exceed credits by {imbalance}"
                 if imbalance > 0
-                else f"{code} does not balance: credits exceed debits by {imbalance.copy_negate()}"
+                else f"{code} does not balance: credits exceed debits by {negate(imbalance)}"
             )
     return problems
 
@@ -178,7 +178,7 @@ class Ledger:
         """The account's balance on its normal side."""
         account = self.account(account_id)
         net = self._net_debits[account_id]
-        return net if account.type.normal_side is EntrySide.DEBIT else net.copy_negate()
+        return net if account.type.normal_side is EntrySide.DEBIT else negate(net)
 
     def balances(self) -> list[Balance]:
         """Every account with its normal-side balance, in the order accounts were added."""
@@ -207,7 +207,7 @@ class Ledger:
                 missing.add(code)
                 continue
             value = multiply(amount, rate)
-            terms.append(value if account.type is AccountType.ASSET else value.copy_negate())
+            terms.append(value if account.type is AccountType.ASSET else negate(value))
         if missing:
             raise MissingMarks(quote.code, sorted(missing))
         return exact_sum(terms)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ingot_core.accounting.account import EntrySide
 from ingot_core.accounting.currency import Currency
+from ingot_core.money import negate
 
 __all__ = ["Entry", "Transaction"]
 
@@ -32,7 +33,7 @@ class Entry:
     @property
     def signed_amount(self) -> Decimal:
         """The amount as a debit-positive number."""
-        return self.amount if self.side is EntrySide.DEBIT else self.amount.copy_negate()
+        return self.amount if self.side is EntrySide.DEBIT else negate(self.amount)
 
 
 @dataclass(frozen=True, slots=True)

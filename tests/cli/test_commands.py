@@ -65,6 +65,7 @@ def test_first_command_bootstraps_the_ledger(invoke) -> None:
     assert lines[0].split() == ["ACCOUNT", "TYPE", "BALANCE", "CURRENCY"]
     assert any(line.split() == ["Assets:Cash:USD", "Asset", "100,000.00", "USD"] for line in lines)
     assert any(line.split() == ["Expenses:Fees:USD", "Expense", "0.00", "USD"] for line in lines)
+    assert any(line.split() == ["Equity:Trading:USD", "Equity", "0.00", "USD"] for line in lines)
 
 
 def test_accounts_table_and_json_agree(invoke) -> None:

@@ -157,5 +157,14 @@ def test_nav_names_every_missing_mark() -> None:
     assert caught.value.codes == ("BTC", "ETH")
 
 
+def test_zero_balance_of_credit_normal_account_is_not_negative_zero(ledger_with_two) -> None:
+    ledger, cash, capital = ledger_with_two
+    ledger.post(transfer(cash, capital, "1.00"))
+    ledger.post(transfer(capital, cash, "1.00"))
+    for amount in (ledger.balance(capital.id), Ledger().nav(USD, {})):
+        assert amount == 0
+        assert not amount.is_signed()
+
+
 def test_nav_of_empty_ledger_is_zero() -> None:
     assert Ledger().nav(USD, {}) == 0
