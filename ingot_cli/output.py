@@ -99,7 +99,16 @@ class Output:
         """Write rows under upper-case headers, aligned, without borders (seed 000's format)."""
         table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), header_style="bold")
         for column in columns:
-            table.add_column(column.header.upper(), justify=column.justify, no_wrap=True)
+            # Fold rather than truncate: a narrow terminal must never hide part of a value.
+            header = column.header.upper()
+            table.add_column(header, justify=column.justify, overflow="fold", min_width=len(header))
         for row in rows:
             table.add_row(*row)
-        self.console.print(table)
+        if self.console.is_terminal:
+            self.console.print(table)
+            return
+        # Piped: the same table without the padding rich leaves at the end of each line.
+        with self.console.capture() as captured:
+            self.console.print(table)
+        sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+        sys.stdout.flush()

@@ -63,6 +63,7 @@ def test_first_command_bootstraps_the_ledger(invoke) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["ACCOUNT", "TYPE", "BALANCE", "CURRENCY"]
+    assert all(line == line.rstrip() for line in lines)  # piped output carries no padding
     assert any(line.split() == ["Assets:Cash:USD", "Asset", "100,000.00", "USD"] for line in lines)
     assert any(line.split() == ["Expenses:Fees:USD", "Expense", "0.00", "USD"] for line in lines)
     assert any(line.split() == ["Equity:Trading:USD", "Equity", "0.00", "USD"] for line in lines)
