@@ -55,10 +55,6 @@ class Session:
             self._book = open_book(self.database, self.config, self._clock())
         return self._book
 
-    def now(self) -> datetime:
-        """The session clock's current instant."""
-        return self._clock()
-
     def close(self) -> None:
         """Release the database (and leave the embedded server)."""
         database, self._database, self._book = self._database, None, None

@@ -15,8 +15,13 @@ from ingot_storage.tables import accounts
 
 __all__ = ["load_accounts", "save_account", "save_accounts"]
 
-_COLUMNS = (accounts.c.id, accounts.c.name, accounts.c.account_type,
-            accounts.c.currency_code, accounts.c.decimals)  # fmt: skip
+_COLUMNS = (
+    accounts.c.id,
+    accounts.c.name,
+    accounts.c.account_type,
+    accounts.c.currency_code,
+    accounts.c.decimals,
+)
 
 
 def _account_to_row(account: Account) -> dict[str, Any]:
@@ -54,10 +59,12 @@ def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> int:
     rows = [_account_to_row(account) for account in new_accounts]
     inserted = set(
         conn.execute(
-            insert(accounts).values(rows).on_conflict_do_nothing(index_elements=["id"])
+            insert(accounts)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["id"])
             .returning(accounts.c.id)
         ).scalars()
-    )  # fmt: skip
+    )
     skipped = [account for account in new_accounts if account.id not in inserted]
     if skipped:
         stored = {

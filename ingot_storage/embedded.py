@@ -74,9 +74,11 @@ class EmbeddedServer:
         if self._socket_dir is None:
             raise DatabaseUnavailable("the embedded PostgreSQL is not running")
         return URL.create(
-            "postgresql+psycopg", username="postgres", database=database,
+            "postgresql+psycopg",
+            username="postgres",
+            database=database,
             query={"host": self._socket_dir},
-        )  # fmt: skip
+        )
 
     def _create_database(self, database: str) -> None:
         conninfo = psycopg.conninfo.make_conninfo(

@@ -41,6 +41,7 @@ def recover_ledger(conn: Connection) -> Ledger | None:
                 raise CorruptLedger(f"stored {error}") from error
     _log.info(
         "ledger recovered: %d accounts, %d transactions",
-        len(stored_accounts), ledger.transaction_count,
-    )  # fmt: skip
+        len(stored_accounts),
+        ledger.transaction_count,
+    )
     return ledger

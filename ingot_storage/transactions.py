@@ -15,8 +15,7 @@ from ingot_core.accounting import Currency, Entry, EntrySide, Transaction
 from ingot_storage.errors import CorruptLedger, IntegrityViolation, db_errors, translate_db_errors
 from ingot_storage.tables import entries, transactions
 
-__all__ = ["count_transactions", "iter_transactions", "load_transactions", "save_transaction",
-           "save_transactions"]  # fmt: skip
+__all__ = ["iter_transactions", "load_transactions", "save_transaction", "save_transactions"]
 
 
 def _entry_rows(tx: Transaction) -> list[dict[str, Any]]:
@@ -47,10 +46,12 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> int:
     headers = [{"id": t.id, "posted_at": t.posted_at, "description": t.description} for t in txs]
     inserted = set(
         conn.execute(
-            insert(transactions).values(headers).on_conflict_do_nothing(index_elements=["id"])
+            insert(transactions)
+            .values(headers)
+            .on_conflict_do_nothing(index_elements=["id"])
             .returning(transactions.c.id)
         ).scalars()
-    )  # fmt: skip
+    )
     new = [tx for tx in txs if tx.id in inserted]
     existing = [tx for tx in txs if tx.id not in inserted]
     if existing:
@@ -74,13 +75,18 @@ def save_transaction(conn: Connection, tx: Transaction) -> bool:
 def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterator[Transaction]:
     query = (
         sa.select(
-            transactions.c.id.label("tx_id"), transactions.c.posted_at,
-            transactions.c.description, entries.c.account_id, entries.c.side,
-            entries.c.amount, entries.c.currency_code, entries.c.decimals,
+            transactions.c.id.label("tx_id"),
+            transactions.c.posted_at,
+            transactions.c.description,
+            entries.c.account_id,
+            entries.c.side,
+            entries.c.amount,
+            entries.c.currency_code,
+            entries.c.decimals,
         )
         .join(entries, entries.c.transaction_id == transactions.c.id)
         .order_by(transactions.c.posted_at, transactions.c.seq, entries.c.position)
-    )  # fmt: skip
+    )
     if ids is not None:
         query = query.where(transactions.c.id.in_(ids))
     with db_errors():
@@ -101,11 +107,13 @@ def _group_rows(rows: Iterable[Any]) -> Iterator[Transaction]:
         try:
             tx_entries = tuple(
                 Entry(
-                    row.account_id, EntrySide(row.side), row.amount,
+                    row.account_id,
+                    EntrySide(row.side),
+                    row.amount,
                     Currency(row.currency_code, row.decimals),
                 )
                 for row in legs
-            )  # fmt: skip
+            )
         except ValueError as error:
             raise CorruptLedger(f"stored transaction {tx_id} is invalid: {error}") from error
         yield Transaction(tx_id, legs[0].posted_at, legs[0].description, tx_entries)
@@ -119,9 +127,3 @@ def load_transactions(conn: Connection) -> list[Transaction]:
 def iter_transactions(conn: Connection) -> Iterator[Transaction]:
     """Stream every transaction with its entries, in posting order."""
     yield from _query_transactions(conn, None)
-
-
-@translate_db_errors
-def count_transactions(conn: Connection) -> int:
-    """How many transactions are stored."""
-    return int(conn.execute(sa.select(sa.func.count()).select_from(transactions)).scalar_one())

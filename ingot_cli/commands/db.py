@@ -65,18 +65,29 @@ def render_upgrade(out: Output, result: UpgradeResult) -> None:
 def render_status(out: Output, status: DatabaseStatus) -> None:
     """The database status as a key/value table and a row-count table."""
     if out.json_mode:
-        out.json({"kind": status.kind, "url": status.url, "server_version": status.server_version,
-                  "revision": status.revision, "head": status.head,
-                  "up_to_date": status.up_to_date, "data_dir": status.data_dir,
-                  "row_counts": status.row_counts})  # fmt: skip
+        out.json(
+            {
+                "kind": status.kind,
+                "url": status.url,
+                "server_version": status.server_version,
+                "revision": status.revision,
+                "head": status.head,
+                "up_to_date": status.up_to_date,
+                "data_dir": status.data_dir,
+                "row_counts": status.row_counts,
+            }
+        )
         return
     schema = f"{status.revision or 'empty'}" + (
         " (head)"
         if status.up_to_date
         else f" (head is {status.head}; 'ingot db upgrade' or any ledger command applies it)"
     )
-    facts = [("Server", f"{status.kind} PostgreSQL {status.server_version}"),
-             ("URL", status.url), ("Schema", schema)]  # fmt: skip
+    facts = [
+        ("Server", f"{status.kind} PostgreSQL {status.server_version}"),
+        ("URL", status.url),
+        ("Schema", schema),
+    ]
     if status.data_dir is not None:
         facts.append(("Data", status.data_dir))
     out.table([Column("Database"), Column("")], facts)

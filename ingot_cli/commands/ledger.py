@@ -90,9 +90,18 @@ def compute_nav(session: Session, quote_code: str | None, mark_items: Sequence[s
 def render_accounts(out: Output, accounts: Sequence[Account]) -> None:
     """Accounts as a table or JSON."""
     if out.json_mode:
-        out.json([{"id": a.id, "name": a.name, "type": a.type.value,
-                   "currency": a.currency.code, "decimals": a.currency.decimals}
-                  for a in accounts])  # fmt: skip
+        out.json(
+            [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "type": a.type.value,
+                    "currency": a.currency.code,
+                    "decimals": a.currency.decimals,
+                }
+                for a in accounts
+            ]
+        )
         return
     out.table(
         [Column("Name"), Column("Type"), Column("Currency"), Column("ID")],
@@ -103,9 +112,17 @@ def render_accounts(out: Output, accounts: Sequence[Account]) -> None:
 def render_balances(out: Output, balances: Sequence[Balance]) -> None:
     """Balances as a table or JSON."""
     if out.json_mode:
-        out.json([{"account": b.account.name, "type": b.account.type.value,
-                   "currency": b.account.currency.code, "balance": b.amount}
-                  for b in balances])  # fmt: skip
+        out.json(
+            [
+                {
+                    "account": b.account.name,
+                    "type": b.account.type.value,
+                    "currency": b.account.currency.code,
+                    "balance": b.amount,
+                }
+                for b in balances
+            ]
+        )
         return
     out.table(
         [Column("Account"), Column("Type"), Column("Balance", "right"), Column("Currency")],

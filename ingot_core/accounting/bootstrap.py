@@ -69,9 +69,11 @@ def _ensure(
         if existing.currency != ccy or existing.type is not kind:
             raise ValidationError(
                 f"account {name}",
-                [f"exists as {existing.type} in {existing.currency.code}, "
-                 f"needed as {kind} in {ccy.code}"],
-            )  # fmt: skip
+                [
+                    f"exists as {existing.type} in {existing.currency.code}, "
+                    f"needed as {kind} in {ccy.code}"
+                ],
+            )
         return None
     account = Account(new_id(), name, kind, ccy)
     ledger.add_account(account)

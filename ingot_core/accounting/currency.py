@@ -12,10 +12,25 @@ MAX_DECIMALS = 18
 
 # Ledger precision of the currencies Ingot meets most. An unknown code gets DEFAULT_DECIMALS.
 KNOWN_DECIMALS: dict[str, int] = {
-    "USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "CAD": 2, "AUD": 2, "JPY": 0,
-    "USDT": 6, "USDC": 6, "BTC": 8, "XBT": 8, "ETH": 18, "SOL": 9, "LTC": 8,
-    "XRP": 6, "ADA": 6, "DOT": 10, "DOGE": 8,
-}  # fmt: skip
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "JPY": 0,
+    "USDT": 6,
+    "USDC": 6,
+    "BTC": 8,
+    "XBT": 8,
+    "ETH": 18,
+    "SOL": 9,
+    "LTC": 8,
+    "XRP": 6,
+    "ADA": 6,
+    "DOT": 10,
+    "DOGE": 8,
+}
 DEFAULT_DECIMALS = 8
 
 

@@ -101,13 +101,22 @@ def post_order_fill(
     buy = fill.side is OrderSide.BUY
     debit, credit = EntrySide.DEBIT, EntrySide.CREDIT
     entries = [
-        Entry(account_id(holdings_account_name(base.code)), debit if buy else credit,
-              fill.quantity, base),
-        Entry(account_id(trading_account_name(base.code)), credit if buy else debit,
-              fill.quantity, base),
-        Entry(account_id(trading_account_name(quote.code)), debit if buy else credit,
-              fill.cost, quote),
-    ]  # fmt: skip
+        Entry(
+            account_id(holdings_account_name(base.code)),
+            debit if buy else credit,
+            fill.quantity,
+            base,
+        ),
+        Entry(
+            account_id(trading_account_name(base.code)),
+            credit if buy else debit,
+            fill.quantity,
+            base,
+        ),
+        Entry(
+            account_id(trading_account_name(quote.code)), debit if buy else credit, fill.cost, quote
+        ),
+    ]
     if fill.fee > 0:
         entries.append(Entry(account_id(fee_account_name(quote.code)), debit, fill.fee, quote))
     # A buy pays cost plus fee out of cash; a sell receives cost minus fee.
@@ -117,9 +126,13 @@ def post_order_fill(
         cash_change = EXACT.subtract(fill.cost, fill.fee)
     if cash_change != 0:
         entries.append(
-            Entry(account_id(cash_account_name(quote.code)),
-                  debit if cash_change > 0 else credit, magnitude(cash_change), quote)
-        )  # fmt: skip
+            Entry(
+                account_id(cash_account_name(quote.code)),
+                debit if cash_change > 0 else credit,
+                magnitude(cash_change),
+                quote,
+            )
+        )
     verb = "Buy" if buy else "Sell"
     transaction = Transaction(
         id=transaction_id or new_id(),

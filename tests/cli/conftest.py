@@ -22,7 +22,7 @@ _CLEARED = (
     "STORAGE_FLUSH_INTERVAL_MS",
     "INGOT_BASE_CURRENCY",
     "INGOT_OPENING_CAPITAL",
-)  # fmt: skip
+)
 
 
 @pytest.fixture

@@ -71,9 +71,10 @@ def test_data_written_by_one_process_is_there_for_the_next(embedded_env) -> None
 
     written = json.loads(run([sys.executable, "-c", WRITER], embedded_env).stdout)
     shown = json.loads(
-        run([INGOT, "nav", "--mark", "BTC=62500.5", "--mark", "ETH=3050.25", "--json"],
-            embedded_env).stdout
-    )  # fmt: skip
+        run(
+            [INGOT, "nav", "--mark", "BTC=62500.5", "--mark", "ETH=3050.25", "--json"], embedded_env
+        ).stdout
+    )
     assert shown["nav"] == written["nav"]  # exactly, digit for digit
     assert not postmaster_pid(embedded_env).exists()
 

@@ -80,19 +80,18 @@ def test_invalid_fill_reports_every_problem_and_changes_nothing() -> None:
     assert [(a.name, ledger.balance(a.id)) for a in ledger.accounts] == before
 
 
-def test_fill_whose_cost_is_not_its_notional_is_rejected() -> None:
+@pytest.mark.parametrize(
+    ("cost", "problem"),
+    [
+        ("67.45", r"not quantity x price \(67\.43257\)"),  # not this fill's notional
+        ("67.43257", r"cost 67\.43257 has more than the 2 decimals USD"),  # not settled
+    ],
+)
+def test_fill_with_a_wrong_cost_is_rejected_before_accounts_exist(cost: str, problem: str) -> None:
     ledger = bootstrap_ledger(USD, Decimal("1000.00"), T0)
-    wrong = replace(fill(OrderSide.BUY, "0.001", "67432.57"), cost=Decimal("67.45"))
-    with pytest.raises(InvalidFill, match=r"not quantity x price \(67.43257\)"):
+    wrong = replace(fill(OrderSide.BUY, "0.001", "67432.57"), cost=Decimal(cost))
+    with pytest.raises(InvalidFill, match=problem):
         post_order_fill(ledger, wrong)
-    assert ledger.find_account(holdings_account_name("BTC")) is None
-
-
-def test_fill_with_unsettled_cost_digits_is_rejected_before_accounts_exist() -> None:
-    ledger = bootstrap_ledger(USD, Decimal("1000.00"), T0)
-    exact = replace(fill(OrderSide.BUY, "0.001", "67432.57"), cost=Decimal("67.43257"))
-    with pytest.raises(InvalidFill, match=r"cost 67\.43257 has more than the 2 decimals USD"):
-        post_order_fill(ledger, exact)
     assert ledger.find_account(holdings_account_name("BTC")) is None
 
 

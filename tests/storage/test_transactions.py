@@ -50,9 +50,11 @@ def test_save_transaction_persists_all_entries(conn: Connection, cash_and_capita
     tx = transfer(cash, capital, "123.45")
     save_transaction(conn, tx)
     rows = conn.execute(
-        sa.text("SELECT transaction_id, position, account_id, side, amount, currency_code, "
-                "decimals FROM entries ORDER BY position")
-    ).all()  # fmt: skip
+        sa.text(
+            "SELECT transaction_id, position, account_id, side, amount, currency_code, "
+            "decimals FROM entries ORDER BY position"
+        )
+    ).all()
     assert [tuple(r) for r in rows] == [
         (tx.id, 0, cash.id, "Debit", Decimal("123.45"), "USD", 2),
         (tx.id, 1, capital.id, "Credit", Decimal("123.45"), "USD", 2),
