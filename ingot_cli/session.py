@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from ingot_storage import Book, Database, StorageConfig, open_book, open_database
+from ingot_storage.audit_trail import AuditTrail
 
 __all__ = ["Session", "utc_now"]
 
@@ -29,6 +30,7 @@ class Session:
         self._config: StorageConfig | None = None
         self._database: Database | None = None
         self._book: Book | None = None
+        self._audit: AuditTrail | None = None
 
     @property
     def config(self) -> StorageConfig:
@@ -43,20 +45,39 @@ class Session:
             self._database = open_database(self.config, upgrade=upgrade)
         return self._database
 
+    def _start(self) -> tuple[Database, Book]:
+        # Start-up, the same for every command: schema at head, ledger recovered (or
+        # bootstrapped and audited in a fresh database).
+        database = self.open_database(upgrade=True)
+        if self._book is None:
+            self._book = open_book(database, self.config, self._clock())
+        return database, self._book
+
     @property
     def database(self) -> Database:
-        """The database with its schema at head."""
-        return self.open_database(upgrade=True)
+        """The database, started: schema at head and the book open."""
+        return self._start()[0]
 
     @property
     def book(self) -> Book:
         """The ledger, recovered from the database or bootstrapped in a fresh one."""
-        if self._book is None:
-            self._book = open_book(self.database, self.config, self._clock())
-        return self._book
+        return self._start()[1]
+
+    @property
+    def audit(self) -> AuditTrail:
+        """The audit trail of this session's database."""
+        if self._audit is None:
+            self._audit = AuditTrail(self.database, self.config)
+        return self._audit
 
     def close(self) -> None:
-        """Release the database (and leave the embedded server)."""
+        """Checkpoint the audit log if it grew, then release the database and server."""
         database, self._database, self._book = self._database, None, None
-        if database is not None:
+        audit, self._audit = self._audit, None
+        if database is None:
+            return
+        try:
+            # Shutdown is one of the moments a checkpoint is taken (with N entries and T s).
+            (audit or AuditTrail(database, self.config)).checkpoint()
+        finally:
             database.close()

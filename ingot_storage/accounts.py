@@ -48,14 +48,14 @@ def _row_to_account(row: Any) -> Account:
 
 
 @translate_db_errors
-def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> int:
-    """Insert accounts in one statement; return how many were new.
+def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> list[Account]:
+    """Insert accounts in one statement; return those that were new, in the order given.
 
     Saving an account already stored is a no-op; a different account under a stored id
     raises IntegrityViolation rather than being silently ignored.
     """
     if not new_accounts:
-        return 0
+        return []
     rows = [_account_to_row(account) for account in new_accounts]
     inserted = set(
         conn.execute(
@@ -78,12 +78,12 @@ def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> int:
                 raise IntegrityViolation(
                     f"account {account.id} is already stored with different fields"
                 )
-    return len(inserted)
+    return [account for account in new_accounts if account.id in inserted]
 
 
 def save_account(conn: Connection, account: Account) -> bool:
     """Insert one account; True if it was new (idempotent on id)."""
-    return save_accounts(conn, [account]) == 1
+    return bool(save_accounts(conn, [account]))
 
 
 @translate_db_errors

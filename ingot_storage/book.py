@@ -15,7 +15,9 @@ from ingot_core.accounting import (
     bootstrap_ledger,
     capital_account_name,
 )
+from ingot_core.audit import AuditEntry, account_created, transaction_posted
 from ingot_storage.accounts import save_accounts
+from ingot_storage.audit import append_audit_batch
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
 from ingot_storage.recovery import recover_ledger
@@ -52,10 +54,17 @@ def base_currency_of(ledger: Ledger, fallback: Currency) -> Currency:
     return fallback
 
 
-def persist_ledger(conn: Connection, ledger: Ledger) -> None:
-    """Save every account and transaction of `ledger` (idempotent)."""
-    save_accounts(conn, ledger.accounts)
-    save_transactions(conn, ledger.transactions)
+def persist_ledger(
+    conn: Connection, ledger: Ledger, actor: str = "ingot", now: datetime | None = None
+) -> list[AuditEntry]:
+    """Save every account and transaction of `ledger`, auditing the new ones.
+
+    Idempotent: rows already stored are skipped and get no second audit entry. Data rows
+    and audit rows go into the caller's database transaction, so they commit together.
+    """
+    events = [account_created(a, actor) for a in save_accounts(conn, ledger.accounts)]
+    events += [transaction_posted(t, actor) for t in save_transactions(conn, ledger.transactions)]
+    return append_audit_batch(conn, events, now)
 
 
 def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
@@ -66,5 +75,5 @@ def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
         if ledger is not None:
             return Book(ledger, base_currency_of(ledger, config.base_currency), False)
         ledger = bootstrap_ledger(config.base_currency, config.opening_capital, now)
-        persist_ledger(conn, ledger)
+        persist_ledger(conn, ledger, actor="bootstrap", now=now)
         return Book(ledger, config.base_currency, True)

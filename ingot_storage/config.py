@@ -10,6 +10,9 @@
 | INGOT_DATA_DIR            | embedded database, keys, history         | user data directory     |
 | INGOT_BASE_CURRENCY       | currency of a fresh ledger               | USD                     |
 | INGOT_OPENING_CAPITAL     | paper capital of a fresh ledger          | 100000.00               |
+| INGOT_AUDIT_KEY           | Ed25519 checkpoint signing key (0600)    | DATA_DIR/audit/...pem   |
+| INGOT_AUDIT_CHECKPOINT_EVERY   | checkpoint after N new entries      | 1000                    |
+| INGOT_AUDIT_CHECKPOINT_SECONDS | checkpoint after T s of activity    | 60                      |
 
 A malformed value raises ConfigError naming the variable. The database URL's password is
 never part of a message, a repr or a log line.
@@ -113,6 +116,16 @@ def _opening_capital(env: Mapping[str, str], base: Currency) -> Decimal:
     return value
 
 
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        raise ConfigError(name, f"{path} is a directory; name the key file itself")
+    return path.resolve()
+
+
 def _data_dir(env: Mapping[str, str]) -> Path:
     raw = env.get("INGOT_DATA_DIR", "").strip()
     path = (
@@ -138,6 +151,9 @@ class StorageConfig:
       data_dir: directory for the embedded database, keys and history.
       base_currency: the currency a fresh ledger is kept in.
       opening_capital: the paper capital a fresh ledger starts with.
+      audit_key: the checkpoint signing key file, or None for DATA_DIR/audit/signing-key.pem.
+      checkpoint_every: take an audit checkpoint after this many new entries.
+      checkpoint_seconds: or after this many seconds of activity.
     """
 
     database_url: URL | None = field(default=None, repr=False)
@@ -148,6 +164,9 @@ class StorageConfig:
     data_dir: Path = field(default_factory=lambda: _data_dir({}))
     base_currency: Currency = field(default_factory=lambda: currency("USD"))
     opening_capital: Decimal = Decimal("100000.00")
+    audit_key: Path | None = None
+    checkpoint_every: int = 1000
+    checkpoint_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
@@ -164,7 +183,15 @@ class StorageConfig:
             data_dir=_data_dir(env),
             base_currency=base,
             opening_capital=_opening_capital(env, base),
+            audit_key=_optional_path(env, "INGOT_AUDIT_KEY"),
+            checkpoint_every=_int(env, "INGOT_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000_000),
+            checkpoint_seconds=_int(env, "INGOT_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86_400),
         )
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The checkpoint signing key file."""
+        return self.audit_key or self.data_dir / "audit" / "signing-key.pem"
 
     @property
     def redacted_database_url(self) -> str | None:
@@ -179,5 +206,7 @@ class StorageConfig:
             f"questdb_ilp_addr={self.questdb_ilp_addr!r}, pg_pool_size={self.pg_pool_size}, "
             f"batch_size={self.batch_size}, flush_interval_ms={self.flush_interval_ms}, "
             f"data_dir={str(self.data_dir)!r}, base_currency={self.base_currency.code!r}, "
-            f"opening_capital={str(self.opening_capital)!r})"
+            f"opening_capital={str(self.opening_capital)!r}, "
+            f"audit_key={str(self.audit_key_path)!r}, checkpoint_every={self.checkpoint_every}, "
+            f"checkpoint_seconds={self.checkpoint_seconds})"
         )

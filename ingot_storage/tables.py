@@ -16,8 +16,17 @@ Beyond seed 000's columns:
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["accounts", "entries", "metadata", "transactions"]
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "accounts",
+    "audit_checkpoint",
+    "audit_log",
+    "entries",
+    "metadata",
+    "transactions",
+]
 
 NAMING_CONVENTION = {
     "ix": "idx_%(table_name)s_%(column_0_name)s",
@@ -81,3 +90,78 @@ entries = sa.Table(
     sa.Index("idx_entries_transaction", "transaction_id"),
     sa.Index("idx_entries_account", "account_id"),
 )
+
+# The audit trail (DESIGN.md, "The audit trail"). `seq` is the gapless order; `payload` is
+# derived from the canonical text for queries only and is never hashed.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("timestamp", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("entity_id", sa.Uuid, nullable=True),
+    sa.Column("payload_text", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, sa.Computed("payload_text::jsonb", persisted=True)),
+    sa.Column("leaf_hash", sa.LargeBinary, nullable=False),
+    sa.Column("chain_hash", sa.LargeBinary, nullable=False),
+    sa.CheckConstraint("seq >= 1", name="seq_positive"),
+    sa.CheckConstraint("octet_length(leaf_hash) = 32", name="leaf_hash_length"),
+    sa.CheckConstraint("octet_length(chain_hash) = 32", name="chain_hash_length"),
+    sa.Index("idx_audit_log_timestamp", "timestamp"),
+    sa.Index("idx_audit_log_event_type", "event_type"),
+    sa.Index("idx_audit_log_entity_id", "entity_id"),
+)
+
+# Signed heads of the log. `frontier` lets the next checkpoint extend this one's Merkle
+# tree without rereading every leaf; verify recomputes roots from the leaves regardless.
+audit_checkpoint = sa.Table(
+    "audit_checkpoint",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.LargeBinary, nullable=False),
+    sa.Column("chain_hash", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key_id", sa.Text, nullable=False),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+    sa.Column("frontier", sa.LargeBinary, nullable=False),
+    sa.CheckConstraint("size >= 1", name="size_positive"),
+)
+
+APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoint")
+
+# One function refuses every change; ENABLE ALWAYS makes the triggers fire even under
+# session_replication_role = replica. Migration 0002 creates exactly these statements.
+REFUSE_CHANGE_FUNCTION = """
+CREATE FUNCTION ingot_refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
+
+
+def append_only_statements(table: str) -> list[str]:
+    """The trigger DDL that makes `table` append-only."""
+    return [
+        f"CREATE TRIGGER {table}_refuse_update_delete BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION ingot_refuse_audit_change()",
+        f"CREATE TRIGGER {table}_refuse_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION ingot_refuse_audit_change()",
+        f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_refuse_update_delete",
+        f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {table}_refuse_truncate",
+    ]
+
+
+def _ddl(statement: str) -> sa.DDL:
+    # sa.DDL formats its text with %, so PL/pgSQL's % placeholders are doubled for it.
+    return sa.DDL(statement.replace("%", "%%"))  # type: ignore[no-untyped-call]
+
+
+sa.event.listen(metadata, "before_create", _ddl(REFUSE_CHANGE_FUNCTION))
+sa.event.listen(metadata, "after_drop", _ddl("DROP FUNCTION ingot_refuse_audit_change()"))
+for _table in (audit_log, audit_checkpoint):
+    for _statement in append_only_statements(_table.name):
+        sa.event.listen(_table, "after_create", _ddl(_statement))

@@ -34,15 +34,15 @@ def _entry_rows(tx: Transaction) -> list[dict[str, Any]]:
 
 
 @translate_db_errors
-def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> int:
-    """Insert transactions with all their entries; return how many were new.
+def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Transaction]:
+    """Insert transactions with all their entries; return those that were new, in order.
 
     Headers go in one multi-row statement and entries in another, inside the caller's
     database transaction: a failing entry rolls back every header with it. A transaction
     already stored is skipped; a different one under a stored id raises IntegrityViolation.
     """
     if not txs:
-        return 0
+        return []
     headers = [{"id": t.id, "posted_at": t.posted_at, "description": t.description} for t in txs]
     inserted = set(
         conn.execute(
@@ -64,12 +64,12 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> int:
     rows = [row for tx in new for row in _entry_rows(tx)]
     if rows:
         conn.execute(insert(entries), rows)
-    return len(new)
+    return new
 
 
 def save_transaction(conn: Connection, tx: Transaction) -> bool:
     """Insert one transaction and its entries; True if it was new (idempotent on id)."""
-    return save_transactions(conn, [tx]) == 1
+    return bool(save_transactions(conn, [tx]))
 
 
 def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterator[Transaction]:

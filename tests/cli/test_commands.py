@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL
 from ingot_core.accounting import post_order_fill
 from ingot_core.execution import OrderSide
 from ingot_storage import StorageConfig, open_book, open_database, persist_ledger
+from ingot_storage.migrations import SCHEMA_HEAD
 from tests.builders import fill
 
 
@@ -26,7 +27,7 @@ def test_db_status_reports_external_server_schema_and_counts(invoke) -> None:
     result = invoke("db", "status")
     assert result.exit_code == 0, result.output
     assert "external PostgreSQL" in result.output
-    assert "0001 (head)" in result.output
+    assert f"{SCHEMA_HEAD} (head)" in result.output
     assert "accounts" in result.output
 
 
@@ -35,7 +36,13 @@ def test_db_status_json(invoke) -> None:
     status = json.loads(result.output)
     assert status["kind"] == "external"
     assert status["up_to_date"] is True
-    assert status["row_counts"] == {"accounts": 0, "transactions": 0, "entries": 0}
+    assert status["row_counts"] == {
+        "accounts": 0,
+        "transactions": 0,
+        "entries": 0,
+        "audit_log": 0,
+        "audit_checkpoint": 0,
+    }
 
 
 def test_db_status_never_shows_the_password(invoke, database_url: URL) -> None:
@@ -53,9 +60,9 @@ def test_db_upgrade_on_empty_database(invoke, empty_database_url: URL) -> None:
     env = {"DATABASE_URL": empty_database_url.render_as_string(hide_password=False)}
     first = invoke("db", "upgrade", env=env)
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "Database upgraded from empty to revision 0001 (head)."
+    assert first.output.strip() == f"Database upgraded from empty to revision {SCHEMA_HEAD} (head)."
     second = invoke("db", "upgrade", env=env)
-    assert second.output.strip() == "Database already at revision 0001 (head)."
+    assert second.output.strip() == f"Database already at revision {SCHEMA_HEAD} (head)."
 
 
 def test_first_command_bootstraps_the_ledger(invoke) -> None:

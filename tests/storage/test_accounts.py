@@ -61,7 +61,7 @@ def test_load_accounts_empty_db_returns_empty_vec(conn: Connection) -> None:
 
 def test_load_accounts_returns_all_saved_accounts(conn: Connection) -> None:
     accounts = [account(f"Assets:N{n}") for n in range(5)]
-    assert save_accounts(conn, accounts) == 5
+    assert save_accounts(conn, accounts) == accounts
     assert load_accounts(conn) == accounts
 
 

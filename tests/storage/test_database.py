@@ -95,7 +95,13 @@ def test_status_reports_external_server_and_row_counts(database_url: URL) -> Non
     assert status.kind == "external"
     assert status.up_to_date
     assert int(status.server_version.split(".")[0]) >= 15
-    assert status.row_counts == {"accounts": 4, "transactions": 1, "entries": 2}
+    assert status.row_counts == {
+        "accounts": 4,
+        "transactions": 1,
+        "entries": 2,
+        "audit_log": 5,  # 4 accounts created, 1 opening transaction posted
+        "audit_checkpoint": 0,
+    }
 
 
 def test_unreachable_server_is_database_unavailable_without_password() -> None:

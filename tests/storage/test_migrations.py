@@ -36,6 +36,7 @@ def reflect(url: URL) -> dict[str, Any]:
                     c["nullable"],
                     c.get("default"),
                     bool(c.get("identity")),
+                    (c.get("computed") or {}).get("sqltext"),
                 )
                 for c in inspector.get_columns(table)
             ]
@@ -58,6 +59,16 @@ def reflect(url: URL) -> dict[str, Any]:
                     for i in inspector.get_indexes(table)
                 ),
             }
+        with engine.connect() as conn:
+            triggers = conn.execute(
+                sa.text(
+                    "SELECT c.relname, t.tgname, t.tgenabled, t.tgtype, p.proname "
+                    "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal ORDER BY 1, 2"
+                )
+            ).all()
+        for table, name, enabled, kind, function in triggers:
+            schema[table].setdefault("triggers", []).append((name, enabled, kind, function))
         return schema
     finally:
         engine.dispose()
@@ -137,3 +148,14 @@ def test_alembic_command_line_upgrades_the_configured_database(empty_database_ur
             assert migrations.current_revision(conn) == migrations.SCHEMA_HEAD
     finally:
         engine.dispose()
+
+
+def test_audit_tables_are_append_only_with_always_enabled_triggers(database_url) -> None:
+    schema = reflect(database_url)
+    for table in ("audit_log", "audit_checkpoint"):
+        triggers = schema[table]["triggers"]
+        assert {name for name, *_ in triggers} == {
+            f"{table}_refuse_update_delete",
+            f"{table}_refuse_truncate",
+        }
+        assert {enabled for _, enabled, *_ in triggers} == {"A"}  # ENABLE ALWAYS

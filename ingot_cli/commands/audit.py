@@ -1,0 +1,247 @@
+"""The audit trail: query, verify, digest, prove and export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput
+from ingot_cli.exporting import check_export_target, export_target
+from ingot_cli.output import Column, Output, format_count
+from ingot_cli.parsing import parse_since
+from ingot_cli.session import Session
+from ingot_core.audit import AuditEntry
+from ingot_storage.audit import query_audit
+from ingot_storage.audit_checkpoints import Checkpoint
+from ingot_storage.audit_proofs import InclusionProof, check_proof
+from ingot_storage.audit_verify import VerifyReport
+from ingot_storage.export import export_audit_csv, export_audit_json
+
+__all__ = [
+    "ExportFormat",
+    "ExportResult",
+    "app",
+    "audit_digest",
+    "audit_entries",
+    "export_audit",
+    "prove_entry",
+    "verify_audit",
+]
+
+app = typer.Typer(help="The tamper-evident audit trail.", invoke_without_command=True)
+
+
+class ExportFormat(StrEnum):
+    """Export file formats."""
+
+    CSV = "csv"
+    JSON = "json"
+
+
+# -- the command layer ----------------------------------------------------------------------
+
+
+def audit_entries(
+    session: Session, event_type: str | None, since: str | None, limit: int
+) -> list[AuditEntry]:
+    """Audit entries, newest first, filtered as seed 000's `audit` command."""
+    moment = parse_since(since)
+    if limit < 1:
+        raise BadInput("--limit", [f"{limit} must be at least 1"])
+    with session.database.connect() as conn:
+        return query_audit(conn, event_type, moment, limit)
+
+
+def read_checkpoint_file(path: Path, flag: str) -> Checkpoint:
+    """A digest written by `ingot audit digest`."""
+    try:
+        return Checkpoint.from_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BadInput(flag, [f"cannot read {path}: {error.strerror}"]) from None
+    except ValueError as error:
+        raise BadInput(flag, [f"{path}: {error}"]) from None
+
+
+def verify_audit(session: Session, digest_file: Path | None) -> VerifyReport:
+    """Verify the whole audit log against its checkpoints (and a digest, if given)."""
+    digest = read_checkpoint_file(digest_file, "--digest") if digest_file else None
+    return session.audit.verify(digest)
+
+
+def audit_digest(session: Session) -> Checkpoint | None:
+    """A signed checkpoint of the current head, to keep somewhere outside this machine."""
+    return session.audit.head_checkpoint()
+
+
+def prove_entry(session: Session, seq: int) -> InclusionProof:
+    """An inclusion proof of entry `seq` against a signed checkpoint."""
+    if seq < 1:
+        raise BadInput("SEQ", [f"{seq} must be at least 1"])
+    return session.audit.prove(seq)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """How many entries went where."""
+
+    count: int
+    path: Path | None
+
+
+def export_audit(
+    session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
+) -> ExportResult:
+    """Stream the audit log to a file (atomically) or stdout."""
+    moment = parse_since(since)
+    default = f"audit_{datetime.now(UTC):%Y%m%d}.{fmt.value}"
+    path = check_export_target(output or default, force=force)
+    writer = export_audit_csv if fmt is ExportFormat.CSV else export_audit_json
+    with session.database.connect() as conn, export_target(path) as stream:
+        count = writer(conn, stream, moment)
+    return ExportResult(count, path)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def render_entries(out: Output, entries: Sequence[AuditEntry]) -> None:
+    """Audit entries as seed 000's table, or JSON."""
+    if out.json_mode:
+        out.json(
+            [
+                {
+                    "seq": e.seq,
+                    "timestamp": e.timestamp,
+                    "event_type": e.event_type,
+                    "actor": e.actor,
+                    "entity_id": e.entity_id,
+                    "payload": e.payload_text,
+                }
+                for e in entries
+            ]
+        )
+        return
+    out.table(
+        [Column("Seq", "right"), Column("Timestamp"), Column("Event type"), Column("Actor"),
+         Column("Entity ID")],
+        [
+            (str(e.seq), f"{e.timestamp:%Y-%m-%d %H:%M:%S}", e.event_type, e.actor,
+             "" if e.entity_id is None else str(e.entity_id))
+            for e in entries
+        ],
+    )  # fmt: skip
+
+
+def render_verify(out: Output, report: VerifyReport) -> None:
+    """The verdict line seed 000 shows, or JSON."""
+    failure = report.failure
+    if out.json_mode:
+        out.json(
+            {
+                "valid": report.valid,
+                "entries": report.entries,
+                "anchors": report.anchors,
+                "failure": None
+                if failure is None
+                else {"seq": failure.seq, "check": failure.check, "detail": failure.detail},
+            }
+        )
+    elif failure is None:
+        out.line(f"Audit chain: VALID ({format_count(report.entries)} entries verified)")
+    else:
+        out.line(f"Audit chain: BROKEN at seq {failure.seq} ({failure.check}: {failure.detail})")
+
+
+# -- Typer registration ---------------------------------------------------------------------
+
+
+@app.callback()
+def audit_group(
+    ctx: typer.Context,
+    event_type: str | None = typer.Option(None, "--type", help="Only this event type."),
+    since: str | None = typer.Option(None, "--since", help="Only entries at or after this date."),
+    limit: int = typer.Option(50, "--limit", help="Show at most this many entries."),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Query the audit log, newest first (or run a subcommand)."""
+    if ctx.invoked_subcommand is None:
+        entries = audit_entries(session_of(ctx), event_type, since, limit)
+        render_entries(output_for(json_mode), entries)
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    digest: Path | None = typer.Option(
+        None, "--digest", help="Also hold the log to a digest saved by 'ingot audit digest'."
+    ),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Verify every entry, hash and signed checkpoint; exit 1 on any break."""
+    report = verify_audit(session_of(ctx), digest)
+    render_verify(output_for(json_mode), report)
+    if not report.valid:
+        raise typer.Exit(EXIT_VERIFY_FAILED)
+
+
+@app.command("digest")
+def digest_command(ctx: typer.Context) -> None:
+    """Print a signed checkpoint of the log's head; keep it elsewhere to detect rewrites."""
+    checkpoint = audit_digest(session_of(ctx))
+    if checkpoint is None:
+        raise BadInput("audit digest", ["the audit log is empty; there is nothing to sign"])
+    typer.echo(checkpoint.to_json())
+
+
+@app.command("prove")
+def prove_command(
+    ctx: typer.Context, seq: int = typer.Argument(..., help="Sequence number of the entry.")
+) -> None:
+    """Print an RFC 6962 inclusion proof of one entry against a signed checkpoint."""
+    typer.echo(prove_entry(session_of(ctx), seq).to_json())
+
+
+@app.command("check-proof")
+def check_proof_command(
+    proof_file: Path = typer.Argument(..., help="A proof printed by 'ingot audit prove'."),
+) -> None:
+    """Check an inclusion proof offline: no database needed; exit 1 if it does not hold."""
+    try:
+        proof = InclusionProof.from_json(proof_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BadInput("PROOF_FILE", [f"cannot read {proof_file}: {error.strerror}"]) from None
+    except ValueError as error:
+        raise BadInput("PROOF_FILE", [str(error)]) from None
+    problems = check_proof(proof)
+    if problems:
+        typer.echo(f"Proof: INVALID ({'; '.join(problems)})")
+        raise typer.Exit(EXIT_VERIFY_FAILED)
+    typer.echo(
+        f"Proof: VALID (entry {proof.entry.seq} is in the log of "
+        f"{format_count(proof.checkpoint.size)} entries signed by key {proof.checkpoint.key_id})"
+    )
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    fmt: ExportFormat = typer.Option(..., "--format", help="csv or json."),
+    since: str | None = typer.Option(None, "--since", help="Only entries at or after this date."),
+    output: str | None = typer.Option(
+        None, "--output", help="File to write ('-' for stdout); default audit_YYYYMMDD.FORMAT."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
+) -> None:
+    """Export the audit log, oldest first, streaming any size."""
+    result = export_audit(session_of(ctx), fmt, since, output, force)
+    message = f"Exported {format_count(result.count)} entries to {result.path or 'stdout'}"
+    if result.path is None:
+        typer.echo(message, err=True)
+    else:
+        typer.echo(message)

@@ -1,0 +1,60 @@
+"""Where an export goes: a file written atomically, or stdout.
+
+The target is checked before any row is read, and a file is written under a temporary name
+in the same directory, then renamed: a failed export never leaves a partial file behind and
+never replaces an existing one unless --force says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from ingot_cli.errors import BadInput
+
+__all__ = ["check_export_target", "export_target"]
+
+
+def check_export_target(output: str, *, force: bool) -> Path | None:
+    """Validate an --output value; None means stdout ("-")."""
+    if output == "-":
+        return None
+    path = Path(output).expanduser()
+    problems = []
+    if path.is_dir():
+        problems.append(f"{path} is a directory; name a file")
+    elif path.exists() and not force:
+        problems.append(f"{path} already exists; use --force to replace it")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        problems.append(f"directory {parent} does not exist")
+    elif not os.access(parent, os.W_OK):
+        problems.append(f"directory {parent} is not writable")
+    if problems:
+        raise BadInput("--output", problems)
+    return path
+
+
+@contextlib.contextmanager
+def export_target(path: Path | None) -> Iterator[TextIO]:
+    """A text stream for the export; the file appears only if the block succeeds."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,91 @@
+"""Canonical JSON for audit payloads (RFC 8785 on the domain Ingot allows).
+
+The bytes hashed into the audit chain must be reproducible from the stored text alone, so
+payloads are written in one canonical form:
+
+- object keys sorted by their UTF-16 code units (RFC 8785 section 3.2.3), no duplicates;
+- no insignificant whitespace; UTF-8; only the escapes JSON requires (`\\"`, `\\\\`, and
+  control characters, short forms where they exist, otherwise lower-case `\\u00xx`);
+- integers as JSON numbers when |n| <= 2^53 - 1, otherwise as decimal strings;
+- Decimals as strings in plain notation (exact: `Decimal("1E+2")` becomes `"100"`);
+- floats, NaN and infinities refused: money never travels as a binary float;
+- U+0000 and unpaired surrogates refused anywhere, keys included.
+
+The heavy lifting is the C-accelerated `json` encoder; this module only normalizes the
+value tree first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ingot_core.errors import ValidationError
+
+__all__ = ["MAX_SAFE_INTEGER", "CanonicalJsonError", "canonical_json"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+)
+
+
+class CanonicalJsonError(ValidationError):
+    """A payload value that has no canonical JSON form."""
+
+
+def _utf16_order(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _check_text(text: str, where: str, problems: list[str]) -> None:
+    if "\x00" in text:
+        problems.append(f"{where}: U+0000 is not allowed")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append(f"{where}: unpaired surrogate is not valid UTF-8")
+
+
+def _normalize(value: Any, where: str, problems: list[str]) -> Any:
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        _check_text(value, where, problems)
+        return value
+    if isinstance(value, int):
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            problems.append(f"{where}: {value} is not a finite number")
+            return None
+        return format(value, "f")
+    if isinstance(value, float):
+        problems.append(f"{where}: float {value!r} is not allowed; use Decimal or a string")
+        return None
+    if isinstance(value, Mapping):
+        items: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.append(f"{where}: key {key!r} is not a string")
+                continue
+            _check_text(key, f"{where} key {key!r}", problems)
+            items.append((key, _normalize(item, f"{where}.{key}", problems)))
+        items.sort(key=lambda pair: _utf16_order(pair[0]))
+        return dict(items)
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [_normalize(item, f"{where}[{n}]", problems) for n, item in enumerate(value)]
+    problems.append(f"{where}: {type(value).__name__} has no JSON form")
+    return None
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of `value`; raises CanonicalJsonError listing every problem."""
+    problems: list[str] = []
+    normalized = _normalize(value, "$", problems)
+    if problems:
+        raise CanonicalJsonError("payload", problems)
+    return _ENCODER.encode(normalized)

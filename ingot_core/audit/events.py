@@ -1,0 +1,97 @@
+"""Audit events (what to record) and entries (what was recorded, with its hashes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ingot_core.accounting import Account, Transaction
+
+__all__ = [
+    "AuditEntry",
+    "AuditEvent",
+    "account_created",
+    "transaction_posted",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """Something that happened to money, about to be appended to the audit trail.
+
+    Attributes:
+      event_type: what happened, e.g. "transaction_posted".
+      actor: who did it: "engine", "cli", a strategy name.
+      entity_id: the account, transaction or order concerned, if any.
+      payload: the event's data; must have a canonical JSON form (no floats).
+    """
+
+    event_type: str
+    actor: str
+    entity_id: UUID | None
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One appended audit record with its position and hashes.
+
+    Attributes:
+      seq: gapless position in the log, from 1.
+      timestamp: UTC instant of the append, microsecond precision.
+      event_type, actor, entity_id: as in the event.
+      payload_text: the canonical JSON text that was hashed.
+      leaf_hash: RFC 6962 leaf hash over every field.
+      chain_hash: link over the previous entry's chain hash and this leaf.
+    """
+
+    seq: int
+    timestamp: datetime
+    event_type: str
+    actor: str
+    entity_id: UUID | None
+    payload_text: str
+    leaf_hash: bytes
+    chain_hash: bytes
+
+
+def account_created(account: Account, actor: str) -> AuditEvent:
+    """The audit event for a new ledger account."""
+    return AuditEvent(
+        "account_created",
+        actor,
+        account.id,
+        {
+            "id": str(account.id),
+            "name": account.name,
+            "type": account.type.value,
+            "currency": account.currency.code,
+            "decimals": account.currency.decimals,
+        },
+    )
+
+
+def transaction_posted(tx: Transaction, actor: str) -> AuditEvent:
+    """The audit event for a posted ledger transaction, every entry included."""
+    return AuditEvent(
+        "transaction_posted",
+        actor,
+        tx.id,
+        {
+            "id": str(tx.id),
+            "posted_at": tx.posted_at.isoformat(),
+            "description": tx.description,
+            "entries": [
+                {
+                    "account_id": str(e.account_id),
+                    "side": e.side.value,
+                    "amount": e.amount,
+                    "currency": e.currency.code,
+                }
+                for e in tx.entries
+            ],
+        },
+    )

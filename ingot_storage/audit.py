@@ -1,0 +1,194 @@
+"""The audit log in PostgreSQL: append, head, query and streaming reads.
+
+Appends are serialized by one transaction-scoped advisory lock per batch: the batch reads
+the head, computes every row (canonical payload, leaf and chain hash) in Python, and writes
+them with one COPY. The lock is released when the caller's transaction ends, so data rows
+and their audit rows commit together, and two writers, in two processes too, can never
+fork the chain or leave a gap in `seq`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingot_core.audit import (
+    ZERO_HASH,
+    AuditEntry,
+    AuditEvent,
+    canonical_json,
+    chain_hash,
+    entity_bytes,
+    leaf_hash,
+    to_micros,
+)
+from ingot_storage.errors import StorageError, db_errors, translate_db_errors
+from ingot_storage.tables import audit_log
+
+__all__ = [
+    "AUDIT_LOCK",
+    "AuditHead",
+    "append_audit",
+    "append_audit_batch",
+    "audit_head",
+    "iter_audit",
+    "query_audit",
+]
+
+# pg_advisory_xact_lock key for the audit log ("ingot-au").
+AUDIT_LOCK = 0x696E676F742D6175
+
+_COPY = (
+    'COPY audit_log (seq, "timestamp", event_type, actor, entity_id, payload_text, '
+    "leaf_hash, chain_hash) FROM STDIN"
+)
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The end of the log: how many entries, and the last chain hash (zeros when empty)."""
+
+    size: int
+    chain_hash: bytes
+
+
+def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under `conn`, for COPY and server-side cursors."""
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise StorageError("the audit log needs a psycopg 3 connection")
+    return raw
+
+
+def lock_audit_log(conn: Connection) -> None:
+    """Take the audit append lock until the current transaction ends."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK)))
+
+
+@translate_db_errors
+def audit_head(conn: Connection) -> AuditHead:
+    """The current head, as this transaction sees it."""
+    row = conn.execute(
+        sa.select(audit_log.c.seq, audit_log.c.chain_hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    return AuditHead(0, ZERO_HASH) if row is None else AuditHead(row.seq, bytes(row.chain_hash))
+
+
+def _microsecond_utc(moment: datetime) -> datetime:
+    # PostgreSQL keeps microseconds; the hashed instant must be the stored one.
+    if moment.tzinfo is None:
+        raise ValueError("audit timestamps must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+@translate_db_errors
+def append_audit_batch(
+    conn: Connection, events: Sequence[AuditEvent], now: datetime | None = None
+) -> list[AuditEntry]:
+    """Append `events` in order inside the caller's transaction; return the entries written.
+
+    Raises CanonicalJsonError (before anything is written) when a payload has no canonical
+    form.
+    """
+    if not events:
+        return []
+    payloads = [canonical_json(event.payload) for event in events]
+    timestamp = _microsecond_utc(now or datetime.now(UTC))
+    ts_us = to_micros(timestamp)
+    lock_audit_log(conn)
+    head = audit_head(conn)
+    entries: list[AuditEntry] = []
+    previous = head.chain_hash
+    for offset, (event, text) in enumerate(zip(events, payloads, strict=True), start=1):
+        seq = head.size + offset
+        leaf = leaf_hash(
+            seq, ts_us, event.event_type, event.actor, entity_bytes(event.entity_id), text.encode()
+        )
+        previous = chain_hash(previous, leaf)
+        entries.append(
+            AuditEntry(
+                seq, timestamp, event.event_type, event.actor, event.entity_id, text, leaf, previous
+            )
+        )
+    with driver_connection(conn).cursor() as cursor, cursor.copy(_COPY) as copy:
+        for e in entries:
+            copy.write_row(
+                (e.seq, e.timestamp, e.event_type, e.actor, e.entity_id, e.payload_text,
+                 e.leaf_hash, e.chain_hash)
+            )  # fmt: skip
+    return entries
+
+
+def append_audit(
+    conn: Connection,
+    event_type: str,
+    actor: str,
+    entity_id: UUID | None,
+    payload: Any,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry (seed 000's `append_audit`) inside the caller's transaction."""
+    (entry,) = append_audit_batch(conn, [AuditEvent(event_type, actor, entity_id, payload)], now)
+    return entry
+
+
+_ENTRY_COLUMNS = (
+    audit_log.c.seq,
+    audit_log.c.timestamp,
+    audit_log.c.event_type,
+    audit_log.c.actor,
+    audit_log.c.entity_id,
+    audit_log.c.payload_text,
+    audit_log.c.leaf_hash,
+    audit_log.c.chain_hash,
+)
+
+
+def _row_to_entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        row.seq,
+        row.timestamp,
+        row.event_type,
+        row.actor,
+        row.entity_id,
+        row.payload_text,
+        bytes(row.leaf_hash),
+        bytes(row.chain_hash),
+    )
+
+
+@translate_db_errors
+def query_audit(
+    conn: Connection,
+    event_type: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[AuditEntry]:
+    """Entries matching the filters, newest first (seed 000, Task 2.5.3)."""
+    query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq.desc()).limit(limit)
+    if event_type is not None:
+        query = query.where(audit_log.c.event_type == event_type)
+    if since is not None:
+        query = query.where(audit_log.c.timestamp >= since)
+    return [_row_to_entry(row) for row in conn.execute(query)]
+
+
+def iter_audit(conn: Connection, since: datetime | None = None) -> Iterator[AuditEntry]:
+    """Stream entries oldest first through a server-side cursor: constant memory."""
+    query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq)
+    if since is not None:
+        query = query.where(audit_log.c.timestamp >= since)
+    with db_errors():
+        rows = conn.execute(query.execution_options(yield_per=5000))
+        try:
+            for row in rows:
+                yield _row_to_entry(row)
+        finally:
+            rows.close()

@@ -1,0 +1,97 @@
+"""The audit trail of one database: its key, external checkpoint file and cadence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingot_storage.audit import audit_head
+from ingot_storage.audit_checkpoints import (
+    Checkpoint,
+    CheckpointFile,
+    checkpoint_due,
+    checkpoint_file_for,
+    latest_checkpoint,
+    load_checkpoints,
+    take_checkpoint,
+)
+from ingot_storage.audit_keys import AuditSigner, load_signer, public_key_of
+from ingot_storage.audit_proofs import InclusionProof, build_proof
+from ingot_storage.audit_verify import VerifyReport, verify_audit_chain
+from ingot_storage.config import StorageConfig
+from ingot_storage.database import Database
+from ingot_storage.errors import StorageError
+
+__all__ = ["AuditTrail"]
+
+
+class AuditTrail:
+    """Checkpointing, verification and proofs for the audit log of `database`."""
+
+    def __init__(self, database: Database, config: StorageConfig) -> None:
+        self.database = database
+        self.config = config
+        self.external = CheckpointFile(checkpoint_file_for(config.data_dir, database.display_url))
+        self._signer: AuditSigner | None = None
+
+    @property
+    def key_path(self) -> Path:
+        """Where the signing key lives."""
+        return self.config.audit_key_path
+
+    @property
+    def signer(self) -> AuditSigner:
+        """The signing key, created on first use."""
+        if self._signer is None:
+            self._signer = load_signer(self.key_path)
+        return self._signer
+
+    def checkpoint(self, now: datetime | None = None) -> Checkpoint | None:
+        """Sign and store the head now, unless the newest checkpoint already covers it."""
+        return take_checkpoint(self.database.engine, self.signer, self.external, now)
+
+    def checkpoint_if_due(self, now: datetime | None = None) -> Checkpoint | None:
+        """Checkpoint when N entries or T seconds have passed since the last one."""
+        moment = now or datetime.now(UTC)
+        with self.database.connect() as conn:
+            size = audit_head(conn).size
+            last = latest_checkpoint(conn)
+        due = checkpoint_due(
+            size, last, moment, self.config.checkpoint_every, self.config.checkpoint_seconds
+        )
+        return self.checkpoint(moment) if due else None
+
+    def head_checkpoint(self) -> Checkpoint | None:
+        """A checkpoint covering every entry: a new one if needed, else the newest."""
+        taken = self.checkpoint()
+        if taken is not None:
+            return taken
+        with self.database.connect() as conn:
+            return latest_checkpoint(conn)
+
+    def verify(self, digest: Checkpoint | None = None) -> VerifyReport:
+        """Verify the log against its checkpoints, the external file and `digest`."""
+        trusted = public_key_of(self.key_path)
+        external = self.external.read()
+        with self.database.connect() as conn:
+            return verify_audit_chain(
+                conn,
+                checkpoints=load_checkpoints(conn),
+                external=external,
+                digest=digest,
+                trusted_key=trusted,
+            )
+
+    def prove(self, seq: int) -> InclusionProof:
+        """An inclusion proof of entry `seq` against the smallest checkpoint covering it."""
+        with self.database.connect() as conn:
+            size = audit_head(conn).size
+        if not 1 <= seq <= size:
+            raise StorageError(f"there is no audit entry {seq} (the log has {size:,} entries)")
+        with self.database.connect() as conn:
+            covering = [c for c in load_checkpoints(conn) if c.size >= seq]
+        checkpoint = covering[0] if covering else self.head_checkpoint()
+        if checkpoint is None:  # pragma: no cover - seq <= size guarantees a checkpoint
+            raise StorageError("the audit log is empty")
+        with self.database.connect() as conn:
+            return build_proof(conn, seq, checkpoint)

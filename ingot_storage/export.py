@@ -1,0 +1,64 @@
+"""Streaming CSV and JSON export (seed 000, Step 2.9): constant memory for any size.
+
+Rows come through a server-side cursor and go straight to the writer; nothing is collected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy.engine import Connection
+
+from ingot_core.audit import AuditEntry
+from ingot_storage.audit import iter_audit
+
+__all__ = ["AUDIT_CSV_COLUMNS", "export_audit_csv", "export_audit_json"]
+
+AUDIT_CSV_COLUMNS = ("timestamp", "event_type", "actor", "entity_id", "payload")
+
+
+def _csv_rows(entries: Iterable[AuditEntry]) -> Iterable[tuple[str, ...]]:
+    for e in entries:
+        entity = "" if e.entity_id is None else str(e.entity_id)
+        yield (e.timestamp.isoformat(), e.event_type, e.actor, entity, e.payload_text)
+
+
+def export_audit_csv(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+    """Write the audit log (oldest first) as CSV; return the number of entries written."""
+    out = csv.writer(writer, lineterminator="\n")
+    out.writerow(AUDIT_CSV_COLUMNS)
+    count = 0
+    for row in _csv_rows(iter_audit(conn, since)):
+        out.writerow(row)
+        count += 1
+    return count
+
+
+def export_audit_json(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+    """Write the audit log (oldest first) as a JSON array; return the number written.
+
+    Each object carries seq, timestamp, event_type, actor, entity_id and the payload as the
+    very canonical JSON that was hashed, embedded unchanged.
+    """
+    writer.write("[")
+    count = 0
+    for e in iter_audit(conn, since):
+        head = json.dumps(
+            {
+                "seq": e.seq,
+                "timestamp": e.timestamp.isoformat(),
+                "event_type": e.event_type,
+                "actor": e.actor,
+                "entity_id": None if e.entity_id is None else str(e.entity_id),
+            },
+            ensure_ascii=False,
+        )
+        writer.write(("\n  " if count == 0 else ",\n  ") + head[:-1] + ', "payload": ')
+        writer.write(e.payload_text + "}")
+        count += 1
+    writer.write("\n]\n" if count else "]\n")
+    return count
