@@ -9,7 +9,8 @@
         └── CorruptLedger          persisted rows do not rebuild a valid ledger
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
-wraps every public entry point that touches the database.
+wraps every public entry point that touches the database, and `db_errors` every block
+that uses the psycopg connection directly (COPY, server-side cursors).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+import psycopg
 from sqlalchemy import exc as sa_exc
 
 from ingot_core.errors import IngotError
@@ -67,12 +69,14 @@ class CorruptLedger(StorageError):
     """Stored accounts and transactions do not rebuild a valid ledger."""
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _driver_message(error: sa_exc.DBAPIError) -> str:
     # The driver's own first line, without SQLAlchemy's statement echo and help link.
-    original = error.orig if error.orig is not None else error
-    return (
-        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
-    )
+    return _first_line(error.orig if error.orig is not None else error)
 
 
 @contextmanager
@@ -86,6 +90,13 @@ def db_errors() -> Iterator[None]:
         raise DatabaseUnavailable(f"database unavailable: {_driver_message(error)}") from error
     except sa_exc.DBAPIError as error:
         raise StorageError(f"database error: {_driver_message(error)}") from error
+    # COPY and server-side cursors use the psycopg connection directly.
+    except psycopg.IntegrityError as error:
+        raise IntegrityViolation(f"database refused the write: {_first_line(error)}") from error
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+        raise DatabaseUnavailable(f"database unavailable: {_first_line(error)}") from error
+    except psycopg.Error as error:
+        raise StorageError(f"database error: {_first_line(error)}") from error
 
 
 def translate_db_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -1,0 +1,83 @@
+"""Canonical JSON: RFC 8785 on Ingot's domain, strings for Decimals and big integers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingot_core.audit import MAX_SAFE_INTEGER, CanonicalJsonError, canonical_json
+
+
+def test_keys_sorted_by_utf16_code_units_and_no_whitespace() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, which sorts before U+FB01 there (not by code point).
+    value = {"b": 1, "a": [True, None], "\ufb01": 2, "\U0001f600": 3, "A": {"z": 0, "y": ""}}
+    assert canonical_json(value) == '{"A":{"y":"","z":0},"a":[true,null],"b":1,"😀":3,"ﬁ":2}'
+
+
+def test_decimals_and_big_integers_become_exact_strings() -> None:
+    value = {
+        "amount": Decimal("30000.00"),
+        "tiny": Decimal("1E-8"),
+        "round": Decimal("1E+2"),
+        "safe": MAX_SAFE_INTEGER,
+        "unsafe": MAX_SAFE_INTEGER + 1,
+        "negative": -(2**64),
+    }
+    assert canonical_json(value) == (
+        '{"amount":"30000.00","negative":"-18446744073709551616","round":"100",'
+        '"safe":9007199254740991,"tiny":"0.00000001","unsafe":"9007199254740992"}'
+    )
+
+
+def test_escapes_only_what_json_requires() -> None:
+    assert canonical_json('é"\\/\n\t\x1f\x7f') == '"é\\"\\\\/\\n\\t\\u001f\x7f"'
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({"price": 1.5}, r"\$\.price: float 1\.5 is not allowed"),
+        ({"x": Decimal("NaN")}, "is not a finite number"),
+        ({"x": Decimal("Infinity")}, "is not a finite number"),
+        ({"name": "a\x00b"}, r"U\+0000 is not allowed"),
+        ({"a\x00": 1}, r"U\+0000 is not allowed"),
+        ({"x": "\ud800"}, "unpaired surrogate"),
+        ({1: "x"}, "key 1 is not a string"),
+        ({"x": b"bytes"}, "bytes has no JSON form"),
+    ],
+)
+def test_values_without_a_canonical_form_are_refused(value: object, problem: str) -> None:
+    with pytest.raises(CanonicalJsonError, match=problem):
+        canonical_json(value)
+
+
+def test_every_problem_is_reported() -> None:
+    with pytest.raises(CanonicalJsonError) as caught:
+        canonical_json({"a": 1.0, "b": [float("nan")], "c": "\x00"})
+    assert len(caught.value.problems) == 3
+
+
+safe_ints = st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+texts = st.text().filter(
+    lambda s: "\x00" not in s and not any(0xD800 <= ord(c) <= 0xDFFF for c in s)
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | safe_ints | texts,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(texts, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@given(value=json_values)
+def test_equals_rfc8785_on_the_allowed_domain(value: object) -> None:
+    assert canonical_json(value).encode() == rfc8785.dumps(value)
+
+
+@given(value=st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimals_round_trip_exactly_through_their_string(value: Decimal) -> None:
+    text = canonical_json(value)
+    assert Decimal(text.strip('"')) == value
