@@ -72,12 +72,14 @@ class Session:
 
     def close(self) -> None:
         """Checkpoint the audit log if it grew, then release the database and server."""
-        database, self._database, self._book = self._database, None, None
-        audit, self._audit = self._audit, None
+        database, book, audit = self._database, self._book, self._audit
+        self._database, self._book, self._audit = None, None, None
         if database is None:
             return
         try:
-            # Shutdown is one of the moments a checkpoint is taken (with N entries and T s).
-            (audit or AuditTrail(database, self.config)).checkpoint()
+            # Shutdown is one of the moments a checkpoint is taken (with N entries and T s);
+            # only a started session (schema at head) has an audit log to sign.
+            if book is not None:
+                (audit or AuditTrail(database, self.config)).checkpoint()
         finally:
             database.close()

@@ -120,9 +120,17 @@ def append_audit_batch(
     with driver_connection(conn).cursor() as cursor, cursor.copy(_COPY) as copy:
         for e in entries:
             copy.write_row(
-                (e.seq, e.timestamp, e.event_type, e.actor, e.entity_id, e.payload_text,
-                 e.leaf_hash, e.chain_hash)
-            )  # fmt: skip
+                (
+                    e.seq,
+                    e.timestamp,
+                    e.event_type,
+                    e.actor,
+                    e.entity_id,
+                    e.payload_text,
+                    e.leaf_hash,
+                    e.chain_hash,
+                )
+            )
     return entries
 
 

@@ -10,13 +10,15 @@ The report names the first failing seq and which check failed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy.engine import Connection
 
-from ingot_core.audit import ZERO_HASH, MerkleFrontier, chain_hash, leaf_hash
+from ingot_core.audit import ZERO_HASH, MerkleFrontier, chain_hash
+from ingot_core.audit.hashing import LEAF_PREFIX
 from ingot_storage.audit import driver_connection
 from ingot_storage.audit_checkpoints import Checkpoint
 from ingot_storage.errors import db_errors
@@ -25,12 +27,26 @@ __all__ = ["AnchorSource", "AuditBreak", "VerifyReport", "verify_audit_chain"]
 
 AnchorSource = Literal["table", "external", "digest"]
 
-_STREAM = (
-    'SELECT seq, (extract(epoch FROM "timestamp") * 1000000)::bigint, event_type, actor, '
-    "uuid_send(entity_id), convert_to(payload_text, 'UTF8'), leaf_hash, chain_hash "
-    "FROM audit_log ORDER BY seq"
-)
+# PostgreSQL assembles each leaf's preimage from the stored columns (on its own core);
+# Python only hashes it. The encoding is hashing.leaf_hash's, field for field: prefix,
+# u64 seq, i64 ts_us, then length-prefixed event_type, actor, entity and payload.
+_STREAM = """
+SELECT seq,
+       %(prefix)s::bytea
+       || int8send(seq)
+       || int8send((extract(epoch FROM "timestamp") * 1000000)::bigint)
+       || int4send(octet_length(event_type)) || convert_to(event_type, 'UTF8')
+       || int4send(octet_length(actor)) || convert_to(actor, 'UTF8')
+       || CASE WHEN entity_id IS NULL THEN %(absent)s::bytea
+               ELSE %(present)s::bytea || uuid_send(entity_id) END
+       || int4send(octet_length(payload_text)) || convert_to(payload_text, 'UTF8'),
+       leaf_hash,
+       chain_hash
+FROM audit_log ORDER BY seq
+"""
+_STREAM_PARAMS = {"prefix": LEAF_PREFIX, "absent": b"\x00", "present": b"\x01"}
 _FETCH = 10_000
+_sha256 = hashlib.sha256
 _ALTERED = "the entry's fields do not hash to its leaf hash: the entry was altered"
 _UNCHAINED = "the stored chain hash does not follow from the previous entry"
 
@@ -109,12 +125,12 @@ class _Verifier:
 
     def feed(self, row: tuple[Any, ...]) -> AuditBreak | None:
         """Check one entry (in seq order) and any anchor at its seq."""
-        seq, ts_us, event_type, actor, entity, payload, stored_leaf, stored_chain = row
+        seq, preimage, stored_leaf, stored_chain = row
         if seq != self.expected:
             return AuditBreak(
                 self.expected, "seq", f"expected seq {self.expected}, found {seq}: entries missing"
             )
-        leaf = leaf_hash(seq, ts_us, event_type, actor, entity, payload)
+        leaf = _sha256(preimage).digest()
         if leaf != stored_leaf:
             return AuditBreak(seq, "leaf", _ALTERED)
         self.chain = chain_hash(self.chain, leaf)
@@ -168,7 +184,7 @@ def verify_audit_chain(
             conn.begin()  # a server-side cursor lives inside a transaction
         with driver_connection(conn).cursor(name="ingot_audit_verify", binary=True) as cursor:
             cursor.itersize = _FETCH
-            cursor.execute(_STREAM)
+            cursor.execute(_STREAM, _STREAM_PARAMS)
             while failure is None and (rows := cursor.fetchmany(_FETCH)):
                 for row in rows:
                     failure = verifier.feed(row)

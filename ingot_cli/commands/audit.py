@@ -128,14 +128,24 @@ def render_entries(out: Output, entries: Sequence[AuditEntry]) -> None:
         )
         return
     out.table(
-        [Column("Seq", "right"), Column("Timestamp"), Column("Event type"), Column("Actor"),
-         Column("Entity ID")],
         [
-            (str(e.seq), f"{e.timestamp:%Y-%m-%d %H:%M:%S}", e.event_type, e.actor,
-             "" if e.entity_id is None else str(e.entity_id))
+            Column("Seq", "right"),
+            Column("Timestamp"),
+            Column("Event type"),
+            Column("Actor"),
+            Column("Entity ID"),
+        ],
+        [
+            (
+                str(e.seq),
+                f"{e.timestamp:%Y-%m-%d %H:%M:%S}",
+                e.event_type,
+                e.actor,
+                "" if e.entity_id is None else str(e.entity_id),
+            )
             for e in entries
         ],
-    )  # fmt: skip
+    )
 
 
 def render_verify(out: Output, report: VerifyReport) -> None:

@@ -82,8 +82,49 @@ def _normalize(value: Any, where: str, problems: list[str]) -> Any:
     return None
 
 
+class _NeedsCarefulPass(Exception):
+    """The fast pass met something it does not handle; the careful pass decides."""
+
+
+def _fast(value: Any) -> Any:
+    # Exact-type dispatch without path bookkeeping: the common payload (str keys, str /
+    # int / Decimal / bool / None leaves, dicts and lists) never leaves this function.
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise _NeedsCarefulPass
+        return value
+    if kind is dict:
+        keys = list(value)
+        for key in keys:
+            if type(key) is not str or "\x00" in key:
+                raise _NeedsCarefulPass
+        if all(key.isascii() for key in keys):
+            keys.sort()  # for ASCII, code point order is UTF-16 order
+        else:
+            keys.sort(key=_utf16_order)
+        return {key: _fast(value[key]) for key in keys}
+    if kind is int:
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else str(value)
+    if kind is Decimal:
+        if not value.is_finite():
+            raise _NeedsCarefulPass
+        return format(value, "f")
+    if value is None or kind is bool:
+        return value
+    if kind is list or kind is tuple:
+        return [_fast(item) for item in value]
+    raise _NeedsCarefulPass
+
+
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of `value`; raises CanonicalJsonError listing every problem."""
+    try:
+        text: str = _ENCODER.encode(_fast(value))
+        text.encode("utf-8")  # one check for unpaired surrogates anywhere
+        return text
+    except (_NeedsCarefulPass, UnicodeEncodeError):
+        pass
     problems: list[str] = []
     normalized = _normalize(value, "$", problems)
     if problems:

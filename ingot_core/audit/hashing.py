@@ -22,6 +22,7 @@ from uuid import UUID
 
 __all__ = [
     "CHECKPOINT_TAG",
+    "LEAF_PREFIX",
     "VERSION_TAG",
     "ZERO_HASH",
     "chain_hash",
@@ -35,6 +36,7 @@ VERSION_TAG = b"\x0eingot-audit-v1"  # length-prefixed itself
 CHECKPOINT_TAG = b"\x13ingot-checkpoint-v1"
 ZERO_HASH = bytes(32)
 _LEAF = b"\x00"
+LEAF_PREFIX = _LEAF + VERSION_TAG  # the leaf preimage starts with these bytes
 _CHAIN = b"\x02"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEAD = struct.Struct(">Qq")

@@ -56,6 +56,14 @@ def test_db_status_never_shows_the_password(invoke, database_url: URL) -> None:
     assert "***" in result.output
 
 
+def test_db_status_on_an_empty_database_changes_nothing(invoke, empty_database_url: URL) -> None:
+    env = {"DATABASE_URL": empty_database_url.render_as_string(hide_password=False)}
+    result = invoke("db", "status", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert (status["revision"], status["up_to_date"], status["row_counts"]) == (None, False, {})
+
+
 def test_db_upgrade_on_empty_database(invoke, empty_database_url: URL) -> None:
     env = {"DATABASE_URL": empty_database_url.render_as_string(hide_password=False)}
     first = invoke("db", "upgrade", env=env)

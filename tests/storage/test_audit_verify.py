@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from ingot_core.audit import MerkleFrontier, chain_hash, entity_bytes, leaf_hash, to_micros
+from ingot_core.audit import (
+    AuditEvent,
+    MerkleFrontier,
+    chain_hash,
+    entity_bytes,
+    leaf_hash,
+    to_micros,
+)
 from ingot_storage import ConfigError
-from ingot_storage.audit import audit_head, iter_audit
+from ingot_storage.audit import append_audit_batch, audit_head, iter_audit
 from ingot_storage.audit_checkpoints import Checkpoint, checkpoint_due, load_checkpoints
 from ingot_storage.audit_keys import load_signer
 from ingot_storage.audit_trail import AuditTrail
@@ -270,3 +277,21 @@ def test_key_file_that_is_not_a_key_is_refused(tmp_path: Path) -> None:
     bad.chmod(0o600)
     with pytest.raises(ConfigError, match="not an unencrypted PEM"):
         load_signer(bad)
+
+
+def test_verify_hashes_unicode_fields_and_null_entities_like_append(trail) -> None:
+    database, audit = trail
+    with database.engine.begin() as conn:
+        append_audit_batch(
+            conn,
+            [
+                AuditEvent(
+                    "ordre_exécuté", "stratégie-\u03b1", None, {"note": "€ 😀 \u2028", "k": 1}
+                ),
+                AuditEvent("x" * 300, "", None, {"long": "y" * 5000}),
+            ],
+            T0,
+        )
+    report = verify(audit)
+    assert report.failure is None
+    assert report.entries == 2
