@@ -17,13 +17,13 @@ from ingot_core.accounting import (
 )
 from ingot_core.audit import AuditEntry, account_created, transaction_posted
 from ingot_storage.accounts import save_accounts
-from ingot_storage.audit import append_audit_batch
+from ingot_storage.audit import append_audit_batch, audit_head
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
 from ingot_storage.recovery import recover_ledger
 from ingot_storage.transactions import save_transactions
 
-__all__ = ["Book", "base_currency_of", "open_book", "persist_ledger"]
+__all__ = ["Book", "adopt_into_audit", "base_currency_of", "open_book", "persist_ledger"]
 
 # pg_advisory_xact_lock key so two processes opening a fresh database bootstrap it once.
 _BOOTSTRAP_LOCK = 0x696E676F742D626B  # "ingot-bk"
@@ -67,12 +67,28 @@ def persist_ledger(
     return append_audit_batch(conn, events, now)
 
 
+def adopt_into_audit(conn: Connection, ledger: Ledger, now: datetime) -> list[AuditEntry]:
+    """Audit a ledger written before the audit trail existed (the 0001 -> 0002 upgrade).
+
+    Runs only while the audit log is empty, so it happens once, in the opening transaction.
+    """
+    events = [account_created(a, "migration") for a in ledger.accounts]
+    events += [transaction_posted(t, "migration") for t in ledger.transactions]
+    return append_audit_batch(conn, events, now)
+
+
 def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
-    """Recover the ledger; in a fresh database, bootstrap one and persist it atomically."""
+    """Recover the ledger; in a fresh database, bootstrap one and persist it atomically.
+
+    A ledger found without any audit entries (written before the audit trail existed) is
+    adopted into the trail in the same transaction.
+    """
     with database.begin() as conn:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_BOOTSTRAP_LOCK)))
         ledger = recover_ledger(conn)
         if ledger is not None:
+            if audit_head(conn).size == 0:
+                adopt_into_audit(conn, ledger, now)
             return Book(ledger, base_currency_of(ledger, config.base_currency), False)
         ledger = bootstrap_ledger(config.base_currency, config.opening_capital, now)
         persist_ledger(conn, ledger, actor="bootstrap", now=now)

@@ -22,8 +22,12 @@ from ingot_storage import (
     open_database,
     persist_ledger,
     save_account,
+    save_accounts,
+    save_transactions,
 )
-from tests.builders import USD, account, fill
+from ingot_storage.audit import iter_audit
+from ingot_storage.audit_trail import AuditTrail
+from tests.builders import USD, account, fill, trading_ledger
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -133,3 +137,27 @@ def test_embedded_server_keeps_data_across_opens(tmp_path: Path) -> None:
         second.close()
     assert again.bootstrapped is False
     assert again.ledger.accounts == book.ledger.accounts
+
+
+def test_ledger_written_before_the_audit_trail_is_adopted_once(
+    empty_database_url: URL, tmp_path: Path
+) -> None:
+    config = external(empty_database_url, INGOT_DATA_DIR=str(tmp_path / "data"))
+    database = open_database(config, upgrade=False)
+    try:
+        migrations.upgrade(database.engine, "0001")  # the schema before the audit trail
+        ledger = trading_ledger()
+        with database.begin() as conn:
+            save_accounts(conn, ledger.accounts)
+            save_transactions(conn, ledger.transactions)
+        migrations.upgrade(database.engine)
+        open_book(database, config, NOW)
+        open_book(database, config, NOW)  # a second open adopts nothing more
+        with database.connect() as conn:
+            entries = list(iter_audit(conn))
+        report = AuditTrail(database, config).verify()
+    finally:
+        database.close()
+    assert len(entries) == len(ledger.accounts) + ledger.transaction_count
+    assert {e.actor for e in entries} == {"migration"}
+    assert report.failure is None
