@@ -36,12 +36,15 @@ from sqlalchemy.engine import URL  # noqa: E402
 
 from ingot_core.audit import AuditEvent  # noqa: E402
 from ingot_storage import migrations  # noqa: E402
-from ingot_storage.audit import append_audit_batch, driver_connection  # noqa: E402
+from ingot_storage.audit import (  # noqa: E402
+    COPY_COLUMNS,
+    append_audit_batch,
+    copy_row,
+    driver_connection,
+)
 from ingot_storage.config import normalize_database_url  # noqa: E402
 from ingot_storage.database import create_db_engine  # noqa: E402
 from ingot_storage.embedded import EmbeddedServer  # noqa: E402
-
-COLUMNS = 'seq, "timestamp", event_type, actor, entity_id, payload_text, leaf_hash, chain_hash'
 
 
 def events(start: int, count: int) -> list[AuditEvent]:
@@ -74,19 +77,7 @@ def measure_append(engine: sa.Engine, total: int, batch: int) -> tuple[float, li
         with engine.begin() as conn:
             written = append_audit_batch(conn, todo)
         elapsed += time.perf_counter() - started
-        rows.extend(
-            (
-                e.seq,
-                e.timestamp,
-                e.event_type,
-                e.actor,
-                e.entity_id,
-                e.payload_text,
-                e.leaf_hash,
-                e.chain_hash,
-            )
-            for e in written
-        )
+        rows.extend(copy_row(entry) for entry in written)
     return elapsed, rows
 
 
@@ -98,7 +89,10 @@ def measure_raw_copy(engine: sa.Engine, rows: list[tuple], batch: int) -> float:
     for offset in range(0, len(rows), batch):
         with engine.begin() as conn:
             raw = driver_connection(conn)
-            with raw.cursor() as cur, cur.copy(f"COPY audit_log_raw ({COLUMNS}) FROM STDIN") as cp:
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY audit_log_raw ({COPY_COLUMNS}) FROM STDIN") as cp,
+            ):
                 for row in rows[offset : offset + batch]:
                     cp.write_row(row)
     return time.perf_counter() - started

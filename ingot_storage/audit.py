@@ -34,10 +34,12 @@ from ingot_storage.tables import audit_log
 
 __all__ = [
     "AUDIT_LOCK",
+    "COPY_COLUMNS",
     "AuditHead",
     "append_audit",
     "append_audit_batch",
     "audit_head",
+    "copy_row",
     "iter_audit",
     "query_audit",
 ]
@@ -45,10 +47,8 @@ __all__ = [
 # pg_advisory_xact_lock key for the audit log ("ingot-au").
 AUDIT_LOCK = 0x696E676F742D6175
 
-_COPY = (
-    'COPY audit_log (seq, "timestamp", event_type, actor, entity_id, payload_text, '
-    "leaf_hash, chain_hash) FROM STDIN"
-)
+COPY_COLUMNS = 'seq, "timestamp", event_type, actor, entity_id, payload_text, leaf_hash, chain_hash'
+_COPY = f"COPY audit_log ({COPY_COLUMNS}) FROM STDIN"
 
 
 @dataclass(frozen=True)
@@ -118,20 +118,23 @@ def append_audit_batch(
             )
         )
     with driver_connection(conn).cursor() as cursor, cursor.copy(_COPY) as copy:
-        for e in entries:
-            copy.write_row(
-                (
-                    e.seq,
-                    e.timestamp,
-                    e.event_type,
-                    e.actor,
-                    e.entity_id,
-                    e.payload_text,
-                    e.leaf_hash,
-                    e.chain_hash,
-                )
-            )
+        for entry in entries:
+            copy.write_row(copy_row(entry))
     return entries
+
+
+def copy_row(e: AuditEntry) -> tuple[Any, ...]:
+    """An entry as the row COPY writes, in COPY_COLUMNS order."""
+    return (
+        e.seq,
+        e.timestamp,
+        e.event_type,
+        e.actor,
+        e.entity_id,
+        e.payload_text,
+        e.leaf_hash,
+        e.chain_hash,
+    )
 
 
 def append_audit(

@@ -86,12 +86,11 @@ class AuditTrail:
         """An inclusion proof of entry `seq` against the smallest checkpoint covering it."""
         with self.database.connect() as conn:
             size = audit_head(conn).size
-        if not 1 <= seq <= size:
-            raise StorageError(f"there is no audit entry {seq} (the log has {size:,} entries)")
-        with self.database.connect() as conn:
-            covering = [c for c in load_checkpoints(conn) if c.size >= seq]
-        checkpoint = covering[0] if covering else self.head_checkpoint()
-        if checkpoint is None:  # pragma: no cover - seq <= size guarantees a checkpoint
-            raise StorageError("the audit log is empty")
-        with self.database.connect() as conn:
+            if not 1 <= seq <= size:
+                raise StorageError(f"there is no audit entry {seq} (the log has {size:,} entries)")
+            covering = next((c for c in load_checkpoints(conn) if c.size >= seq), None)
+            # Entries newer than every checkpoint get one signed now.
+            checkpoint = covering or self.checkpoint()
+            if checkpoint is None:
+                raise StorageError(f"no checkpoint covers audit entry {seq}")
             return build_proof(conn, seq, checkpoint)

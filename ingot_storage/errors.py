@@ -74,9 +74,13 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _driver_message(error: sa_exc.DBAPIError) -> str:
-    # The driver's own first line, without SQLAlchemy's statement echo and help link.
-    return _first_line(error.orig if error.orig is not None else error)
+def _storage_error(driver_error: BaseException) -> StorageError:
+    # The one mapping from a psycopg error to Ingot's.
+    if isinstance(driver_error, psycopg.IntegrityError):
+        return IntegrityViolation(f"database refused the write: {_first_line(driver_error)}")
+    if isinstance(driver_error, psycopg.OperationalError | psycopg.InterfaceError):
+        return DatabaseUnavailable(f"database unavailable: {_first_line(driver_error)}")
+    return StorageError(f"database error: {_first_line(driver_error)}")
 
 
 @contextmanager
@@ -84,19 +88,10 @@ def db_errors() -> Iterator[None]:
     """Re-raise SQLAlchemy / driver exceptions as storage errors."""
     try:
         yield
-    except sa_exc.IntegrityError as error:
-        raise IntegrityViolation(f"database refused the write: {_driver_message(error)}") from error
-    except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
-        raise DatabaseUnavailable(f"database unavailable: {_driver_message(error)}") from error
-    except sa_exc.DBAPIError as error:
-        raise StorageError(f"database error: {_driver_message(error)}") from error
-    # COPY and server-side cursors use the psycopg connection directly.
-    except psycopg.IntegrityError as error:
-        raise IntegrityViolation(f"database refused the write: {_first_line(error)}") from error
-    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-        raise DatabaseUnavailable(f"database unavailable: {_first_line(error)}") from error
-    except psycopg.Error as error:
-        raise StorageError(f"database error: {_first_line(error)}") from error
+    except sa_exc.DBAPIError as error:  # SQLAlchemy's wrapper around a psycopg error
+        raise _storage_error(error.orig if error.orig is not None else error) from error
+    except psycopg.Error as error:  # COPY and server-side cursors use psycopg directly
+        raise _storage_error(error) from error
 
 
 def translate_db_errors(func: Callable[P, R]) -> Callable[P, R]:
