@@ -1,0 +1,48 @@
+"""The in-process trading engine: paper exchange, risk caps, positions, storage events."""
+
+from ingot_core.engine.engine import (
+    InvalidOrder,
+    LiveTradingUnavailable,
+    PlaceResult,
+    TradingEngine,
+    TradingMode,
+    UnknownOrder,
+)
+from ingot_core.engine.events import (
+    AccountCreated,
+    EquitySnapshot,
+    OrderUpdated,
+    PositionSnapshot,
+    StorageEvent,
+    StorageSink,
+    TickReceived,
+    TransactionPosted,
+    is_financial,
+)
+from ingot_core.engine.paper import PaperExchange, settle
+from ingot_core.engine.positions import Position, apply_fill
+from ingot_core.engine.risk import RiskCaps, risk_veto
+
+__all__ = [
+    "AccountCreated",
+    "EquitySnapshot",
+    "InvalidOrder",
+    "LiveTradingUnavailable",
+    "OrderUpdated",
+    "PaperExchange",
+    "PlaceResult",
+    "Position",
+    "PositionSnapshot",
+    "RiskCaps",
+    "StorageEvent",
+    "StorageSink",
+    "TickReceived",
+    "TradingEngine",
+    "TradingMode",
+    "TransactionPosted",
+    "UnknownOrder",
+    "apply_fill",
+    "is_financial",
+    "risk_veto",
+    "settle",
+]

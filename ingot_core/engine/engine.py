@@ -1,0 +1,330 @@
+"""The trading engine: marks, orders, the paper exchange, risk, ledger and positions.
+
+It runs in process and synchronously: each call changes the ledger and positions, and
+tells the storage sink (if any) what happened, in order. Nothing here touches I/O; time
+comes in as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from uuid import uuid4
+
+from ingot_core.accounting import Currency, Ledger, cash_account_name, post_order_fill
+from ingot_core.engine.events import (
+    AccountCreated,
+    EquitySnapshot,
+    OrderUpdated,
+    PositionSnapshot,
+    StorageEvent,
+    StorageSink,
+    TickReceived,
+    TransactionPosted,
+)
+from ingot_core.engine.paper import PaperExchange, settle
+from ingot_core.engine.positions import Position, apply_fill
+from ingot_core.engine.risk import RiskCaps, risk_veto
+from ingot_core.errors import IngotError, MissingMarks, ValidationError
+from ingot_core.execution import (
+    Order,
+    OrderAcknowledgment,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    request_problems,
+)
+from ingot_core.feed import Ticker
+from ingot_core.money import EXACT, exact_sum
+from ingot_core.symbols import Symbol
+
+__all__ = [
+    "InvalidOrder",
+    "LiveTradingUnavailable",
+    "PlaceResult",
+    "TradingEngine",
+    "TradingMode",
+    "UnknownOrder",
+]
+
+
+class TradingMode(StrEnum):
+    """SHADOW records intended orders; PAPER fills them on the paper exchange; LIVE is real."""
+
+    SHADOW = "shadow"
+    PAPER = "paper"
+    LIVE = "live"
+
+
+class InvalidOrder(ValidationError):
+    """A malformed order request; nothing was recorded."""
+
+
+class UnknownOrder(IngotError):
+    """An order id the engine does not know, or one that cannot be changed."""
+
+
+class LiveTradingUnavailable(IngotError):
+    """LIVE mode was asked for; it fails closed."""
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    """The order after placing it, and whether this call created it.
+
+    Attributes:
+      order: its state now.
+      created: False when the client id was already used (nothing new happened).
+    """
+
+    order: Order
+    created: bool
+
+
+class TradingEngine:
+    """One trader's engine over one ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        base_currency: Currency,
+        *,
+        sink: StorageSink | None = None,
+        mode: TradingMode = TradingMode.PAPER,
+        live_armed: bool = False,
+        caps: RiskCaps | None = None,
+        exchange: PaperExchange | None = None,
+        equity_interval: timedelta = timedelta(seconds=60),
+        new_id: Callable[[], str] = lambda: uuid4().hex,
+    ) -> None:
+        if mode is TradingMode.LIVE:
+            armed = "armed, but " if live_armed else "not armed, and "
+            raise LiveTradingUnavailable(
+                f"LIVE mode is {armed}no live exchange adapter ships with this release; "
+                "use PAPER (the default) or SHADOW"
+            )
+        self.ledger = ledger
+        self.base_currency = base_currency
+        self.sink = sink
+        self.mode = mode
+        self.caps = caps or RiskCaps()
+        self.exchange = exchange or PaperExchange()
+        self.equity_interval = equity_interval
+        self._new_id = new_id
+        self.marks: dict[Symbol, Decimal] = {}
+        self.orders: dict[str, Order] = {}
+        self.positions: dict[Symbol, Position] = {}
+        self._used_client_ids: set[str] = set()
+        self._last_equity: datetime | None = None
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def restore(
+        self,
+        *,
+        marks: dict[Symbol, Decimal] | None = None,
+        orders: Iterable[Order] = (),
+        positions: Iterable[Position] = (),
+        used_client_ids: Iterable[str] = (),
+    ) -> None:
+        """Load state persisted by earlier sessions (no events are emitted)."""
+        self.marks.update(marks or {})
+        for order in orders:
+            self.orders[order.request.client_id] = order
+        self.positions.update({p.symbol: p for p in positions})
+        self._used_client_ids.update(used_client_ids)
+        self._used_client_ids.update(self.orders)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def open_orders(self) -> list[Order]:
+        """Resting orders, oldest first."""
+        return sorted(
+            (o for o in self.orders.values() if o.status is OrderStatus.OPEN),
+            key=lambda o: o.submitted_at,
+        )
+
+    def currency_marks(self) -> dict[str, Decimal]:
+        """Marks as NAV wants them: base currency code -> price in the book's currency."""
+        return {s.base: p for s, p in self.marks.items() if s.quote == self.base_currency.code}
+
+    def nav(self) -> Decimal:
+        """NAV in the base currency at the current marks."""
+        return self.ledger.nav(self.base_currency, self.currency_marks())
+
+    # -- market data ----------------------------------------------------------------------
+
+    def on_tick(self, ticker: Ticker) -> list[Order]:
+        """Take a new mark; fill every resting order it crosses; return the fills."""
+        if not ticker.price.is_finite() or ticker.price <= 0:
+            raise InvalidOrder("tick", [f"price {ticker.price} must be positive"])
+        self.marks[ticker.symbol] = ticker.price
+        self._emit(TickReceived(ticker))
+        filled = []
+        for order in self.open_orders():
+            if order.request.symbol != ticker.symbol:
+                continue
+            ack = self.exchange.on_tick(order.request, ticker.price, order.exchange_id,
+                                        ticker.timestamp)  # fmt: skip
+            if ack is not None:
+                filled.append(self._apply_fill(order, ack))
+        self._maybe_equity(ticker.timestamp)
+        return filled
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def place_order(self, request: OrderRequest, now: datetime) -> PlaceResult:
+        """Check, then send (PAPER) or record (SHADOW) an order; never the same client id twice.
+
+        Malformed requests raise InvalidOrder and change nothing. Risk vetoes, missing marks
+        and insufficient funds produce a recorded Rejected order with its reason.
+        """
+        problems = request_problems(request)
+        if problems:
+            raise InvalidOrder(f"order {request.client_id}", problems)
+        if request.client_id in self._used_client_ids:
+            existing = self.orders.get(request.client_id)
+            if existing is None:
+                raise InvalidOrder(
+                    f"order {request.client_id}", ["this client id was already used"]
+                )
+            return PlaceResult(existing, created=False)
+        self._used_client_ids.add(request.client_id)
+        order = Order(request, "", OrderStatus.OPEN, now, now)
+        reason = self._refusal(request)
+        if reason is not None:
+            rejected = order.acknowledged(
+                OrderAcknowledgment("", OrderStatus.REJECTED, now, reason=reason)
+            )
+            return PlaceResult(self._record(rejected), created=True)
+        if self.mode is TradingMode.SHADOW:
+            return PlaceResult(self._record(order.acknowledged(
+                OrderAcknowledgment("", OrderStatus.SHADOW, now)
+            )), created=True)  # fmt: skip
+        exchange_id = f"P-{self._new_id()}"
+        mark = self.marks.get(request.symbol)
+        if mark is None:  # only a limit order gets here without a mark: it rests
+            ack = OrderAcknowledgment(exchange_id, OrderStatus.OPEN, now)
+        else:
+            ack = self.exchange.place(request, mark, exchange_id, now)
+        if ack.status is OrderStatus.FILLED:
+            return PlaceResult(self._apply_fill(order, ack), created=True)
+        return PlaceResult(self._record(order.acknowledged(ack)), created=True)
+
+    def cancel(self, order_id: str, now: datetime) -> Order:
+        """Cancel a resting order by client id or exchange id."""
+        order = self.orders.get(order_id) or next(
+            (o for o in self.orders.values() if o.exchange_id == order_id), None
+        )
+        if order is None:
+            raise UnknownOrder(f"no order {order_id!r}")
+        if order.status is not OrderStatus.OPEN:
+            raise UnknownOrder(
+                f"order {order_id} is {order.status.value}; only open orders can be cancelled"
+            )
+        cancelled = order.acknowledged(
+            OrderAcknowledgment(order.exchange_id, OrderStatus.CANCELLED, now,
+                                reason="cancelled by the trader")
+        )  # fmt: skip
+        return self._record(cancelled)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _emit(self, event: StorageEvent) -> None:
+        if self.sink is not None:
+            self.sink.emit(event)
+
+    def _record(self, order: Order) -> Order:
+        self.orders[order.request.client_id] = order
+        self._emit(OrderUpdated(order))
+        return order
+
+    def _apply_fill(self, order: Order, ack: OrderAcknowledgment) -> Order:
+        filled = order.acknowledged(ack)
+        posting = post_order_fill(self.ledger, filled.fill())
+        for account in posting.accounts_created:
+            self._emit(AccountCreated(account))
+        self._emit(TransactionPosted(posting.transaction))
+        self._record(filled)
+        symbol = order.request.symbol
+        position = apply_fill(self.positions.get(symbol, Position(symbol)), filled.fill())
+        self.positions[symbol] = position
+        self._emit(PositionSnapshot(position, ack.timestamp))
+        self._maybe_equity(ack.timestamp)
+        return filled
+
+    def _maybe_equity(self, now: datetime) -> None:
+        # Throttled: at most one NAV snapshot per equity_interval.
+        if self._last_equity is not None and now - self._last_equity < self.equity_interval:
+            return
+        try:
+            nav = self.nav()
+        except MissingMarks:
+            return  # a held currency has no price yet: no honest NAV to record
+        self._last_equity = now
+        self._emit(EquitySnapshot(nav, self.base_currency.code, now))
+
+    def _reference_price(self, request: OrderRequest) -> Decimal | None:
+        mark = self.marks.get(request.symbol)
+        if request.type is OrderType.LIMIT:
+            return request.limit_price if mark is None else min(mark, request.limit_price or mark)
+        return mark
+
+    def _exposure(self, symbol: Symbol) -> Decimal:
+        position = self.positions.get(symbol)
+        mark = self.marks.get(symbol)
+        held = Decimal(0)
+        if position is not None and position.quantity:
+            held = position.market_value(mark) if mark is not None else position.cost_basis
+        resting = [
+            EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
+            for o in self.open_orders()
+            if o.request.symbol == symbol and o.request.side is OrderSide.BUY
+        ]
+        return exact_sum([held, *resting])
+
+    def _refusal(self, request: OrderRequest) -> str | None:
+        symbol = request.symbol
+        if symbol.quote != self.base_currency.code:
+            book = self.base_currency.code
+            return f"{symbol} is quoted in {symbol.quote}; this book trades in {book}"
+        price = self._reference_price(request)
+        if price is None:
+            return f"no mark for {symbol}; set one with 'ingot mark {symbol} PRICE'"
+        rests = request.type is OrderType.LIMIT and (
+            symbol not in self.marks or not self.exchange.crosses(request, self.marks[symbol])
+        )
+        if request.side is OrderSide.SELL:
+            held = self.positions.get(symbol, Position(symbol)).quantity
+            selling = exact_sum(
+                o.request.quantity for o in self.open_orders()
+                if o.request.symbol == symbol and o.request.side is OrderSide.SELL
+            )  # fmt: skip
+            if EXACT.add(selling, request.quantity) > held:
+                return f"insufficient {symbol.base}: hold {held}, already selling {selling}"
+            added = Decimal(0)
+        else:
+            _, cost, fee = settle(request, price, self.exchange.fee_rate)
+            needed = EXACT.add(cost, fee)
+            cash = self.ledger.find_account(cash_account_name(symbol.quote))
+            available = self.ledger.balance(cash.id) if cash is not None else Decimal(0)
+            reserved = exact_sum(
+                EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
+                for o in self.open_orders() if o.request.side is OrderSide.BUY
+            )  # fmt: skip
+            if needed > EXACT.subtract(available, reserved):
+                return (
+                    f"insufficient {symbol.quote}: need {needed}, available "
+                    f"{EXACT.subtract(available, reserved)}"
+                )
+            added = cost
+        total = exact_sum(self._exposure(s) for s in {*self.marks, *self.positions})
+        return risk_veto(
+            self.caps, symbol=str(symbol), added_exposure=added,
+            symbol_exposure=self._exposure(symbol), total_exposure=total,
+            open_orders=len(self.open_orders()), rests=rests,
+        )  # fmt: skip

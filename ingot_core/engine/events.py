@@ -1,0 +1,96 @@
+"""What the engine tells storage, and the sink it tells it through.
+
+Financial events (everything but ticks) must never be lost: a sink blocks the engine rather
+than drop one. Ticks are best effort. The engine runs with no sink at all, too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from ingot_core.accounting import Account, Transaction
+from ingot_core.engine.positions import Position
+from ingot_core.execution import Order
+from ingot_core.feed import Ticker
+
+__all__ = [
+    "AccountCreated",
+    "EquitySnapshot",
+    "OrderUpdated",
+    "PositionSnapshot",
+    "StorageEvent",
+    "StorageSink",
+    "TickReceived",
+    "TransactionPosted",
+    "is_financial",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCreated:
+    """A ledger account was created."""
+
+    account: Account
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionPosted:
+    """A balanced transaction was posted to the ledger."""
+
+    transaction: Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated:
+    """An order was placed, filled, cancelled, rejected or recorded in shadow mode.
+
+    Attributes:
+      order: the order's state after the change.
+    """
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSnapshot:
+    """A position as it stood after a fill."""
+
+    position: Position
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EquitySnapshot:
+    """Net asset value at an instant, in the book's base currency."""
+
+    nav: Decimal
+    currency: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TickReceived:
+    """A market price arrived (best effort: may be dropped under load)."""
+
+    ticker: Ticker
+
+
+StorageEvent = (
+    AccountCreated | TransactionPosted | OrderUpdated | PositionSnapshot | EquitySnapshot
+    | TickReceived
+)  # fmt: skip
+
+
+def is_financial(event: StorageEvent) -> bool:
+    """Whether losing `event` would lose money's history (everything but ticks)."""
+    return not isinstance(event, TickReceived)
+
+
+class StorageSink(Protocol):
+    """Where the engine sends events; storage implements it."""
+
+    def emit(self, event: StorageEvent) -> None:
+        """Accept one event; block rather than drop a financial one."""
