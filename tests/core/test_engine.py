@@ -150,7 +150,7 @@ def test_malformed_orders_raise_and_record_nothing(request_, problem: str) -> No
     ("caps", "setup", "request_", "reason"),
     [
         (RiskCaps(), [], buy("0.1"), "no mark for BTC-USD"),
-        (RiskCaps(), ["60000"], buy("0.1"), "BTC-USD exposure would be 6000.00, above the cap of 5000"),
+        (RiskCaps(), ["60000"], buy("0.1"), "exposure would be 6000.00, above the cap of 5000"),
         (RiskCaps(max_exposure=Decimal("1000")), ["60000"], buy("0.02"),
          "total exposure would be 1200.00, above the cap of 1000"),
         (RiskCaps(max_open_orders=0), ["60000"], buy("0.01", limit="1"), "max open orders reached"),
