@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
+from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
 from ingot_storage import Book, Database, StorageConfig, open_book, open_database
 from ingot_storage.audit_trail import AuditTrail
+from ingot_storage.config import database_key
+from ingot_storage.trading import load_trading_state
+from ingot_storage.worker import StorageWorker, drain_spill
 
 __all__ = ["Session", "utc_now"]
 
@@ -31,6 +36,8 @@ class Session:
         self._database: Database | None = None
         self._book: Book | None = None
         self._audit: AuditTrail | None = None
+        self._engine: TradingEngine | None = None
+        self._worker: StorageWorker | None = None
 
     @property
     def config(self) -> StorageConfig:
@@ -50,6 +57,8 @@ class Session:
         # bootstrapped and audited in a fresh database).
         database = self.open_database(upgrade=True)
         if self._book is None:
+            # Batches an earlier process spilled during an outage go in before recovery.
+            drain_spill(database.engine, self.spill_path)
             self._book = open_book(database, self.config, self._clock())
         return database, self._book
 
@@ -64,6 +73,50 @@ class Session:
         return self._start()[1]
 
     @property
+    def spill_path(self) -> Path:
+        """This database's spill file."""
+        key = database_key(self.open_database(upgrade=True).display_url)
+        return self.config.data_dir / "spill" / f"spill-{key}.jsonl"
+
+    @property
+    def engine(self) -> TradingEngine:
+        """The trading engine over the book, its state restored, persisting through a worker."""
+        if self._engine is None:
+            database, book = self._start()
+            config = self.config
+            worker = StorageWorker(
+                database.engine,
+                self.spill_path,
+                batch_size=config.batch_size,
+                flush_interval_ms=config.flush_interval_ms,
+            )
+            engine = TradingEngine(
+                book.ledger,
+                book.base_currency,
+                sink=worker,
+                mode=TradingMode(config.mode),
+                caps=RiskCaps(
+                    config.max_exposure, config.max_symbol_exposure, config.max_open_orders
+                ),
+                exchange=PaperExchange(config.fee_rate, config.slippage_bps),
+            )
+            with database.connect() as conn:
+                state = load_trading_state(conn)
+            engine.restore(
+                marks=state.marks,
+                orders=state.open_orders,
+                positions=state.positions,
+                used_client_ids=state.used_client_ids,
+            )
+            self._worker, self._engine = worker.start(), engine
+        return self._engine
+
+    @property
+    def worker(self) -> StorageWorker | None:
+        """The storage worker, once the engine started."""
+        return self._worker
+
+    @property
     def audit(self) -> AuditTrail:
         """The audit trail of this session's database."""
         if self._audit is None:
@@ -73,10 +126,14 @@ class Session:
     def close(self) -> None:
         """Checkpoint the audit log if it grew, then release the database and server."""
         database, book, audit = self._database, self._book, self._audit
+        worker = self._worker
         self._database, self._book, self._audit = None, None, None
+        self._engine, self._worker = None, None
         if database is None:
             return
         try:
+            if worker is not None:
+                worker.close()  # drains: everything the engine emitted is written or spilled
             # Shutdown is one of the moments a checkpoint is taken (with N entries and T s);
             # only a started session (schema at head) has an audit log to sign.
             if book is not None:

@@ -81,8 +81,10 @@ def request_problems(request: OrderRequest) -> list[str]:
     if not request.quantity.is_finite() or request.quantity <= 0:
         problems.append(f"quantity {request.quantity} must be positive")
     elif fraction_digits(request.quantity) > base.decimals:
-        problems.append(f"quantity {request.quantity} has more than the {base.decimals} "
-                        f"decimals {base.code} allows")  # fmt: skip
+        problems.append(
+            f"quantity {request.quantity} has more than the {base.decimals} "
+            f"decimals {base.code} allows"
+        )
     if request.type is OrderType.LIMIT:
         price = request.limit_price
         if price is None:
@@ -166,8 +168,16 @@ class Order:
         ):
             raise ValueError(f"order {self.request.client_id} is not filled")
         r = self.request
-        return Fill(r.client_id, r.symbol, r.side, self.fill_quantity, self.fill_price,
-                    self.cost, self.fee, self.updated_at)  # fmt: skip
+        return Fill(
+            r.client_id,
+            r.symbol,
+            r.side,
+            self.fill_quantity,
+            self.fill_price,
+            self.cost,
+            self.fee,
+            self.updated_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)

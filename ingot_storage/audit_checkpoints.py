@@ -9,7 +9,6 @@ cut-off tail or a history rewritten consistently, which no self-consistent chain
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from ingot_core.audit import MerkleFrontier, checkpoint_message, to_micros
 from ingot_storage.audit import audit_head, lock_audit_log
 from ingot_storage.audit_keys import AuditSigner, key_id_of, signature_valid
+from ingot_storage.config import database_key
 from ingot_storage.errors import ConfigError, db_errors, translate_db_errors
 from ingot_storage.tables import audit_checkpoint, audit_log
 
@@ -121,8 +121,7 @@ def _row_to_checkpoint(row: Any) -> Checkpoint:
 
 def checkpoint_file_for(data_dir: Path, database_label: str) -> Path:
     """The external checkpoint file of one database (label: its URL without password)."""
-    digest = hashlib.sha256(database_label.encode()).hexdigest()[:16]
-    return data_dir / "audit" / f"checkpoints-{digest}.jsonl"
+    return data_dir / "audit" / f"checkpoints-{database_key(database_label)}.jsonl"
 
 
 class CheckpointFile:

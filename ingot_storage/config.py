@@ -13,6 +13,12 @@
 | INGOT_AUDIT_KEY           | Ed25519 checkpoint signing key (0600)    | DATA_DIR/audit/...pem   |
 | INGOT_AUDIT_CHECKPOINT_EVERY   | checkpoint after N new entries      | 1000                    |
 | INGOT_AUDIT_CHECKPOINT_SECONDS | checkpoint after T s of activity    | 60                      |
+| INGOT_MODE                | paper, shadow or live (live fails closed)| paper                   |
+| INGOT_FEE_RATE            | paper taker fee, fraction of cost        | 0.0026                  |
+| INGOT_SLIPPAGE_BPS        | paper market-order slippage, bps         | 5                       |
+| INGOT_MAX_EXPOSURE        | risk cap: total exposure (quote ccy)     | 10000                   |
+| INGOT_MAX_SYMBOL_EXPOSURE | risk cap: exposure per symbol            | 5000                    |
+| INGOT_MAX_OPEN_ORDERS     | risk cap: resting orders                 | 10                      |
 
 A malformed value raises ConfigError naming the variable. The database URL's password is
 never part of a message, a repr or a log line.
@@ -20,6 +26,7 @@ never part of a message, a repr or a log line.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,9 +41,14 @@ from ingot_core.accounting import Currency, currency
 from ingot_core.money import fraction_digits, parse_decimal
 from ingot_storage.errors import ConfigError
 
-__all__ = ["StorageConfig", "normalize_database_url"]
+__all__ = ["StorageConfig", "database_key", "normalize_database_url"]
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+def database_key(database_label: str) -> str:
+    """A short stable key naming one database's local files (label: its password-free URL)."""
+    return hashlib.sha256(database_label.encode()).hexdigest()[:16]
 
 
 def normalize_database_url(raw: str, variable: str = "DATABASE_URL") -> URL:
@@ -116,6 +128,27 @@ def _opening_capital(env: Mapping[str, str], base: Currency) -> Decimal:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise ConfigError(name, f"{raw!r} must be one of {', '.join(allowed)}")
+    return raw
+
+
+def _decimal(
+    env: Mapping[str, str], name: str, default: str, low: Decimal, high: Decimal | None
+) -> Decimal:
+    raw = env.get(name, "").strip() or default
+    try:
+        value = parse_decimal(raw, "value")
+    except ValueError as error:
+        raise ConfigError(name, str(error)) from None
+    if value < low or (high is not None and value > high):
+        bound = f"{low}-{high}" if high is not None else f">= {low}"
+        raise ConfigError(name, f"{raw} is out of range {bound}")
+    return value
+
+
 def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -167,6 +200,12 @@ class StorageConfig:
     audit_key: Path | None = None
     checkpoint_every: int = 1000
     checkpoint_seconds: int = 60
+    mode: str = "paper"
+    fee_rate: Decimal = Decimal("0.0026")
+    slippage_bps: Decimal = Decimal("5")
+    max_exposure: Decimal = Decimal("10000")
+    max_symbol_exposure: Decimal = Decimal("5000")
+    max_open_orders: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
@@ -186,6 +225,14 @@ class StorageConfig:
             audit_key=_optional_path(env, "INGOT_AUDIT_KEY"),
             checkpoint_every=_int(env, "INGOT_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000_000),
             checkpoint_seconds=_int(env, "INGOT_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86_400),
+            mode=_choice(env, "INGOT_MODE", "paper", ("paper", "shadow", "live")),
+            fee_rate=_decimal(env, "INGOT_FEE_RATE", "0.0026", Decimal(0), Decimal("0.1")),
+            slippage_bps=_decimal(env, "INGOT_SLIPPAGE_BPS", "5", Decimal(0), Decimal(1000)),
+            max_exposure=_decimal(env, "INGOT_MAX_EXPOSURE", "10000", Decimal(0), None),
+            max_symbol_exposure=_decimal(
+                env, "INGOT_MAX_SYMBOL_EXPOSURE", "5000", Decimal(0), None
+            ),
+            max_open_orders=_int(env, "INGOT_MAX_OPEN_ORDERS", 10, 0, 100_000),
         )
 
     @property

@@ -24,7 +24,11 @@ __all__ = [
     "audit_checkpoint",
     "audit_log",
     "entries",
+    "equity_snapshots",
     "metadata",
+    "order_history",
+    "position_snapshots",
+    "ticks",
     "transactions",
 ]
 
@@ -127,6 +131,76 @@ audit_checkpoint = sa.Table(
     sa.Column("signature", sa.LargeBinary, nullable=False),
     sa.Column("frontier", sa.LargeBinary, nullable=False),
     sa.CheckConstraint("size >= 1", name="size_positive"),
+)
+
+# Seed 000 Task 2.6.1's order_history, one row per status change of an order (Open, then
+# Filled or Cancelled; or Filled / Rejected / Shadow at once), so it reads as a trade log.
+# (client_id, status) is the natural key: a replayed write never duplicates a row.
+order_history = sa.Table(
+    "order_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("exchange_id", sa.Text, nullable=True),
+    sa.Column("client_id", sa.Text, nullable=False),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("side", sa.Text, nullable=False),
+    sa.Column("order_type", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("price", sa.Numeric(asdecimal=True), nullable=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("event_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("filled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("fill_price", sa.Numeric(asdecimal=True), nullable=True),
+    sa.Column("fill_quantity", sa.Numeric(asdecimal=True), nullable=True),
+    sa.Column("cost", sa.Numeric(asdecimal=True), nullable=True),
+    sa.Column("fee", sa.Numeric(asdecimal=True), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+    sa.CheckConstraint("side IN ('Buy', 'Sell')", name="side"),
+    sa.CheckConstraint("order_type IN ('Market', 'Limit')", name="order_type"),
+    sa.CheckConstraint(
+        "status IN ('Open', 'Filled', 'Cancelled', 'Rejected', 'Shadow')", name="status"
+    ),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.UniqueConstraint("client_id", "status", name="uq_order_history_client_status"),
+    sa.Index("idx_order_history_symbol", "symbol"),
+    sa.Index("idx_order_history_submitted", "submitted_at"),
+    sa.Index("idx_order_history_status", "status"),
+)
+
+# A position as it stood after the fill of `client_id` (seed 004's position lifecycle).
+position_snapshots = sa.Table(
+    "position_snapshots",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.Text, nullable=False, unique=True),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("cost_basis", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("realized_pnl", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("fees", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("idx_position_snapshots_symbol_at", "symbol", "at"),
+)
+
+# NAV over time (seed 004's equity snapshots), throttled by the engine.
+equity_snapshots = sa.Table(
+    "equity_snapshots",
+    metadata,
+    sa.Column("at", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("currency", sa.Text, primary_key=True),
+    sa.Column("nav", sa.Numeric(asdecimal=True), nullable=False),
+)
+
+# Last-trade prices (manual marks, replays, feeds). Best effort; never audited.
+ticks = sa.Table(
+    "ticks",
+    metadata,
+    sa.Column("symbol", sa.Text, primary_key=True),
+    sa.Column("ts", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("price", sa.Numeric(asdecimal=True), nullable=False),
+    sa.CheckConstraint("price > 0", name="price_positive"),
 )
 
 APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoint")

@@ -168,8 +168,9 @@ class TradingEngine:
         for order in self.open_orders():
             if order.request.symbol != ticker.symbol:
                 continue
-            ack = self.exchange.on_tick(order.request, ticker.price, order.exchange_id,
-                                        ticker.timestamp)  # fmt: skip
+            ack = self.exchange.on_tick(
+                order.request, ticker.price, order.exchange_id, ticker.timestamp
+            )
             if ack is not None:
                 filled.append(self._apply_fill(order, ack))
         self._maybe_equity(ticker.timestamp)
@@ -202,9 +203,10 @@ class TradingEngine:
             )
             return PlaceResult(self._record(rejected), created=True)
         if self.mode is TradingMode.SHADOW:
-            return PlaceResult(self._record(order.acknowledged(
-                OrderAcknowledgment("", OrderStatus.SHADOW, now)
-            )), created=True)  # fmt: skip
+            return PlaceResult(
+                self._record(order.acknowledged(OrderAcknowledgment("", OrderStatus.SHADOW, now))),
+                created=True,
+            )
         exchange_id = f"P-{self._new_id()}"
         mark = self.marks.get(request.symbol)
         if mark is None:  # only a limit order gets here without a mark: it rests
@@ -227,9 +229,10 @@ class TradingEngine:
                 f"order {order_id} is {order.status.value}; only open orders can be cancelled"
             )
         cancelled = order.acknowledged(
-            OrderAcknowledgment(order.exchange_id, OrderStatus.CANCELLED, now,
-                                reason="cancelled by the trader")
-        )  # fmt: skip
+            OrderAcknowledgment(
+                order.exchange_id, OrderStatus.CANCELLED, now, reason="cancelled by the trader"
+            )
+        )
         return self._record(cancelled)
 
     # -- internals ------------------------------------------------------------------------
@@ -253,7 +256,7 @@ class TradingEngine:
         symbol = order.request.symbol
         position = apply_fill(self.positions.get(symbol, Position(symbol)), filled.fill())
         self.positions[symbol] = position
-        self._emit(PositionSnapshot(position, ack.timestamp))
+        self._emit(PositionSnapshot(position, ack.timestamp, order.request.client_id))
         self._maybe_equity(ack.timestamp)
         return filled
 
@@ -301,9 +304,10 @@ class TradingEngine:
         if request.side is OrderSide.SELL:
             held = self.positions.get(symbol, Position(symbol)).quantity
             selling = exact_sum(
-                o.request.quantity for o in self.open_orders()
+                o.request.quantity
+                for o in self.open_orders()
                 if o.request.symbol == symbol and o.request.side is OrderSide.SELL
-            )  # fmt: skip
+            )
             if EXACT.add(selling, request.quantity) > held:
                 return f"insufficient {symbol.base}: hold {held}, already selling {selling}"
             added = Decimal(0)
@@ -314,8 +318,9 @@ class TradingEngine:
             available = self.ledger.balance(cash.id) if cash is not None else Decimal(0)
             reserved = exact_sum(
                 EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
-                for o in self.open_orders() if o.request.side is OrderSide.BUY
-            )  # fmt: skip
+                for o in self.open_orders()
+                if o.request.side is OrderSide.BUY
+            )
             if needed > EXACT.subtract(available, reserved):
                 return (
                     f"insufficient {symbol.quote}: need {needed}, available "
@@ -324,7 +329,11 @@ class TradingEngine:
             added = cost
         total = exact_sum(self._exposure(s) for s in {*self.marks, *self.positions})
         return risk_veto(
-            self.caps, symbol=str(symbol), added_exposure=added,
-            symbol_exposure=self._exposure(symbol), total_exposure=total,
-            open_orders=len(self.open_orders()), rests=rests,
-        )  # fmt: skip
+            self.caps,
+            symbol=str(symbol),
+            added_exposure=added,
+            symbol_exposure=self._exposure(symbol),
+            total_exposure=total,
+            open_orders=len(self.open_orders()),
+            rests=rests,
+        )

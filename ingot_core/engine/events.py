@@ -56,10 +56,17 @@ class OrderUpdated:
 
 @dataclass(frozen=True, slots=True)
 class PositionSnapshot:
-    """A position as it stood after a fill."""
+    """A position as it stood after a fill.
+
+    Attributes:
+      position: the position after the fill.
+      at: the fill's instant.
+      client_id: the order whose fill produced it (the snapshot's natural key).
+    """
 
     position: Position
     at: datetime
+    client_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +86,13 @@ class TickReceived:
 
 
 StorageEvent = (
-    AccountCreated | TransactionPosted | OrderUpdated | PositionSnapshot | EquitySnapshot
+    AccountCreated
+    | TransactionPosted
+    | OrderUpdated
+    | PositionSnapshot
+    | EquitySnapshot
     | TickReceived
-)  # fmt: skip
+)
 
 
 def is_financial(event: StorageEvent) -> bool:

@@ -77,8 +77,9 @@ def apply_fill(position: Position, fill: Fill) -> Position:
         released = position.cost_basis
     else:
         unit = Decimal(1).scaleb(-fill.symbol.quote_currency.decimals)
-        share = _ALLOCATE.divide(_ALLOCATE.multiply(position.cost_basis, fill.quantity),
-                                 position.quantity)  # fmt: skip
+        share = _ALLOCATE.divide(
+            _ALLOCATE.multiply(position.cost_basis, fill.quantity), position.quantity
+        )
         released = share.quantize(unit, context=_ALLOCATE)
     return replace(
         position,

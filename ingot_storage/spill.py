@@ -1,0 +1,235 @@
+"""The spill file: batches that could not reach PostgreSQL, kept on local disk, in order.
+
+Each line is one batch of engine events as JSON, appended and fsync'd before the worker
+moves on, so a batch told to the user as done survives a database outage and a crash.
+On the next chance (and at start-up) the batches are written back in order; writes are
+idempotent, so a batch replayed twice is written once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from ingot_core.accounting import Account, AccountType, Currency, Entry, EntrySide, Transaction
+from ingot_core.engine import (
+    AccountCreated,
+    EquitySnapshot,
+    OrderUpdated,
+    Position,
+    PositionSnapshot,
+    StorageEvent,
+    TickReceived,
+    TransactionPosted,
+)
+from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
+from ingot_core.feed import Ticker
+from ingot_core.symbols import Symbol
+
+__all__ = ["SpillFile", "decode_event", "encode_event"]
+
+
+def _d(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _dd(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _account(a: Account) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "name": a.name,
+        "type": a.type.value,
+        "currency": a.currency.code,
+        "decimals": a.currency.decimals,
+    }
+
+
+def _order(o: Order) -> dict[str, Any]:
+    r = o.request
+    return {
+        "client_id": r.client_id,
+        "symbol": str(r.symbol),
+        "side": r.side.value,
+        "type": r.type.value,
+        "quantity": _d(r.quantity),
+        "limit": _d(r.limit_price),
+        "exchange_id": o.exchange_id,
+        "status": o.status.value,
+        "submitted_at": o.submitted_at.isoformat(),
+        "updated_at": o.updated_at.isoformat(),
+        "fill_price": _d(o.fill_price),
+        "fill_quantity": _d(o.fill_quantity),
+        "cost": _d(o.cost),
+        "fee": _d(o.fee),
+        "reason": o.reason,
+    }
+
+
+def encode_event(event: StorageEvent) -> dict[str, Any]:
+    """An engine event as plain JSON data (Decimals as exact strings)."""
+    if isinstance(event, AccountCreated):
+        return {"kind": "account", **_account(event.account)}
+    if isinstance(event, TransactionPosted):
+        t = event.transaction
+        return {
+            "kind": "transaction",
+            "id": str(t.id),
+            "posted_at": t.posted_at.isoformat(),
+            "description": t.description,
+            "entries": [
+                [
+                    str(e.account_id),
+                    e.side.value,
+                    _d(e.amount),
+                    e.currency.code,
+                    e.currency.decimals,
+                ]
+                for e in t.entries
+            ],
+        }
+    if isinstance(event, OrderUpdated):
+        return {"kind": "order", **_order(event.order)}
+    if isinstance(event, PositionSnapshot):
+        p = event.position
+        return {
+            "kind": "position",
+            "symbol": str(p.symbol),
+            "quantity": _d(p.quantity),
+            "cost_basis": _d(p.cost_basis),
+            "realized_pnl": _d(p.realized_pnl),
+            "fees": _d(p.fees),
+            "at": event.at.isoformat(),
+            "client_id": event.client_id,
+        }
+    if isinstance(event, EquitySnapshot):
+        return {
+            "kind": "equity",
+            "nav": _d(event.nav),
+            "currency": event.currency,
+            "at": event.at.isoformat(),
+        }
+    tick = event.ticker
+    return {
+        "kind": "tick",
+        "symbol": str(tick.symbol),
+        "price": _d(tick.price),
+        "at": tick.timestamp.isoformat(),
+    }
+
+
+def decode_event(data: dict[str, Any]) -> StorageEvent:
+    """The inverse of encode_event."""
+    kind = data["kind"]
+    if kind == "account":
+        return AccountCreated(
+            Account(
+                UUID(data["id"]),
+                data["name"],
+                AccountType(data["type"]),
+                Currency(data["currency"], data["decimals"]),
+            )
+        )
+    if kind == "transaction":
+        entries = tuple(
+            Entry(UUID(a), EntrySide(s), Decimal(amt), Currency(c, d))
+            for a, s, amt, c, d in data["entries"]
+        )
+        return TransactionPosted(
+            Transaction(
+                UUID(data["id"]),
+                datetime.fromisoformat(data["posted_at"]),
+                data["description"],
+                entries,
+            )
+        )
+    if kind == "order":
+        request = OrderRequest(
+            data["client_id"],
+            Symbol.parse(data["symbol"]),
+            OrderSide(data["side"]),
+            OrderType(data["type"]),
+            Decimal(data["quantity"]),
+            _dd(data["limit"]),
+        )
+        return OrderUpdated(
+            Order(
+                request,
+                data["exchange_id"],
+                OrderStatus(data["status"]),
+                datetime.fromisoformat(data["submitted_at"]),
+                datetime.fromisoformat(data["updated_at"]),
+                _dd(data["fill_price"]),
+                _dd(data["fill_quantity"]),
+                _dd(data["cost"]),
+                _dd(data["fee"]),
+                data["reason"],
+            )
+        )
+    if kind == "position":
+        position = Position(
+            Symbol.parse(data["symbol"]),
+            Decimal(data["quantity"]),
+            Decimal(data["cost_basis"]),
+            Decimal(data["realized_pnl"]),
+            Decimal(data["fees"]),
+        )
+        return PositionSnapshot(position, datetime.fromisoformat(data["at"]), data["client_id"])
+    if kind == "equity":
+        return EquitySnapshot(
+            Decimal(data["nav"]), data["currency"], datetime.fromisoformat(data["at"])
+        )
+    if kind == "tick":
+        return TickReceived(
+            Ticker(
+                Symbol.parse(data["symbol"]),
+                Decimal(data["price"]),
+                datetime.fromisoformat(data["at"]),
+            )
+        )
+    raise ValueError(f"unknown spilled event kind {kind!r}")
+
+
+class SpillFile:
+    """Append-only JSONL of event batches, fsync'd on every append."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, batch: Sequence[StorageEvent]) -> None:
+        """Write one batch durably."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        line = json.dumps([encode_event(e) for e in batch], separators=(",", ":"))
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def batches(self) -> list[list[StorageEvent]]:
+        """Every spilled batch, oldest first (a torn last line from a crash is skipped)."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append([decode_event(d) for d in json.loads(line)])
+            except (ValueError, KeyError):
+                continue  # only a write cut off by a crash can be partial; it was never acked
+        return out
+
+    def size(self) -> int:
+        """Bytes waiting in the spill."""
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def clear(self) -> None:
+        """Forget every batch (after all of them were committed)."""
+        if self.path.exists():
+            os.truncate(self.path, 0)

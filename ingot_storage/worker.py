@@ -1,0 +1,280 @@
+"""The storage worker: write-behind persistence of engine events that loses nothing.
+
+One background thread takes events from the engine, batches them (STORAGE_BATCH_SIZE events
+or STORAGE_FLUSH_INTERVAL_MS, whichever first) and writes each batch in ONE PostgreSQL
+transaction: data rows and their audit entries together, one multi-row statement per table.
+
+- Financial events go through a bounded queue: when it is full, `emit` blocks the engine
+  rather than drop one. Ticks go to a ring buffer that drops the oldest, counted and logged.
+- `flush()` is a barrier: it returns once everything emitted before it is committed (or,
+  during an outage, fsync'd to the spill file).
+- When PostgreSQL is unreachable, batches are appended to the spill file and retried with
+  exponential backoff; once spilling, every later batch goes behind them, so order holds.
+  At start-up the spill drains first, before anything new.
+- Every write is idempotent on natural keys, so a batch replayed after a crash never
+  duplicates a row or an audit entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from ingot_core.engine import StorageEvent, TickReceived, is_financial
+from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
+from ingot_storage.spill import SpillFile
+from ingot_storage.trading import write_events
+
+__all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill", "write_spilled"]
+
+_log = logging.getLogger(__name__)
+
+
+class FlushOutcome(StrEnum):
+    """Where a flushed batch ended up."""
+
+    COMMITTED = "committed"
+    SPILLED = "spilled"
+
+
+@dataclass
+class WorkerMetrics:
+    """Counters the worker keeps (shown by `ingot status`)."""
+
+    queue_depth: int = 0
+    batches: int = 0
+    rows: int = 0
+    audit_entries: int = 0
+    dropped_ticks: int = 0
+    spilled_batches: int = 0
+    spill_bytes: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    last_insert_ms: float = 0.0
+    max_insert_ms: float = 0.0
+    insert_ms_total: float = 0.0
+
+    @property
+    def mean_insert_ms(self) -> float:
+        """Average batch commit latency."""
+        return self.insert_ms_total / self.batches if self.batches else 0.0
+
+
+@dataclass
+class _Barrier:
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: FlushOutcome = FlushOutcome.COMMITTED
+
+
+_STOP = object()
+
+
+def write_spilled(spill: SpillFile, write: Callable[[list[StorageEvent]], object]) -> int:
+    """Write every spilled batch in order with `write`, then empty the spill; return count."""
+    batches = spill.batches()
+    for batch in batches:
+        write(batch)
+    spill.clear()
+    if batches:
+        _log.info("%d spilled batches written to PostgreSQL", len(batches))
+    return len(batches)
+
+
+def drain_spill(engine: Engine, spill_path: Path, actor: str = "engine") -> int:
+    """At start-up, before the ledger is recovered: write what an earlier process spilled."""
+
+    def write(batch: list[StorageEvent]) -> None:
+        with db_errors(), engine.begin() as conn:
+            write_events(conn, batch, actor)
+
+    return write_spilled(SpillFile(spill_path), write)
+
+
+class StorageWorker:
+    """Persists engine events in the background; implements the engine's StorageSink."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        spill_path: Path,
+        *,
+        batch_size: int = 50,
+        flush_interval_ms: int = 100,
+        queue_capacity: int = 10_000,
+        tick_capacity: int = 10_000,
+        actor: str = "engine",
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self.spill = SpillFile(spill_path)
+        self.batch_size = batch_size
+        self.interval = flush_interval_ms / 1000
+        self.actor = actor
+        self.max_backoff = max_backoff_s
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_capacity)
+        self._ticks: deque[TickReceived] = deque(maxlen=tick_capacity)
+        self._tick_lock = threading.Lock()
+        self._metrics = WorkerMetrics()
+        self._backoff = 0.1
+        self._next_retry = 0.0
+        self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
+        self._started = False
+
+    # -- the engine's side ----------------------------------------------------------------
+
+    def start(self) -> StorageWorker:
+        """Start the thread; any spilled batches are written before anything new."""
+        self._started = True
+        self._thread.start()
+        return self
+
+    def emit(self, event: StorageEvent) -> None:
+        """Accept an event: financial ones block when the queue is full, ticks never do."""
+        if is_financial(event):
+            self._queue.put(event)
+            return
+        if not isinstance(event, TickReceived):
+            raise TypeError(f"unexpected non-financial event {event!r}")
+        with self._tick_lock:
+            if len(self._ticks) == self._ticks.maxlen:
+                self._metrics.dropped_ticks += 1
+                if self._metrics.dropped_ticks in (1, 10, 100) or not (
+                    self._metrics.dropped_ticks % 1000
+                ):
+                    _log.warning(
+                        "storage is behind: %d ticks dropped so far", self._metrics.dropped_ticks
+                    )
+            self._ticks.append(event)
+
+    def flush(self, timeout: float | None = None) -> FlushOutcome:
+        """Wait until every event emitted so far is committed (or spilled, during an outage)."""
+        barrier = _Barrier()
+        self._queue.put(barrier)
+        if not barrier.done.wait(timeout):
+            raise StorageError(f"storage did not flush within {timeout} s")
+        return barrier.outcome
+
+    def close(self, timeout: float | None = None) -> None:
+        """Drain everything, then stop the thread."""
+        if not self._started:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        self._started = False
+
+    def metrics(self) -> WorkerMetrics:
+        """A snapshot of the counters."""
+        m = self._metrics
+        return WorkerMetrics(
+            **{**m.__dict__, "queue_depth": self._queue.qsize(), "spill_bytes": self.spill.size()}
+        )
+
+    # -- the worker thread ----------------------------------------------------------------
+
+    def _collect(self) -> tuple[list[StorageEvent], list[_Barrier], bool]:
+        events: list[StorageEvent] = []
+        barriers: list[_Barrier] = []
+        deadline = time.monotonic() + self.interval
+        stop = False
+        while len(events) < self.batch_size and not stop:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                break
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stop = True
+            elif isinstance(item, _Barrier):
+                barriers.append(item)
+                break  # someone is waiting: write now
+            else:
+                events.append(item)  # type: ignore[arg-type]
+        return events, barriers, stop
+
+    def _take_ticks(self) -> list[StorageEvent]:
+        with self._tick_lock:
+            taken: list[StorageEvent] = list(self._ticks)
+            self._ticks.clear()
+        return taken
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            events, barriers, stop = self._collect()
+            events += self._take_ticks()
+            outcome = self._persist(events) if events else self._retry_spill()
+            for barrier in barriers:
+                barrier.outcome = outcome
+                barrier.done.set()
+        # Leave nothing behind: whatever is still spilled gets one last try.
+        self._retry_spill(force=True)
+
+    def _write(self, events: list[StorageEvent]) -> None:
+        started = time.perf_counter()
+        with db_errors(), self._engine.begin() as conn:
+            written = write_events(conn, events, self.actor)
+        elapsed = (time.perf_counter() - started) * 1000
+        m = self._metrics
+        m.batches += 1
+        m.rows += len(events)
+        m.audit_entries += len(written)
+        m.last_insert_ms = elapsed
+        m.max_insert_ms = max(m.max_insert_ms, elapsed)
+        m.insert_ms_total += elapsed
+
+    def _spill_batch(self, events: list[StorageEvent], error: StorageError) -> FlushOutcome:
+        self.spill.append(events)
+        self._metrics.spilled_batches += 1
+        self._metrics.errors += 1
+        self._metrics.last_error = str(error)
+        if isinstance(error, DatabaseUnavailable):
+            _log.warning(
+                "PostgreSQL unreachable; batch of %d spilled to %s", len(events), self.spill.path
+            )
+        else:
+            _log.error("batch refused by PostgreSQL (%s); kept in %s", error, self.spill.path)
+        self._next_retry = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, self.max_backoff)
+        return FlushOutcome.SPILLED
+
+    def _drain_spill(self) -> bool:
+        try:
+            write_spilled(self.spill, self._write)
+        except StorageError as error:
+            self._metrics.errors += 1
+            self._metrics.last_error = str(error)
+            self._next_retry = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, self.max_backoff)
+            return False
+        self._backoff = 0.1
+        return True
+
+    def _retry_spill(self, force: bool = False) -> FlushOutcome:
+        if not self.spill.size():
+            return FlushOutcome.COMMITTED
+        if (force or time.monotonic() >= self._next_retry) and self._drain_spill():
+            return FlushOutcome.COMMITTED
+        return FlushOutcome.SPILLED
+
+    def _persist(self, events: list[StorageEvent]) -> FlushOutcome:
+        if self.spill.size() and not self._drain_spill():
+            # Still down: queue behind what is already spilled, so order holds.
+            self.spill.append(events)
+            self._metrics.spilled_batches += 1
+            return FlushOutcome.SPILLED
+        try:
+            self._write(events)
+        except StorageError as error:
+            return self._spill_batch(events, error)
+        return FlushOutcome.COMMITTED
