@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ingot_cli.commands import audit, db, ledger
+from ingot_cli.commands import audit, db, ledger, trading
 from ingot_cli.errors import IngotGroup
 from ingot_cli.session import Session
 
@@ -34,6 +34,7 @@ def root(ctx: typer.Context) -> None:
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 ledger.register(app)
+trading.register(app)
 
 
 def run() -> None:

@@ -14,7 +14,7 @@ from ingot_storage import Book, Database, StorageConfig, open_book, open_databas
 from ingot_storage.audit_trail import AuditTrail
 from ingot_storage.config import database_key
 from ingot_storage.trading import load_trading_state
-from ingot_storage.worker import StorageWorker, drain_spill
+from ingot_storage.worker import FlushOutcome, StorageWorker, drain_spill
 
 __all__ = ["Session", "utc_now"]
 
@@ -110,6 +110,12 @@ class Session:
             )
             self._worker, self._engine = worker.start(), engine
         return self._engine
+
+    def commit(self) -> FlushOutcome:
+        """Wait until everything the engine emitted is committed (or spilled)."""
+        if self._worker is None:
+            return FlushOutcome.COMMITTED
+        return self._worker.flush()
 
     @property
     def worker(self) -> StorageWorker | None:

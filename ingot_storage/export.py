@@ -15,8 +15,16 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.audit import AuditEntry
 from ingot_storage.audit import iter_audit
+from ingot_storage.trading import OrderRow, iter_orders
 
-__all__ = ["AUDIT_CSV_COLUMNS", "export_audit_csv", "export_audit_json"]
+__all__ = [
+    "AUDIT_CSV_COLUMNS",
+    "ORDER_CSV_COLUMNS",
+    "export_audit_csv",
+    "export_audit_json",
+    "export_orders_csv",
+    "export_orders_json",
+]
 
 AUDIT_CSV_COLUMNS = ("timestamp", "event_type", "actor", "entity_id", "payload")
 
@@ -59,6 +67,80 @@ def export_audit_json(conn: Connection, writer: TextIO, since: datetime | None =
         )
         writer.write(("\n  " if count == 0 else ",\n  ") + head[:-1] + ', "payload": ')
         writer.write(e.payload_text + "}")
+        count += 1
+    writer.write("\n]\n" if count else "]\n")
+    return count
+
+
+# Seed 000 Task 2.9.3's columns, then the settlement fields Ingot adds.
+ORDER_CSV_COLUMNS = (
+    "timestamp",
+    "symbol",
+    "side",
+    "order_type",
+    "quantity",
+    "price",
+    "status",
+    "exchange_id",
+    "client_id",
+    "fill_price",
+    "fill_quantity",
+    "cost",
+    "fee",
+    "reason",
+)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "is_finite"):
+        return format(value, "f")
+    return str(value)
+
+
+def _order_values(r: OrderRow) -> tuple[object, ...]:
+    return (
+        r.event_at,
+        r.symbol,
+        r.side,
+        r.order_type,
+        r.quantity,
+        r.price,
+        r.status,
+        r.exchange_id,
+        r.client_id,
+        r.fill_price,
+        r.fill_quantity,
+        r.cost,
+        r.fee,
+        r.reason,
+    )
+
+
+def export_orders_csv(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+    """Write the order history (oldest first) as CSV; return the number of rows."""
+    out = csv.writer(writer, lineterminator="\n")
+    out.writerow(ORDER_CSV_COLUMNS)
+    count = 0
+    for row in iter_orders(conn, since):
+        out.writerow([_text(v) for v in _order_values(row)])
+        count += 1
+    return count
+
+
+def export_orders_json(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+    """Write the order history (oldest first) as a JSON array; amounts as exact strings."""
+    writer.write("[")
+    count = 0
+    for row in iter_orders(conn, since):
+        data = {
+            k: (None if v is None else _text(v))
+            for k, v in zip(ORDER_CSV_COLUMNS, _order_values(row), strict=True)
+        }
+        writer.write(("\n  " if count == 0 else ",\n  ") + json.dumps(data, ensure_ascii=False))
         count += 1
     writer.write("\n]\n" if count else "]\n")
     return count

@@ -276,9 +276,7 @@ def load_trading_state(conn: Connection) -> TradingState:
     marks = {
         Symbol.parse(symbol): price
         for symbol, price in conn.execute(
-            sa.select(ticks.c.symbol, ticks.c.price)
-            .distinct(ticks.c.symbol)
-            .order_by(ticks.c.symbol, ticks.c.ts.desc())
+            sa.text("SELECT DISTINCT ON (symbol) symbol, price FROM ticks ORDER BY symbol, ts DESC")
         )
     }
     latest: dict[str, OrderRow] = {}

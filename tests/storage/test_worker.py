@@ -1,0 +1,332 @@
+"""The storage worker (seed 000, Task 2.4.2) and order history (Tasks 2.6.2-2.6.3, 2.9.3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingot_core.accounting import bootstrap_ledger
+from ingot_core.engine import EquitySnapshot, RiskCaps, TickReceived, TradingEngine, TradingMode
+from ingot_core.execution import OrderRequest, OrderSide, OrderStatus, OrderType
+from ingot_core.feed import Ticker
+from ingot_core.symbols import Symbol
+from ingot_storage import persist_ledger, recover_ledger
+from ingot_storage.audit_verify import verify_audit_chain
+from ingot_storage.export import export_orders_csv, export_orders_json
+from ingot_storage.trading import load_trading_state, query_orders, write_events
+from ingot_storage.worker import FlushOutcome, StorageWorker
+from tests.builders import T0, USD
+
+BTC = Symbol("BTC", "USD")
+ETH = Symbol("ETH", "USD")
+BIG = RiskCaps(Decimal(10**9), Decimal(10**9), 100)
+
+
+def count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+@pytest.fixture
+def trading(engine: Engine, tmp_path: Path) -> Iterator[tuple[TradingEngine, StorageWorker]]:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    worker = StorageWorker(engine, tmp_path / "spill.jsonl", batch_size=50,
+                           flush_interval_ms=50).start()  # fmt: skip
+    yield TradingEngine(ledger, USD, sink=worker, caps=BIG), worker
+    worker.close()
+
+
+def order(n: int, side: OrderSide = OrderSide.BUY, limit: str | None = None,
+          symbol: Symbol = BTC, qty: str = "0.01") -> OrderRequest:  # fmt: skip
+    kind = OrderType.LIMIT if limit else OrderType.MARKET
+    return OrderRequest(f"o{n}", symbol, side, kind, Decimal(qty),
+                        Decimal(limit) if limit else None)  # fmt: skip
+
+
+def test_storage_task_processes_account_created(trading, engine: Engine) -> None:
+    eng, worker = trading
+    eng.on_tick(Ticker(BTC, Decimal("60000"), T0))
+    eng.place_order(order(1), T0)
+    assert worker.flush() is FlushOutcome.COMMITTED
+    with engine.connect() as conn:
+        names = set(conn.execute(sa.text("SELECT name FROM accounts")).scalars())
+    assert {"Assets:Holdings:BTC", "Equity:Trading:BTC"} <= names
+
+
+def test_storage_task_processes_transaction_posted(trading, engine: Engine) -> None:
+    eng, worker = trading
+    eng.on_tick(Ticker(BTC, Decimal("60000"), T0))
+    eng.place_order(order(1), T0)
+    worker.flush()
+    with engine.connect() as conn:
+        recovered = recover_ledger(conn)
+    assert recovered is not None
+    assert recovered.transactions == eng.ledger.transactions
+
+
+def test_storage_task_flushes_on_batch_size(engine: Engine, tmp_path: Path) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=5,
+                           flush_interval_ms=60_000).start()  # fmt: skip
+    try:
+        eng = TradingEngine(ledger, USD, sink=worker, caps=BIG)
+        eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+        for n in range(3):  # 3 fills are well over 5 events
+            eng.place_order(order(n), T0)
+        deadline = time.monotonic() + 10
+        while count(engine, "order_history") < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert count(engine, "order_history") >= 1  # written long before the 60 s timer
+    finally:
+        worker.close()
+
+
+def test_storage_task_flushes_on_timer(trading, engine: Engine) -> None:
+    eng, _ = trading
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    eng.place_order(order(1), T0)  # far fewer than 50 events
+    deadline = time.monotonic() + 10
+    while count(engine, "order_history") == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert count(engine, "order_history") == 1
+
+
+def test_storage_task_flushes_on_channel_close(engine: Engine, tmp_path: Path) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=10_000,
+                           flush_interval_ms=60_000).start()  # fmt: skip
+    eng = TradingEngine(ledger, USD, sink=worker, caps=BIG)
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    for n in range(20):
+        eng.place_order(order(n), T0)
+    worker.close()
+    assert count(engine, "order_history") == 20
+
+
+def test_storage_task_flush_command_drains_buffer(trading, engine: Engine) -> None:
+    eng, worker = trading
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    for n in range(7):
+        eng.place_order(order(n), T0)
+    assert worker.flush() is FlushOutcome.COMMITTED
+    assert count(engine, "order_history") == 7
+    metrics = worker.metrics()
+    assert metrics.batches >= 1
+    # 1 tick, 2 new accounts, 7 x (transaction, order, position), 1 throttled equity snapshot
+    assert metrics.rows == 25
+    assert metrics.audit_entries == 24  # everything but the tick
+    assert metrics.queue_depth == 0
+
+
+def test_every_persisted_event_is_audited_and_the_chain_verifies(trading, engine: Engine) -> None:
+    eng, worker = trading
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    eng.place_order(order(1), T0)
+    eng.place_order(order(2, limit="90"), T0)
+    eng.place_order(order(3, OrderSide.SELL, qty="5"), T0)  # rejected: nothing held
+    eng.cancel("o2", T0)
+    worker.flush()
+    with engine.connect() as conn:
+        kinds = list(
+            conn.execute(sa.text("SELECT event_type FROM audit_log ORDER BY seq")).scalars()
+        )
+        report = verify_audit_chain(conn)
+    for kind in ("order_filled", "order_open", "order_rejected", "order_cancelled",
+                 "position_snapshot", "equity_snapshot"):  # fmt: skip
+        assert kind in kinds
+    assert report.failure is None
+
+
+def test_replayed_batch_never_duplicates(engine: Engine) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    events: list = []
+
+    class Collect:
+        def emit(self, event) -> None:
+            events.append(event)
+
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    eng = TradingEngine(ledger, USD, sink=Collect(), caps=BIG)
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    eng.place_order(order(1), T0)
+    eng.place_order(order(2, limit="50"), T0)
+    tables = ("order_history", "transactions", "entries", "accounts", "position_snapshots",
+              "equity_snapshots", "ticks", "audit_log")  # fmt: skip
+    with engine.begin() as conn:
+        write_events(conn, events)
+    first = {t: count(engine, t) for t in tables}
+    with engine.begin() as conn:
+        assert write_events(conn, events) == []  # nothing new, nothing audited again
+    assert {t: count(engine, t) for t in tables} == first
+
+
+def test_ticks_drop_oldest_with_a_counter(engine: Engine, tmp_path: Path) -> None:
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", tick_capacity=5)  # not started
+    for n in range(12):
+        worker.emit(TickReceived(Ticker(BTC, Decimal(100 + n), T0 + timedelta(seconds=n))))
+    assert worker.metrics().dropped_ticks == 7
+    kept = [e.ticker.price for e in worker._take_ticks()]
+    assert kept == [Decimal(p) for p in range(107, 112)]
+
+
+def test_financial_events_block_rather_than_drop(engine: Engine, tmp_path: Path) -> None:
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", queue_capacity=2)  # not started yet
+    done = threading.Event()
+
+    def produce() -> None:
+        for n in range(5):
+            worker.emit(EquitySnapshot(Decimal(n), "USD", T0 + timedelta(seconds=n)))
+        done.set()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    assert not done.wait(0.3)  # blocked on the full queue, nothing dropped
+    worker.start()
+    assert done.wait(10)
+    producer.join()
+    worker.close()
+    assert count(engine, "equity_snapshots") == 5
+
+
+# -- order history (seed 000, Tasks 2.6.2-2.6.3) ----------------------------------------------
+
+
+@pytest.fixture
+def history(trading, engine: Engine) -> Engine:
+    eng, worker = trading
+    eng.on_tick(Ticker(BTC, Decimal("60000"), T0))
+    eng.on_tick(Ticker(ETH, Decimal("3000"), T0))
+    eng.place_order(order(1), T0)  # market buy, filled
+    eng.place_order(order(2, OrderSide.SELL, limit="70000", qty="0.005"), T0 + timedelta(minutes=1))
+    eng.place_order(order(3, OrderSide.SELL, qty="1"), T0 + timedelta(minutes=2))  # rejected
+    eng.place_order(order(4, symbol=ETH, qty="0.1"), T0 + timedelta(minutes=3))
+    worker.flush()
+    return engine
+
+
+def test_save_order_market_buy(history: Engine) -> None:
+    with history.connect() as conn:
+        (row,) = [r for r in query_orders(conn) if r.client_id == "o1"]
+    assert (row.side, row.order_type, row.status) == ("Buy", "Market", "Filled")
+    assert row.fill_price == Decimal("60030.00")
+    assert (row.fill_quantity, row.cost, row.fee) == (Decimal("0.01"), Decimal("600.30"),
+                                                      Decimal("1.56"))  # fmt: skip
+    assert row.filled_at == row.event_at
+
+
+def test_save_order_limit_sell_with_price(history: Engine) -> None:
+    with history.connect() as conn:
+        (row,) = [r for r in query_orders(conn) if r.client_id == "o2"]
+    assert (row.side, row.order_type, row.status, row.price) == (
+        "Sell",
+        "Limit",
+        "Open",
+        Decimal("70000"),
+    )
+    assert row.exchange_id is not None
+    assert row.exchange_id.startswith("P-")
+
+
+def test_save_order_rejected_status(history: Engine) -> None:
+    with history.connect() as conn:
+        (row,) = [r for r in query_orders(conn) if r.client_id == "o3"]
+    assert row.status == "Rejected"
+    assert row.reason is not None
+    assert "insufficient BTC" in row.reason
+
+
+def test_save_order_null_price_for_market(history: Engine) -> None:
+    with history.connect() as conn:
+        (row,) = [r for r in query_orders(conn) if r.client_id == "o1"]
+    assert row.price is None
+
+
+def test_query_orders_no_filters(history: Engine) -> None:
+    with history.connect() as conn:
+        assert [r.client_id for r in query_orders(conn)] == ["o4", "o3", "o2", "o1"]
+
+
+def test_query_orders_filter_by_symbol(history: Engine) -> None:
+    with history.connect() as conn:
+        assert [r.client_id for r in query_orders(conn, symbol="ETH-USD")] == ["o4"]
+
+
+def test_query_orders_filter_by_since(history: Engine) -> None:
+    with history.connect() as conn:
+        since = T0 + timedelta(minutes=2)
+        assert [r.client_id for r in query_orders(conn, since=since)] == ["o4", "o3"]
+
+
+def test_query_orders_respects_limit(history: Engine) -> None:
+    with history.connect() as conn:
+        assert len(query_orders(conn, limit=2)) == 2
+
+
+def test_query_orders_empty_db(conn) -> None:
+    assert query_orders(conn) == []
+
+
+def test_export_orders_csv_headers_and_rows(history: Engine) -> None:
+    out = io.StringIO()
+    with history.connect() as conn:
+        assert export_orders_csv(conn, out) == 4
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0][:8] == ["timestamp", "symbol", "side", "order_type", "quantity", "price",
+                           "status", "exchange_id"]  # fmt: skip
+    assert rows[1][1:7] == ["BTC-USD", "Buy", "Market", "0.01", "", "Filled"]
+
+
+def test_export_orders_json_null_price_for_market(history: Engine) -> None:
+    out = io.StringIO()
+    with history.connect() as conn:
+        export_orders_json(conn, out)
+    data = json.loads(out.getvalue())
+    assert data[0]["price"] is None
+    assert data[0]["cost"] == "600.30"
+
+
+def test_trading_state_restores_open_orders_marks_positions(history: Engine) -> None:
+    with history.connect() as conn:
+        state = load_trading_state(conn)
+    assert state.marks == {BTC: Decimal("60000"), ETH: Decimal("3000")}
+    assert [o.request.client_id for o in state.open_orders] == ["o2"]
+    assert state.open_orders[0].status is OrderStatus.OPEN
+    assert {p.symbol: p.quantity for p in state.positions} == {BTC: Decimal("0.01"),
+                                                                ETH: Decimal("0.1")}  # fmt: skip
+    assert state.used_client_ids == {"o1", "o2", "o3", "o4"}
+
+
+def test_shadow_orders_are_recorded_without_fills(engine: Engine, tmp_path: Path) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    worker = StorageWorker(engine, tmp_path / "s.jsonl").start()
+    try:
+        with engine.begin() as conn:
+            persist_ledger(conn, ledger)
+        eng = TradingEngine(ledger, USD, sink=worker, mode=TradingMode.SHADOW, caps=BIG)
+        eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+        eng.place_order(order(1), T0)
+        worker.flush()
+    finally:
+        worker.close()
+    with engine.connect() as conn:
+        (row,) = query_orders(conn)
+    assert row.status == "Shadow"
+    assert count(engine, "transactions") == 1  # the opening capital only
