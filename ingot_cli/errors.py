@@ -12,6 +12,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from ingot_core.engine import LiveTradingUnavailable, UnknownOrder
 from ingot_core.errors import (
     DuplicateAccount,
     IngotError,
@@ -58,6 +59,8 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
     (CorruptLedger, EXIT_VERIFY_FAILED),
+    (LiveTradingUnavailable, EXIT_CONFIG),
+    (UnknownOrder, EXIT_BAD_INPUT),
     (MissingMarks, EXIT_BAD_INPUT),
     (ValidationError, EXIT_BAD_INPUT),
     (UnknownAccount, EXIT_BAD_INPUT),

@@ -104,9 +104,8 @@ class Session:
                 state = load_trading_state(conn)
             engine.restore(
                 marks=state.marks,
-                orders=state.open_orders,
+                orders=state.orders,
                 positions=state.positions,
-                used_client_ids=state.used_client_ids,
             )
             self._worker, self._engine = worker.start(), engine
         return self._engine

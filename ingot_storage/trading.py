@@ -265,14 +265,18 @@ class TradingState:
     """What the engine needs from earlier sessions."""
 
     marks: dict[Symbol, Decimal]
-    open_orders: list[Order]
+    orders: list[Order]
     positions: list[Position]
-    used_client_ids: set[str]
+
+    @property
+    def open_orders(self) -> list[Order]:
+        """Orders still resting."""
+        return [o for o in self.orders if o.status is OrderStatus.OPEN]
 
 
 @translate_db_errors
 def load_trading_state(conn: Connection) -> TradingState:
-    """Latest marks, still-open orders, positions replayed from fills, used client ids."""
+    """Latest marks, every order's latest state, positions replayed from fills."""
     marks = {
         Symbol.parse(symbol): price
         for symbol, price in conn.execute(
@@ -290,5 +294,5 @@ def load_trading_state(conn: Connection) -> TradingState:
             positions[fill.symbol] = apply_fill(
                 positions.get(fill.symbol, Position(fill.symbol)), fill
             )
-    open_orders = [_row_to_order(r) for r in latest.values() if r.status == "Open"]
-    return TradingState(marks, open_orders, list(positions.values()), set(latest))
+    orders = [_row_to_order(r) for r in latest.values()]
+    return TradingState(marks, orders, list(positions.values()))

@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -137,13 +137,20 @@ class StorageWorker:
         self._thread.start()
         return self
 
-    def emit(self, event: StorageEvent) -> None:
-        """Accept an event: financial ones block when the queue is full, ticks never do."""
-        if is_financial(event):
-            self._queue.put(event)
-            return
-        if not isinstance(event, TickReceived):
-            raise TypeError(f"unexpected non-financial event {event!r}")
+    def emit(self, events: Sequence[StorageEvent]) -> None:
+        """Accept one operation's events, to be committed together.
+
+        The financial ones go in as one unit (blocking while the queue is full); ticks go to
+        the drop-oldest buffer.
+        """
+        unit = [e for e in events if is_financial(e)]
+        for event in events:
+            if isinstance(event, TickReceived):
+                self._add_tick(event)
+        if unit:
+            self._queue.put(unit)
+
+    def _add_tick(self, event: TickReceived) -> None:
         with self._tick_lock:
             if len(self._ticks) == self._ticks.maxlen:
                 self._metrics.dropped_ticks += 1
@@ -198,8 +205,8 @@ class StorageWorker:
             elif isinstance(item, _Barrier):
                 barriers.append(item)
                 break  # someone is waiting: write now
-            else:
-                events.append(item)  # type: ignore[arg-type]
+            elif isinstance(item, list):
+                events.extend(item)  # one operation's events, never split across batches
         return events, barriers, stop
 
     def _take_ticks(self) -> list[StorageEvent]:

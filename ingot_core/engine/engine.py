@@ -7,7 +7,8 @@ comes in as arguments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -120,6 +121,7 @@ class TradingEngine:
         self.positions: dict[Symbol, Position] = {}
         self._used_client_ids: set[str] = set()
         self._last_equity: datetime | None = None
+        self._unit: list[StorageEvent] = []
 
     # -- start-up -------------------------------------------------------------------------
 
@@ -162,6 +164,10 @@ class TradingEngine:
         """Take a new mark; fill every resting order it crosses; return the fills."""
         if not ticker.price.is_finite() or ticker.price <= 0:
             raise InvalidOrder("tick", [f"price {ticker.price} must be positive"])
+        with self._operation():
+            return self._take_tick(ticker)
+
+    def _take_tick(self, ticker: Ticker) -> list[Order]:
         self.marks[ticker.symbol] = ticker.price
         self._emit(TickReceived(ticker))
         filled = []
@@ -195,6 +201,10 @@ class TradingEngine:
                 )
             return PlaceResult(existing, created=False)
         self._used_client_ids.add(request.client_id)
+        with self._operation():
+            return self._place(request, now)
+
+    def _place(self, request: OrderRequest, now: datetime) -> PlaceResult:
         order = Order(request, "", OrderStatus.OPEN, now, now)
         reason = self._refusal(request)
         if reason is not None:
@@ -233,13 +243,23 @@ class TradingEngine:
                 order.exchange_id, OrderStatus.CANCELLED, now, reason="cancelled by the trader"
             )
         )
-        return self._record(cancelled)
+        with self._operation():
+            return self._record(cancelled)
 
     # -- internals ------------------------------------------------------------------------
 
     def _emit(self, event: StorageEvent) -> None:
-        if self.sink is not None:
-            self.sink.emit(event)
+        self._unit.append(event)
+
+    @contextmanager
+    def _operation(self) -> Iterator[None]:
+        # Everything one call emits goes to the sink as one unit, committed together.
+        try:
+            yield
+        finally:
+            unit, self._unit = self._unit, []
+            if unit and self.sink is not None:
+                self.sink.emit(unit)
 
     def _record(self, order: Order) -> Order:
         self.orders[order.request.client_id] = order

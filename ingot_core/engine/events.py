@@ -6,6 +6,7 @@ than drop one. Ticks are best effort. The engine runs with no sink at all, too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -103,5 +104,9 @@ def is_financial(event: StorageEvent) -> bool:
 class StorageSink(Protocol):
     """Where the engine sends events; storage implements it."""
 
-    def emit(self, event: StorageEvent) -> None:
-        """Accept one event; block rather than drop a financial one."""
+    def emit(self, events: Sequence[StorageEvent]) -> None:
+        """Accept the events of one engine operation, to be committed together.
+
+        A fill's transaction, order row and position snapshot must never land in different
+        commits; the sink keeps a unit whole. Block rather than drop a financial event.
+        """

@@ -34,8 +34,8 @@ class RecordingSink:
     def __init__(self) -> None:
         self.events: list[object] = []
 
-    def emit(self, event: object) -> None:
-        self.events.append(event)
+    def emit(self, events: list[object]) -> None:
+        self.events.extend(events)
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]

@@ -159,8 +159,8 @@ def test_replayed_batch_never_duplicates(engine: Engine) -> None:
     events: list = []
 
     class Collect:
-        def emit(self, event) -> None:
-            events.append(event)
+        def emit(self, unit) -> None:
+            events.extend(unit)
 
     with engine.begin() as conn:
         persist_ledger(conn, ledger)
@@ -181,7 +181,7 @@ def test_replayed_batch_never_duplicates(engine: Engine) -> None:
 def test_ticks_drop_oldest_with_a_counter(engine: Engine, tmp_path: Path) -> None:
     worker = StorageWorker(engine, tmp_path / "s.jsonl", tick_capacity=5)  # not started
     for n in range(12):
-        worker.emit(TickReceived(Ticker(BTC, Decimal(100 + n), T0 + timedelta(seconds=n))))
+        worker.emit([TickReceived(Ticker(BTC, Decimal(100 + n), T0 + timedelta(seconds=n)))])
     assert worker.metrics().dropped_ticks == 7
     kept = [e.ticker.price for e in worker._take_ticks()]
     assert kept == [Decimal(p) for p in range(107, 112)]
@@ -193,7 +193,7 @@ def test_financial_events_block_rather_than_drop(engine: Engine, tmp_path: Path)
 
     def produce() -> None:
         for n in range(5):
-            worker.emit(EquitySnapshot(Decimal(n), "USD", T0 + timedelta(seconds=n)))
+            worker.emit([EquitySnapshot(Decimal(n), "USD", T0 + timedelta(seconds=n))])
         done.set()
 
     producer = threading.Thread(target=produce)
@@ -311,7 +311,7 @@ def test_trading_state_restores_open_orders_marks_positions(history: Engine) -> 
     assert state.open_orders[0].status is OrderStatus.OPEN
     assert {p.symbol: p.quantity for p in state.positions} == {BTC: Decimal("0.01"),
                                                                 ETH: Decimal("0.1")}  # fmt: skip
-    assert state.used_client_ids == {"o1", "o2", "o3", "o4"}
+    assert {o.request.client_id for o in state.orders} == {"o1", "o2", "o3", "o4"}
 
 
 def test_shadow_orders_are_recorded_without_fills(engine: Engine, tmp_path: Path) -> None:

@@ -1,0 +1,129 @@
+"""Trading commands through the CLI: orders, marks, positions, history, status; bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from ingot_storage.database import create_db_engine
+
+CAPS = {"INGOT_MAX_EXPOSURE": "1000000", "INGOT_MAX_SYMBOL_EXPOSURE": "1000000"}
+
+
+def rows(url: URL, sql: str) -> list:
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql)))
+    finally:
+        engine.dispose()
+
+
+def test_market_buy_needs_a_mark_and_is_rejected_with_exit_11(invoke) -> None:
+    result = invoke("buy", "BTC-USD", "0.01")
+    assert result.exit_code == 11
+    assert result.output.startswith("Rejected: no mark for BTC-USD")
+
+
+def test_a_trading_session_across_processes(invoke, database_url: URL) -> None:
+    assert invoke("mark", "BTC-USD", "60000").output.strip() == "Mark BTC-USD = 60000"
+    bought = invoke("buy", "BTC-USD", "0.05", "--client-id", "first", env=CAPS)
+    assert bought.exit_code == 0, bought.output
+    assert bought.output.strip() == (
+        "Filled: Buy 0.05 BTC-USD @ 60,030.00 (cost 3,001.50, fee 7.80) order first"
+    )
+    again = invoke("buy", "BTC-USD", "0.05", "--client-id", "first", env=CAPS)
+    assert "already placed: nothing new was sent" in again.output
+    resting = invoke("sell", "BTC-USD", "0.02", "--limit", "65000", "--client-id", "tp", "--json")
+    assert json.loads(resting.output)["status"] == "Open"
+    listed = invoke("orders", "--json")
+    assert [o["client_id"] for o in json.loads(listed.output)] == ["tp"]
+    crossed = invoke("mark", "BTC-USD", "65500")
+    assert "Filled: Sell 0.02 BTC-USD @ 65,000.00" in crossed.output
+    positions = json.loads(invoke("positions", "--json").output)
+    assert positions[0]["quantity"] == "0.03"
+    assert positions[0]["realized_pnl"] == "99.40"  # 1300.00 proceeds - 1200.60 basis
+    history = invoke("history", "--symbol", "BTC-USD")
+    assert history.output.splitlines()[0].split() == [
+        "TIMESTAMP", "SYMBOL", "SIDE", "TYPE", "QTY", "PRICE", "STATUS"]  # fmt: skip
+    assert len(history.output.splitlines()) == 4  # header, Filled buy, Open and Filled sell
+    status = json.loads(invoke("status", "--json").output)
+    assert (status["mode"], status["open_orders"], status["positions"]) == ("paper", 0, 1)
+    verify = invoke("audit", "verify")
+    assert verify.exit_code == 0, verify.output
+    assert rows(database_url, "SELECT count(*) FROM order_history")[0][0] == 3
+
+
+def test_cancel_an_open_order(invoke) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    invoke("buy", "BTC-USD", "0.01", "--limit", "50000", "--client-id", "low")
+    result = invoke("cancel", "low")
+    assert result.exit_code == 0
+    assert result.output.startswith("Cancelled: cancelled by the trader")
+    assert invoke("orders", "--json").output.strip() == "[]"
+    again = invoke("cancel", "low")
+    assert again.exit_code == 11
+    assert "only open orders can be cancelled" in again.output
+
+
+def test_risk_cap_rejection_names_the_cap(invoke) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    result = invoke("buy", "BTC-USD", "0.1")  # 6,000 > the 5,000 per-symbol default
+    assert result.exit_code == 11
+    assert "BTC-USD exposure would be 6000.00, above the cap of 5000" in result.output
+
+
+def test_shadow_mode_records_without_filling(invoke) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    result = invoke("buy", "BTC-USD", "0.01", env={"INGOT_MODE": "shadow"})
+    assert result.exit_code == 0
+    assert result.output.startswith("Shadow: Buy 0.01 BTC-USD recorded, not sent")
+
+
+def test_live_mode_fails_closed(invoke) -> None:
+    result = invoke("buy", "BTC-USD", "0.01", env={"INGOT_MODE": "live"})
+    assert result.exit_code != 0
+    assert result.exit_code == 12
+    assert "no live exchange adapter" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["buy", "BTCUSD", "1"], "must look like BASE-QUOTE"),
+        (["buy", "BTC-USD", "lots"], "quantity 'lots' is not a number"),
+        (["buy", "BTC-USD", "-1"], "No such option: -1"),  # write -- -1 to pass it
+        (["buy", "BTC-USD", "--", "-1"], "must be positive"),
+        (["buy", "BTC-USD", "0.000000001"], "more than the 8 decimals BTC allows"),
+        (["sell", "BTC-USD", "1", "--limit", "abc"], "limit price 'abc' is not a number"),
+        (["mark", "BTC-USD", "0"], "must be positive"),
+        (["cancel", "nope"], "no order 'nope'"),
+        (["history", "--since", "soon"], "is not a date"),
+        (["history", "--symbol", "BTC"], "must look like BASE-QUOTE"),
+        (["buy"], "Missing argument"),
+    ],
+)
+def test_bad_trading_input_is_one_line_exit_11_and_writes_nothing(
+    invoke, database_url: URL, args: list[str], message: str
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 11
+    assert len(result.output.strip().splitlines()) == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert rows(database_url, "SELECT count(*) FROM order_history")[0][0] == 0
+    assert rows(database_url, "SELECT count(*) FROM ticks")[0][0] == 0
+
+
+def test_history_export(invoke, tmp_path: Path) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    invoke("buy", "BTC-USD", "0.01")
+    target = tmp_path / "h.json"
+    result = invoke("history", "export", "--format", "json", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Exported 1 orders to {target}"
+    assert json.loads(target.read_text())[0]["status"] == "Filled"
