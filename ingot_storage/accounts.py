@@ -57,14 +57,8 @@ def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> list[Acc
     if not new_accounts:
         return []
     rows = [_account_to_row(account) for account in new_accounts]
-    inserted = set(
-        conn.execute(
-            insert(accounts)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(accounts.c.id)
-        ).scalars()
-    )
+    statement = insert(accounts).on_conflict_do_nothing(index_elements=["id"])
+    inserted = set(conn.execute(statement.returning(accounts.c.id), rows).scalars())
     skipped = [account for account in new_accounts if account.id not in inserted]
     if skipped:
         stored = {

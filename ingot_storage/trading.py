@@ -96,13 +96,14 @@ def _insert_new(
     """Multi-row insert, skipping rows whose natural key exists; return the new keys."""
     if not rows:
         return set()
+    # One cached statement executed for many rows: SQLAlchemy sends them as multi-row
+    # INSERTs (insertmanyvalues), RETURNING included, without recompiling per batch.
     statement = (
         insert(table)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=keys)
         .returning(*[table.c[k] for k in keys])
     )
-    return {tuple(row) for row in conn.execute(statement)}
+    return {tuple(row) for row in conn.execute(statement, rows)}
 
 
 @translate_db_errors

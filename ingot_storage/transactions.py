@@ -44,14 +44,8 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Tran
     if not txs:
         return []
     headers = [{"id": t.id, "posted_at": t.posted_at, "description": t.description} for t in txs]
-    inserted = set(
-        conn.execute(
-            insert(transactions)
-            .values(headers)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(transactions.c.id)
-        ).scalars()
-    )
+    statement = insert(transactions).on_conflict_do_nothing(index_elements=["id"])
+    inserted = set(conn.execute(statement.returning(transactions.c.id), headers).scalars())
     new = [tx for tx in txs if tx.id in inserted]
     existing = [tx for tx in txs if tx.id not in inserted]
     if existing:

@@ -123,6 +123,7 @@ class StorageWorker:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_capacity)
         self._ticks: deque[TickReceived] = deque(maxlen=tick_capacity)
         self._tick_lock = threading.Lock()
+        self._last_drop_warning = -1e9
         self._metrics = WorkerMetrics()
         self._backoff = 0.1
         self._next_retry = 0.0
@@ -154,11 +155,12 @@ class StorageWorker:
         with self._tick_lock:
             if len(self._ticks) == self._ticks.maxlen:
                 self._metrics.dropped_ticks += 1
-                if self._metrics.dropped_ticks in (1, 10, 100) or not (
-                    self._metrics.dropped_ticks % 1000
-                ):
+                now = time.monotonic()
+                if now - self._last_drop_warning >= 10:  # a warning, not a flood
+                    self._last_drop_warning = now
                     _log.warning(
-                        "storage is behind: %d ticks dropped so far", self._metrics.dropped_ticks
+                        "storage is behind: %d ticks dropped so far (oldest first)",
+                        self._metrics.dropped_ticks,
                     )
             self._ticks.append(event)
 

@@ -118,6 +118,7 @@ class TradingEngine:
         self._new_id = new_id
         self.marks: dict[Symbol, Decimal] = {}
         self.orders: dict[str, Order] = {}
+        self._resting: dict[str, Order] = {}  # the open subset of `orders`, kept in step
         self.positions: dict[Symbol, Position] = {}
         self._used_client_ids: set[str] = set()
         self._last_equity: datetime | None = None
@@ -136,7 +137,7 @@ class TradingEngine:
         """Load state persisted by earlier sessions (no events are emitted)."""
         self.marks.update(marks or {})
         for order in orders:
-            self.orders[order.request.client_id] = order
+            self._remember(order)
         self.positions.update({p.symbol: p for p in positions})
         self._used_client_ids.update(used_client_ids)
         self._used_client_ids.update(self.orders)
@@ -145,10 +146,7 @@ class TradingEngine:
 
     def open_orders(self) -> list[Order]:
         """Resting orders, oldest first."""
-        return sorted(
-            (o for o in self.orders.values() if o.status is OrderStatus.OPEN),
-            key=lambda o: o.submitted_at,
-        )
+        return sorted(self._resting.values(), key=lambda o: o.submitted_at)
 
     def currency_marks(self) -> dict[str, Decimal]:
         """Marks as NAV wants them: base currency code -> price in the book's currency."""
@@ -261,8 +259,16 @@ class TradingEngine:
             if unit and self.sink is not None:
                 self.sink.emit(unit)
 
+    def _remember(self, order: Order) -> None:
+        client_id = order.request.client_id
+        self.orders[client_id] = order
+        if order.status is OrderStatus.OPEN:
+            self._resting[client_id] = order
+        else:
+            self._resting.pop(client_id, None)
+
     def _record(self, order: Order) -> Order:
-        self.orders[order.request.client_id] = order
+        self._remember(order)
         self._emit(OrderUpdated(order))
         return order
 

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""End-to-end persisted financial events per second, against two baselines in one run.
+
+    .venv/bin/python bench/engine_bench.py [--orders 5000] [--database-url URL]
+
+1. Ingot: the TradingEngine places market orders on the paper exchange; the StorageWorker
+   persists every event (ledger transaction and entries, order row, position snapshot,
+   equity snapshot, and an audit entry for each) with batched multi-row writes and COPY,
+   STORAGE_BATCH_SIZE = 50 per commit; timed until the final flush returns.
+2. Raw COPY: the very rows Ingot wrote, every table, COPY'd into identical tables with
+   the same number of commits.
+3. Per-event ORM: the same rows, each added through a SQLAlchemy ORM Session and committed
+   on its own (the way freqtrade and hummingbot persist trades).
+4. The engine's hot path with storage attached: ticks per second through on_tick while the
+   worker runs, against the engine with no storage at all.
+
+PostgreSQL keeps its durable defaults (fsync, synchronous_commit on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.orm import Session, registry  # noqa: E402
+
+from ingot_core.accounting import bootstrap_ledger, currency  # noqa: E402
+from ingot_core.engine import RiskCaps, TradingEngine  # noqa: E402
+from ingot_core.execution import OrderRequest, OrderSide, OrderType  # noqa: E402
+from ingot_core.feed import Ticker  # noqa: E402
+from ingot_core.symbols import Symbol  # noqa: E402
+from ingot_storage import migrations, persist_ledger  # noqa: E402
+from ingot_storage.audit import driver_connection  # noqa: E402
+from ingot_storage.config import normalize_database_url  # noqa: E402
+from ingot_storage.database import create_db_engine  # noqa: E402
+from ingot_storage.embedded import EmbeddedServer  # noqa: E402
+from ingot_storage.worker import StorageWorker  # noqa: E402
+
+TABLES = (
+    "transactions",
+    "entries",
+    "order_history",
+    "position_snapshots",
+    "equity_snapshots",
+    "audit_log",
+)
+BTC = Symbol("BTC", "USD")
+CAPS = RiskCaps(Decimal(10**15), Decimal(10**15), 10**9)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in TABLES}
+
+
+def run_ingot(
+    engine: sa.Engine, orders: int, spill: Path, batch: int
+) -> tuple[float, int, dict[str, int]]:
+    ledger = bootstrap_ledger(currency("USD"), Decimal("1000000000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    before = counts(engine)
+    events = 0
+
+    class Counting(StorageWorker):
+        def emit(self, unit):  # type: ignore[no-untyped-def]
+            nonlocal events
+            events += sum(1 for e in unit if type(e).__name__ != "TickReceived")
+            super().emit(unit)
+
+    worker = Counting(engine, spill, batch_size=batch, flush_interval_ms=100).start()
+    trading = TradingEngine(
+        ledger, currency("USD"), sink=worker, caps=CAPS, equity_interval=timedelta(0)
+    )
+    trading.on_tick(Ticker(BTC, Decimal("60000"), T0))
+    started = time.perf_counter()
+    for n in range(orders):
+        side = OrderSide.BUY if n % 2 == 0 else OrderSide.SELL
+        at = T0 + timedelta(milliseconds=n)
+        trading.place_order(
+            OrderRequest(f"b{n}", BTC, side, OrderType.MARKET, Decimal("0.001")), at
+        )
+    worker.flush()
+    elapsed = time.perf_counter() - started
+    worker.close()
+    after = counts(engine)
+    rows = {t: after[t] - before[t] for t in TABLES}
+    return elapsed, events, rows
+
+
+def raw_copy(engine: sa.Engine, commits: int) -> float:
+    with engine.begin() as conn:
+        data = {t: conn.exec_driver_sql(f"SELECT * FROM {t}").all() for t in TABLES}
+        columns = {
+            t: [
+                c.name
+                for c in sa.Table(t, sa.MetaData(), autoload_with=conn).columns
+                if not (t == "audit_log" and c.name == "payload")
+            ]
+            for t in TABLES
+        }
+        for t in TABLES:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}_raw")
+            conn.exec_driver_sql(f"CREATE TABLE {t}_raw (LIKE {t} INCLUDING ALL)")
+    rows = {t: [tuple(getattr(r, c) for c in columns[t]) for r in data[t]] for t in TABLES}
+    started = time.perf_counter()
+    for k in range(commits):
+        with engine.begin() as conn:
+            raw = driver_connection(conn)
+            with raw.cursor() as cur:
+                for t in TABLES:
+                    part = rows[t][k::commits]
+                    if not part:
+                        continue
+                    cols = ", ".join(f'"{c}"' for c in columns[t])
+                    with cur.copy(f"COPY {t}_raw ({cols}) FROM STDIN") as copy:
+                        for row in part:
+                            copy.write_row(row)
+    return time.perf_counter() - started
+
+
+def orm_per_event(engine: sa.Engine, limit: int) -> tuple[float, int]:
+    """Each row added by the ORM and committed alone; returns (seconds, rows)."""
+    metadata = sa.MetaData()
+    mapper = registry()
+    classes = {}
+    with engine.begin() as conn:
+        for t in TABLES:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}_orm")
+            conn.exec_driver_sql(f"CREATE TABLE {t}_orm (LIKE {t} INCLUDING DEFAULTS)")
+            table = sa.Table(f"{t}_orm", metadata, autoload_with=conn)
+            if not table.primary_key.columns:
+                table.append_constraint(sa.PrimaryKeyConstraint(*list(table.columns)[:2]))
+            cls = type(f"Orm_{t}", (), {})
+            mapper.map_imperatively(cls, table)
+            classes[t] = (
+                cls,
+                [c.name for c in table.columns if not (t == "audit_log" and c.name == "payload")],
+            )
+        data = {t: conn.exec_driver_sql(f"SELECT * FROM {t}").mappings().all() for t in TABLES}
+    work = [(t, row) for t in TABLES for row in data[t]][:limit]
+    started = time.perf_counter()
+    with Session(engine) as session:
+        for t, row in work:
+            cls, cols = classes[t]
+            obj = cls()
+            for c in cols:
+                setattr(obj, c, row[c])
+            session.add(obj)
+            session.commit()
+    return time.perf_counter() - started, len(work)
+
+
+def ticks_per_second(engine: sa.Engine | None, spill: Path, ticks: int) -> float:
+    ledger = bootstrap_ledger(currency("USD"), Decimal("1000.00"), T0)
+    worker = StorageWorker(engine, spill).start() if engine is not None else None
+    trading = TradingEngine(ledger, currency("USD"), sink=worker, caps=CAPS)
+    started = time.perf_counter()
+    for n in range(ticks):
+        trading.on_tick(Ticker(BTC, Decimal(60000 + n % 100), T0 + timedelta(microseconds=n)))
+    elapsed = time.perf_counter() - started
+    if worker is not None:
+        worker.close()
+    return ticks / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=5000)
+    parser.add_argument("--orm-rows", type=int, default=3000, help="rows for the ORM baseline")
+    parser.add_argument("--ticks", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=50, help="STORAGE_BATCH_SIZE (default 50)")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="ingot-bench-"))
+    server = None
+    if args.database_url:
+        url = normalize_database_url(args.database_url)
+    else:
+        server = EmbeddedServer(workdir)
+        url = server.start("ingot_bench")
+    engine = create_db_engine(url, pool_size=3)
+    try:
+        migrations.upgrade(engine)
+        with engine.connect() as conn:
+            settings = {
+                n: conn.exec_driver_sql(f"SHOW {n}").scalar()
+                for n in ("server_version", "fsync", "synchronous_commit")
+            }
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, PostgreSQL {settings}"
+        )
+        seconds, events, rows = run_ingot(engine, args.orders, workdir / "spill.jsonl", args.batch)
+        total_rows = sum(rows.values())
+        commits = max(1, round(events / args.batch))
+        copy_s = raw_copy(engine, commits)
+        orm_s, orm_rows = orm_per_event(engine, args.orm_rows)
+        ingot_rate = events / seconds
+        copy_rate = events / copy_s  # the same rows, as events per second
+        orm_rate = events / (orm_s * total_rows / orm_rows)  # scaled to all rows
+        print(
+            f"orders: {args.orders:,}; financial events: {events:,}; rows written: "
+            f"{total_rows:,} {rows}"
+        )
+        print(
+            f"Ingot end to end: {ingot_rate:,.0f} events/s ({args.orders / seconds:,.0f} orders/s)"
+        )
+        print(
+            f"raw COPY of the same rows ({commits:,} commits): {copy_rate:,.0f} events/s "
+            f"-> Ingot at {ingot_rate / copy_rate:.0%} (target >= 30%)"
+        )
+        print(
+            f"per-event ORM add+commit ({orm_rows:,} rows timed): {orm_rate:,.0f} events/s "
+            f"-> Ingot {ingot_rate / orm_rate:.0f}x faster (target >= 30x)"
+        )
+        bare = ticks_per_second(None, workdir / "t0.jsonl", args.ticks)
+        attached = ticks_per_second(engine, workdir / "t1.jsonl", args.ticks)
+        print(
+            f"engine hot path: {attached:,.0f} ticks/s with storage attached vs {bare:,.0f} "
+            f"without ({attached / bare:.0%}; target: >= 10,000 ticks/s, never blocked)"
+        )
+    finally:
+        engine.dispose()
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
