@@ -18,33 +18,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from uuid import UUID
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
+from bench_support import ROOT, bench_database
+from sqlalchemy.engine import URL
 
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
-
-from ingot_core.audit import AuditEvent  # noqa: E402
-from ingot_storage import migrations  # noqa: E402
-from ingot_storage.audit import (  # noqa: E402
+from ingot_core.audit import AuditEvent
+from ingot_storage.audit import (
     COPY_COLUMNS,
     append_audit_batch,
     copy_row,
     driver_connection,
 )
-from ingot_storage.config import normalize_database_url  # noqa: E402
-from ingot_storage.database import create_db_engine  # noqa: E402
-from ingot_storage.embedded import EmbeddedServer  # noqa: E402
 
 
 def events(start: int, count: int) -> list[AuditEvent]:
@@ -156,25 +145,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="an empty database to use (default: embedded)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="ingot-bench-"))
-    server = None
-    if args.database_url:
-        url = normalize_database_url(args.database_url)
-    else:
-        server = EmbeddedServer(workdir)
-        url = server.start("ingot_bench")
-    engine = create_db_engine(url, pool_size=2)
-    try:
-        migrations.upgrade(engine)
-        with engine.connect() as conn:
-            settings = {
-                name: conn.exec_driver_sql(f"SHOW {name}").scalar()
-                for name in ("server_version", "fsync", "synchronous_commit", "wal_level")
-            }
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, PostgreSQL {settings}"
-        )
+    with bench_database(args.database_url) as (engine, url, _workdir):
         n, batch = args.entries, args.batch
 
         append_s, rows = measure_append(engine, n, batch)
@@ -199,11 +170,6 @@ def main() -> None:
         print(
             f"verify peak RSS: {verify['peak_rss_mb']:.0f} MB for {n:,} entries (target < 200 MB)"
         )
-    finally:
-        engine.dispose()
-        if server is not None:
-            server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,33 +20,23 @@ PostgreSQL keeps its durable defaults (fsync, synchronous_commit on).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import shutil
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
+from bench_support import bench_database
+from sqlalchemy.orm import Session, registry
 
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.orm import Session, registry  # noqa: E402
-
-from ingot_core.accounting import bootstrap_ledger, currency  # noqa: E402
-from ingot_core.engine import RiskCaps, TradingEngine  # noqa: E402
-from ingot_core.execution import OrderRequest, OrderSide, OrderType  # noqa: E402
-from ingot_core.feed import Ticker  # noqa: E402
-from ingot_core.symbols import Symbol  # noqa: E402
-from ingot_storage import migrations, persist_ledger  # noqa: E402
-from ingot_storage.audit import driver_connection  # noqa: E402
-from ingot_storage.config import normalize_database_url  # noqa: E402
-from ingot_storage.database import create_db_engine  # noqa: E402
-from ingot_storage.embedded import EmbeddedServer  # noqa: E402
-from ingot_storage.worker import StorageWorker  # noqa: E402
+from ingot_core.accounting import bootstrap_ledger, currency
+from ingot_core.engine import RiskCaps, TradingEngine
+from ingot_core.execution import OrderRequest, OrderSide, OrderType
+from ingot_core.feed import Ticker
+from ingot_core.symbols import Symbol
+from ingot_storage import persist_ledger
+from ingot_storage.audit import driver_connection
+from ingot_storage.worker import StorageWorker
 
 TABLES = (
     "transactions",
@@ -185,25 +175,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="STORAGE_BATCH_SIZE (default 50)")
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="ingot-bench-"))
-    server = None
-    if args.database_url:
-        url = normalize_database_url(args.database_url)
-    else:
-        server = EmbeddedServer(workdir)
-        url = server.start("ingot_bench")
-    engine = create_db_engine(url, pool_size=3)
-    try:
-        migrations.upgrade(engine)
-        with engine.connect() as conn:
-            settings = {
-                n: conn.exec_driver_sql(f"SHOW {n}").scalar()
-                for n in ("server_version", "fsync", "synchronous_commit")
-            }
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, PostgreSQL {settings}"
-        )
+    with bench_database(args.database_url) as (engine, _url, workdir):
         seconds, events, rows = run_ingot(engine, args.orders, workdir / "spill.jsonl", args.batch)
         total_rows = sum(rows.values())
         commits = max(1, round(events / args.batch))
@@ -233,11 +205,6 @@ def main() -> None:
             f"engine hot path: {attached:,.0f} ticks/s with storage attached vs {bare:,.0f} "
             f"without ({attached / bare:.0%}; target: >= 10,000 ticks/s, never blocked)"
         )
-    finally:
-        engine.dispose()
-        if server is not None:
-            server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

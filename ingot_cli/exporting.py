@@ -11,13 +11,47 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
-from ingot_cli.errors import BadInput
+import typer
+from sqlalchemy.engine import Connection
 
-__all__ = ["check_export_target", "export_target"]
+from ingot_cli.errors import BadInput
+from ingot_cli.output import format_count
+from ingot_cli.parsing import parse_since
+from ingot_cli.session import Session
+
+Writer = Callable[[Connection, TextIO, datetime | None], int]
+
+
+class ExportFormat(StrEnum):
+    """Export file formats."""
+
+    CSV = "csv"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """How many records went where (None: stdout)."""
+
+    count: int
+    path: Path | None
+
+
+__all__ = [
+    "ExportFormat",
+    "ExportResult",
+    "check_export_target",
+    "export_target",
+    "report_export",
+    "run_export",
+]
 
 
 def check_export_target(output: str, *, force: bool) -> Path | None:
@@ -58,3 +92,30 @@ def export_target(path: Path | None) -> Iterator[TextIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def run_export(
+    session: Session,
+    writers: Mapping[ExportFormat, Writer],
+    stem: str,
+    fmt: ExportFormat,
+    since: str | None,
+    output: str | None,
+    force: bool,
+) -> ExportResult:
+    """Check the inputs, then stream records through `writers[fmt]` to a file or stdout."""
+    moment = parse_since(since)
+    path = check_export_target(
+        output or f"{stem}_{datetime.now(UTC):%Y%m%d}.{fmt.value}", force=force
+    )
+    with session.database.connect() as conn, export_target(path) as stream:
+        count = writers[fmt](conn, stream, moment)
+    return ExportResult(count, path)
+
+
+def report_export(result: ExportResult, noun: str) -> None:
+    """ "Exported N <noun> to FILE" (on stderr when the export itself went to stdout)."""
+    typer.echo(
+        f"Exported {format_count(result.count)} {noun} to {result.path or 'stdout'}",
+        err=result.path is None,
+    )

@@ -29,7 +29,8 @@ from ingot_core.audit import (
     leaf_hash,
     to_micros,
 )
-from ingot_storage.errors import StorageError, db_errors, translate_db_errors
+from ingot_storage.database import stream_rows
+from ingot_storage.errors import StorageError, translate_db_errors
 from ingot_storage.tables import audit_log
 
 __all__ = [
@@ -196,10 +197,5 @@ def iter_audit(conn: Connection, since: datetime | None = None) -> Iterator[Audi
     query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq)
     if since is not None:
         query = query.where(audit_log.c.timestamp >= since)
-    with db_errors():
-        rows = conn.execute(query.execution_options(yield_per=5000))
-        try:
-            for row in rows:
-                yield _row_to_entry(row)
-        finally:
-            rows.close()
+    for row in stream_rows(conn, query):
+        yield _row_to_entry(row)

@@ -25,6 +25,7 @@ from ingot_core.audit import MerkleFrontier, checkpoint_message, to_micros
 from ingot_storage.audit import audit_head, lock_audit_log
 from ingot_storage.audit_keys import AuditSigner, key_id_of, signature_valid
 from ingot_storage.config import database_key
+from ingot_storage.database import stream_rows
 from ingot_storage.errors import ConfigError, db_errors, translate_db_errors
 from ingot_storage.tables import audit_checkpoint, audit_log
 
@@ -188,13 +189,8 @@ def _leaf_hashes(conn: Connection, after: int, upto: int) -> Iterator[bytes]:
         .where(audit_log.c.seq > after, audit_log.c.seq <= upto)
         .order_by(audit_log.c.seq)
     )
-    with db_errors():
-        rows = conn.execute(query.execution_options(yield_per=20000))
-        try:
-            for (leaf,) in rows:
-                yield bytes(leaf)
-        finally:
-            rows.close()
+    for (leaf,) in stream_rows(conn, query, 20000):
+        yield bytes(leaf)
 
 
 def take_checkpoint(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
@@ -15,9 +15,21 @@ from ingot_storage.config import StorageConfig
 from ingot_storage.embedded import EmbeddedServer
 from ingot_storage.errors import db_errors
 
-__all__ = ["Database", "ServerKind", "create_db_engine", "open_database"]
+__all__ = ["Database", "ServerKind", "create_db_engine", "open_database", "stream_rows"]
 
 ServerKind = Literal["embedded", "external"]
+
+
+def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> Iterator[Any]:
+    """Rows of `query` through a server-side cursor: constant memory, closed even when the
+    consumer stops early or raises, driver errors translated."""
+    with db_errors():
+        # The option rides on the statement: set on the connection it would stick to it.
+        rows = conn.execute(query.execution_options(yield_per=batch))
+        try:
+            yield from rows
+        finally:
+            rows.close()
 
 
 def create_db_engine(url: URL, pool_size: int = 5) -> Engine:

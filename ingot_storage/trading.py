@@ -35,7 +35,8 @@ from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, Or
 from ingot_core.symbols import Symbol
 from ingot_storage.accounts import save_accounts
 from ingot_storage.audit import append_audit_batch
-from ingot_storage.errors import db_errors, translate_db_errors
+from ingot_storage.database import stream_rows
+from ingot_storage.errors import translate_db_errors
 from ingot_storage.tables import equity_snapshots, order_history, position_snapshots, ticks
 from ingot_storage.transactions import save_transactions
 
@@ -229,13 +230,8 @@ def iter_orders(conn: Connection, since: datetime | None = None) -> Iterator[Ord
     query = sa.select(*_ORDER_COLUMNS).order_by(order_history.c.event_at, order_history.c.id)
     if since is not None:
         query = query.where(order_history.c.submitted_at >= since)
-    with db_errors():
-        rows = conn.execute(query.execution_options(yield_per=5000))
-        try:
-            for row in rows:
-                yield OrderRow(**row._mapping)
-        finally:
-            rows.close()
+    for row in stream_rows(conn, query):
+        yield OrderRow(**row._mapping)
 
 
 def _row_to_order(row: OrderRow) -> Order:

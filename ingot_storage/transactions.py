@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Currency, Entry, EntrySide, Transaction
-from ingot_storage.errors import CorruptLedger, IntegrityViolation, db_errors, translate_db_errors
+from ingot_storage.database import stream_rows
+from ingot_storage.errors import CorruptLedger, IntegrityViolation, translate_db_errors
 from ingot_storage.tables import entries, transactions
 
 __all__ = ["iter_transactions", "load_transactions", "save_transaction", "save_transactions"]
@@ -83,16 +84,8 @@ def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterato
     )
     if ids is not None:
         query = query.where(transactions.c.id.in_(ids))
-    with db_errors():
-        # A server-side cursor streams any number of rows; close it even when the consumer
-        # stops early or raises.
-        # The option rides on the statement: set on the connection it would stick to it.
-        rows = conn.execute(query.execution_options(yield_per=2000))
-        try:
-            # Rows arrive ordered by transaction, so one pass groups each one's entries.
-            yield from _group_rows(rows)
-        finally:
-            rows.close()
+    # Rows arrive ordered by transaction, so one pass groups each one's entries.
+    yield from _group_rows(stream_rows(conn, query, 2000))
 
 
 def _group_rows(rows: Iterable[Any]) -> Iterator[Transaction]:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput
-from ingot_cli.exporting import check_export_target, export_target
+from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.parsing import parse_since
 from ingot_cli.session import Session
@@ -35,13 +32,6 @@ __all__ = [
 ]
 
 app = typer.Typer(help="The tamper-evident audit trail.", invoke_without_command=True)
-
-
-class ExportFormat(StrEnum):
-    """Export file formats."""
-
-    CSV = "csv"
-    JSON = "json"
 
 
 # -- the command layer ----------------------------------------------------------------------
@@ -86,25 +76,12 @@ def prove_entry(session: Session, seq: int) -> InclusionProof:
     return session.audit.prove(seq)
 
 
-@dataclass(frozen=True)
-class ExportResult:
-    """How many entries went where."""
-
-    count: int
-    path: Path | None
-
-
 def export_audit(
     session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
 ) -> ExportResult:
     """Stream the audit log to a file (atomically) or stdout."""
-    moment = parse_since(since)
-    default = f"audit_{datetime.now(UTC):%Y%m%d}.{fmt.value}"
-    path = check_export_target(output or default, force=force)
-    writer = export_audit_csv if fmt is ExportFormat.CSV else export_audit_json
-    with session.database.connect() as conn, export_target(path) as stream:
-        count = writer(conn, stream, moment)
-    return ExportResult(count, path)
+    writers = {ExportFormat.CSV: export_audit_csv, ExportFormat.JSON: export_audit_json}
+    return run_export(session, writers, "audit", fmt, since, output, force)
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -249,9 +226,4 @@ def export_command(
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Export the audit log, oldest first, streaming any size."""
-    result = export_audit(session_of(ctx), fmt, since, output, force)
-    message = f"Exported {format_count(result.count)} entries to {result.path or 'stdout'}"
-    if result.path is None:
-        typer.echo(message, err=True)
-    else:
-        typer.echo(message)
+    report_export(export_audit(session_of(ctx), fmt, since, output, force), "entries")

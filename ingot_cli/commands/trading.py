@@ -15,9 +15,8 @@ from uuid import uuid4
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.commands.audit import ExportFormat
 from ingot_cli.errors import EXIT_BAD_INPUT, BadInput
-from ingot_cli.exporting import check_export_target, export_target
+from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.parsing import parse_since
 from ingot_cli.session import Session
@@ -31,7 +30,15 @@ from ingot_storage.export import export_orders_csv, export_orders_json
 from ingot_storage.trading import OrderRow, query_orders
 from ingot_storage.worker import FlushOutcome, WorkerMetrics
 
-__all__ = ["cancel_order", "history", "place", "register", "set_mark", "status"]
+__all__ = [
+    "cancel_order",
+    "export_history",
+    "history",
+    "place",
+    "register",
+    "set_mark",
+    "status",
+]
 
 
 # -- parsing ----------------------------------------------------------------------------------
@@ -117,6 +124,14 @@ def history(session: Session, symbol: str | None, since: str | None, limit: int)
     wanted = str(parse_symbol(symbol)) if symbol else None
     with session.database.connect() as conn:
         return query_orders(conn, wanted, moment, limit)
+
+
+def export_history(
+    session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
+) -> ExportResult:
+    """Stream the order history to a file (atomically) or stdout."""
+    writers = {ExportFormat.CSV: export_orders_csv, ExportFormat.JSON: export_orders_json}
+    return run_export(session, writers, "history", fmt, since, output, force)
 
 
 @dataclass(frozen=True)
@@ -487,14 +502,6 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
     ) -> None:
         """Export the order history, oldest first, streaming any size."""
-        session = session_of(ctx)
-        moment = parse_since(since)
-        path = check_export_target(
-            output or f"history_{datetime.now(UTC):%Y%m%d}.{fmt.value}", force=force
-        )
-        writer = export_orders_csv if fmt is ExportFormat.CSV else export_orders_json
-        with session.database.connect() as conn, export_target(path) as stream:
-            count = writer(conn, stream, moment)
-        typer.echo(f"Exported {format_count(count)} orders to {path or 'stdout'}", err=path is None)
+        report_export(export_history(session_of(ctx), fmt, since, output, force), "orders")
 
     app.add_typer(history_app, name="history")

@@ -1,0 +1,54 @@
+"""What every benchmark needs: a durable PostgreSQL, migrated, and a line about the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import URL  # noqa: E402
+
+from ingot_storage import migrations  # noqa: E402
+from ingot_storage.config import normalize_database_url  # noqa: E402
+from ingot_storage.database import create_db_engine  # noqa: E402
+from ingot_storage.embedded import EmbeddedServer  # noqa: E402
+
+
+@contextmanager
+def bench_database(database_url: str | None) -> Iterator[tuple[sa.Engine, URL, Path]]:
+    """(engine, url, scratch dir) of a migrated database: the given one, or a throwaway
+    embedded server with PostgreSQL's durable defaults. Prints the machine and settings."""
+    workdir = Path(tempfile.mkdtemp(prefix="ingot-bench-"))
+    server = None
+    if database_url:
+        url = normalize_database_url(database_url)
+    else:
+        server = EmbeddedServer(workdir)
+        url = server.start("ingot_bench")
+    engine = create_db_engine(url, pool_size=3)
+    try:
+        migrations.upgrade(engine)
+        with engine.connect() as conn:
+            settings = {
+                name: conn.exec_driver_sql(f"SHOW {name}").scalar()
+                for name in ("server_version", "fsync", "synchronous_commit", "wal_level")
+            }
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, PostgreSQL {settings}"
+        )
+        yield engine, url, workdir
+    finally:
+        engine.dispose()
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
