@@ -7,6 +7,7 @@ Exit codes follow seed 003: 0 done, 10 network, 11 bad input, 12 configuration,
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -38,6 +39,8 @@ __all__ = [
     "BadInput",
     "IngotGroup",
     "describe",
+    "report_error",
+    "run_guarded",
 ]
 
 EXIT_OK = 0
@@ -82,10 +85,37 @@ def describe(error: IngotError) -> tuple[str, int]:
     return message, code
 
 
-def _fail(message: str, code: int) -> None:
+def report_error(message: str) -> None:
+    """Write one error line to stderr."""
     sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
-    sys.exit(code)
+
+
+def run_guarded(call: Callable[[], Any]) -> int:
+    """Run a command; return its exit code, printing one line for any expected failure.
+
+    The one place where exceptions become messages and exit codes: the one-shot CLI exits
+    with the code, scripts stop on it, the REPL prints the line and carries on.
+    """
+    try:
+        result = call()
+    except typer.Exit as done:
+        return done.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        report_error("interrupted")
+        return EXIT_INTERRUPTED
+    except typer.TyperException as usage:
+        # Click's usage errors (exit code 2) are bad input under Ingot's protocol.
+        code = EXIT_BAD_INPUT if usage.exit_code == 2 else usage.exit_code
+        ctx = getattr(usage, "ctx", None)
+        path = ctx.command_path if ctx is not None else "ingot"
+        report_error(f"{usage.format_message()} (see '{path} --help')")
+        return code
+    except IngotError as error:
+        message, code = describe(error)
+        report_error(message)
+        return code
+    return result if isinstance(result, int) else EXIT_OK
 
 
 class IngotGroup(TyperGroup):
@@ -97,20 +127,10 @@ class IngotGroup(TyperGroup):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         """Run the command line, translating errors into messages and exit codes."""
-        try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
-        except typer.Exit as done:
-            sys.exit(done.exit_code)
-        except typer.Abort:
-            _fail("interrupted", EXIT_INTERRUPTED)
-        except KeyboardInterrupt:
-            _fail("interrupted", EXIT_INTERRUPTED)
-        except typer.TyperException as usage:
-            # Click's usage errors (exit code 2) are bad input under Ingot's protocol.
-            code = EXIT_BAD_INPUT if usage.exit_code == 2 else usage.exit_code
-            ctx = getattr(usage, "ctx", None)
-            path = ctx.command_path if ctx is not None else "ingot"
-            _fail(f"{usage.format_message()} (see '{path} --help')", code)
-        except IngotError as error:
-            _fail(*describe(error))
-        sys.exit(result if isinstance(result, int) else EXIT_OK)
+        sys.exit(self.run_line(*args, **kwargs))
+
+    def run_line(self, *args: Any, **kwargs: Any) -> int:
+        """Run one command line without exiting the process; return its exit code."""
+        return run_guarded(
+            lambda: super(IngotGroup, self).main(*args, standalone_mode=False, **kwargs)
+        )

@@ -1,11 +1,15 @@
-"""The `ingot` command: composes the command groups, nothing else."""
+"""The `ingot` command: composes the command groups and picks the front end."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
-from ingot_cli.commands import audit, db, ledger, trading
-from ingot_cli.errors import IngotGroup
+from ingot_cli.commands import audit, db, ledger, session_of, trading
+from ingot_cli.errors import BadInput, IngotGroup
+from ingot_cli.script import run_lines
 from ingot_cli.session import Session
 
 __all__ = ["app", "run"]
@@ -22,13 +26,40 @@ app = typer.Typer(
 
 @app.callback()
 def root(ctx: typer.Context) -> None:
-    """Open a session shared by the command, closed when it ends."""
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
-        raise typer.Exit(0)
+    """Ingot: portfolio management and systematic trading in the terminal.
+
+    With no command: the REPL on a terminal, or commands read from stdin in a pipe.
+    """
+    if isinstance(ctx.obj, Session):
+        return  # a script or the REPL runs this line in its own, longer-lived session
     session = Session()
     ctx.obj = session
     ctx.call_on_close(session.close)
+    if ctx.invoked_subcommand is None:
+        raise typer.Exit(interactive_or_stdin(session))
+
+
+def interactive_or_stdin(session: Session) -> int:
+    """The REPL on a terminal; otherwise run the commands piped to stdin."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from ingot_cli.repl.loop import run_repl
+
+        return run_repl(session)
+    return run_lines(sys.stdin, session, "<stdin>")
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    script: Path = typer.Argument(..., help="A file of ingot commands, one per line."),
+) -> None:
+    """Run a script of commands in one session; stop at the first failing line."""
+    try:
+        handle = script.open(encoding="utf-8")
+    except OSError as error:
+        raise BadInput("SCRIPT", [f"cannot read {script}: {error.strerror}"]) from None
+    with handle:
+        raise typer.Exit(run_lines(handle, session_of(ctx), str(script)))
 
 
 app.add_typer(db.app, name="db")

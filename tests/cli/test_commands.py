@@ -17,11 +17,17 @@ from ingot_storage.tables import metadata
 from tests.builders import fill
 
 
-def test_no_arguments_prints_help_and_succeeds(invoke) -> None:
-    result = invoke()
+def test_help_lists_the_commands(invoke) -> None:
+    result = invoke("--help")
     assert result.exit_code == 0
     assert "accounts" in result.output
     assert "nav" in result.output
+
+
+def test_no_arguments_and_an_empty_pipe_does_nothing_and_succeeds(invoke) -> None:
+    result = invoke()
+    assert result.exit_code == 0
+    assert result.output == ""
 
 
 def test_db_status_reports_external_server_schema_and_counts(invoke) -> None:

@@ -1,0 +1,1 @@
+"""The interactive REPL: one file per concern (loop, completion, toolbar)."""

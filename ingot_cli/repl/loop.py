@@ -1,0 +1,77 @@
+"""The REPL loop: read a line, run it through the same commands as the shell, repeat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+from ingot_cli.errors import EXIT_OK, report_error
+from ingot_cli.repl.completion import IngotCompleter
+from ingot_cli.repl.toolbar import ToolbarState, read_toolbar
+from ingot_cli.script import execute, split_line
+from ingot_cli.session import Session
+
+__all__ = ["run_repl"]
+
+BANNER = "Ingot. Type 'help' for commands, 'help COMMAND' for one; Ctrl-D or 'exit' leaves."
+
+
+def _argv(line: str) -> list[str]:
+    argv = split_line(line)
+    if argv[:1] == ["help"]:
+        return [*argv[1:], "--help"]
+    return argv
+
+
+def _may_leave(prompt: PromptSession[str], session: Session) -> bool:
+    open_orders = len(session.engine.open_orders())
+    if not open_orders:
+        return True
+    answer = prompt.prompt(f"{open_orders} open order(s) stay open; leave anyway? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_repl(session: Session, **io: Any) -> int:
+    """Run the interactive loop until the trader leaves; `io` passes input/output for tests."""
+    history_path = session.config.data_dir / "repl_history"
+    try:
+        history_path.parent.mkdir(parents=True, exist_ok=True)
+        history: FileHistory | InMemoryHistory = FileHistory(str(history_path))
+    except OSError:
+        history = InMemoryHistory()
+    state: list[ToolbarState] = [read_toolbar(session)]
+    from ingot_cli.main import app
+
+    prompt: PromptSession[str] = PromptSession(
+        history=history,
+        completer=IngotCompleter(app, lambda: [str(s) for s in session.engine.marks]),
+        complete_while_typing=False,
+        bottom_toolbar=lambda: state[0].render(),
+        enable_history_search=True,
+        **io,
+    )
+    print(BANNER)
+    while True:
+        try:
+            line = prompt.prompt("ingot> ").strip()
+        except KeyboardInterrupt:
+            continue  # Ctrl-C drops the line, not the session
+        except EOFError:
+            if _may_leave(prompt, session):
+                return EXIT_OK
+            continue
+        if not line or line.startswith("#"):
+            continue
+        if line in ("exit", "quit"):
+            if _may_leave(prompt, session):
+                return EXIT_OK
+            continue
+        try:
+            argv = _argv(line)
+        except ValueError as error:
+            report_error(f"{error} in: {line}")
+            continue
+        execute(argv, session)  # errors print one line; the session goes on
+        state[0] = read_toolbar(session)

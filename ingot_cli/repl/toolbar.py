@@ -1,0 +1,44 @@
+"""The bottom toolbar: mode, NAV, database, audit size, storage queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingot_cli.output import format_amount
+from ingot_cli.session import Session
+from ingot_core.errors import MissingMarks
+from ingot_storage.audit import audit_head
+
+__all__ = ["ToolbarState", "read_toolbar"]
+
+
+@dataclass(frozen=True)
+class ToolbarState:
+    """What the toolbar shows; read after each command, not on every keystroke."""
+
+    mode: str
+    nav: str
+    database: str
+    audit_entries: int
+    queue_depth: int
+
+    def render(self) -> str:
+        """One line of text."""
+        return (
+            f" {self.mode.upper()} | NAV {self.nav} | {self.database} PostgreSQL | "
+            f"audit {self.audit_entries:,} entries | queue {self.queue_depth}"
+        )
+
+
+def read_toolbar(session: Session) -> ToolbarState:
+    """The toolbar's facts, from the open session."""
+    engine = session.engine
+    try:
+        nav = f"{format_amount(engine.nav(), engine.base_currency.decimals)} {engine.base_currency}"
+    except MissingMarks as error:
+        nav = f"? (no mark: {', '.join(error.codes)})"
+    with session.database.connect() as conn:
+        size = audit_head(conn).size
+    worker = session.worker
+    depth = worker.metrics().queue_depth if worker is not None else 0
+    return ToolbarState(engine.mode.value, nav, session.database.kind, size, depth)

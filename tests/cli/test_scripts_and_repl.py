@@ -1,0 +1,146 @@
+"""Scripts (`ingot run FILE`, stdin) and the REPL share the one command layer."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import typer
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from sqlalchemy.engine import URL
+
+from ingot_cli.main import app
+from ingot_cli.repl.completion import suggest
+from ingot_cli.repl.loop import run_repl
+from ingot_cli.session import Session
+from ingot_storage.database import create_db_engine
+
+
+def count(url: URL, table: str) -> int:
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_script_runs_in_order_and_stops_at_the_bad_line(
+    invoke, database_url: URL, tmp_path: Path
+) -> None:
+    script = tmp_path / "day.ingot"
+    script.write_text(
+        "# morning routine\n"
+        "\n"
+        "ingot mark BTC-USD 60000\n"
+        "buy BTC-USD 0.01 --client-id first\n"
+        "buy BTC-USD lots --client-id second\n"
+        "buy BTC-USD 0.01 --client-id third\n"
+    )
+    result = invoke("run", str(script))
+    assert result.exit_code == 11
+    assert f"{script}, line 5 failed (exit 11); stopped: buy BTC-USD lots" in result.output
+    assert "Filled: Buy 0.01 BTC-USD" in result.output  # line 4 ran and was committed
+    engine = create_db_engine(database_url, pool_size=1)
+    with engine.connect() as conn:
+        ids = set(conn.execute(sa.text("SELECT client_id FROM order_history")).scalars())
+    engine.dispose()
+    assert ids == {"first"}  # not the bad line, not what came after it
+
+
+def test_script_with_unbalanced_quotes_names_the_line(invoke, tmp_path: Path) -> None:
+    script = tmp_path / "bad.ingot"
+    script.write_text('nav\nbuy "BTC-USD 1\n')
+    result = invoke("run", str(script))
+    assert result.exit_code == 11
+    assert "line 2: No closing quotation" in result.output
+
+
+def test_missing_script_is_bad_input(invoke, tmp_path: Path) -> None:
+    result = invoke("run", str(tmp_path / "nope.ingot"))
+    assert result.exit_code == 11
+    assert "cannot read" in result.output
+
+
+def test_commands_piped_on_stdin_run_as_a_script(cli_env: dict[str, str]) -> None:
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, [], input="mark ETH-USD 3000\nbuy ETH-USD 0.1\n",
+                                env=cli_env)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Filled: Buy 0.1 ETH-USD" in result.output
+
+
+def test_suggest_completes_commands_subcommands_flags_symbols_and_event_types() -> None:
+    root = typer.main.get_command(app)
+    assert suggest("bal", root) == ["balances"]
+    assert "verify" in suggest("audit ", root)
+    assert suggest("audit ver", root) == ["verify"]
+    assert "--limit" in suggest("buy BTC-USD 1 --l", root)
+    assert suggest("buy ", root, ["BTC-USD", "ETH-USD"]) == ["BTC-USD", "ETH-USD"]
+    assert suggest("history --symbol E", root, ["BTC-USD", "ETH-USD"]) == ["ETH-USD"]
+    assert "order_filled" in suggest("audit --type order_f", root)
+    assert suggest("ex", root) == ["exit"]
+
+
+def test_repl_runs_lines_and_survives_bad_ones(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = Session(env=cli_env)
+    try:
+        with create_pipe_input() as pipe:
+            pipe.send_text(
+                'mark BTC-USD 60000\nteleport\nbuy "BTC-USD\nbuy BTC-USD 0.01\nhelp nav\nexit\n'
+            )
+            code = run_repl(session, input=pipe, output=DummyOutput())
+    finally:
+        session.close()
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Mark BTC-USD = 60000" in out
+    assert "Filled: Buy 0.01 BTC-USD" in out
+    assert "Net asset value" in out  # help nav
+    assert "No such command 'teleport'" in err
+    assert "No closing quotation" in err
+    assert "Traceback" not in out + err
+
+
+def test_the_real_binary_in_a_pseudo_terminal(cli_env: dict[str, str]) -> None:
+    ingot = str(Path(sys.executable).with_name("ingot"))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real ingot on a terminal
+        os.environ.update(cli_env)
+        os.environ["TERM"] = "xterm"
+        os.execv(ingot, [ingot])
+    screen = b""
+
+    def read_until(marker: bytes, timeout: float = 30) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while marker not in screen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    screen += os.read(fd, 65536)
+                except OSError:
+                    break
+        assert marker in screen, screen[-2000:]
+
+    try:
+        read_until(b"ingot>")
+        os.write(fd, b"mark BTC-USD 100\r")
+        read_until(b"Mark BTC-USD = 100")
+        os.write(fd, b"nav\r")
+        read_until(b"NAV: 100,000.00 USD")
+        os.write(fd, b"exit\r")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
