@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
-from sqlalchemy.engine import Connection
 
 from ingot_cli.errors import BadInput
 from ingot_cli.output import format_count
 from ingot_cli.parsing import parse_since
 from ingot_cli.session import Session
 
-Writer = Callable[[Connection, TextIO, datetime | None], int]
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+Writer = Callable[["Connection", TextIO, datetime | None], int]
 
 
 class ExportFormat(StrEnum):

@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
-from ingot_storage import Book, Database, StorageConfig, open_book, open_database
-from ingot_storage.audit_trail import AuditTrail
-from ingot_storage.config import database_key
-from ingot_storage.trading import load_trading_state
-from ingot_storage.worker import FlushOutcome, StorageWorker, drain_spill
+from ingot_storage.metrics import FlushOutcome
+
+if TYPE_CHECKING:  # storage loads on first use, keeping `ingot --help` fast
+    from ingot_core.engine import TradingEngine
+    from ingot_storage import Book, Database, StorageConfig
+    from ingot_storage.audit_trail import AuditTrail
+    from ingot_storage.worker import StorageWorker
 
 __all__ = ["Session", "utc_now"]
 
@@ -43,18 +45,25 @@ class Session:
     def config(self) -> StorageConfig:
         """Configuration read from the environment on first use."""
         if self._config is None:
+            from ingot_storage import StorageConfig
+
             self._config = StorageConfig.from_env(self._env)
         return self._config
 
     def open_database(self, *, upgrade: bool = True) -> Database:
         """The database, opened on first use; `upgrade` brings a stale schema to head then."""
         if self._database is None:
+            from ingot_storage import open_database
+
             self._database = open_database(self.config, upgrade=upgrade)
         return self._database
 
     def _start(self) -> tuple[Database, Book]:
         # Start-up, the same for every command: schema at head, ledger recovered (or
         # bootstrapped and audited in a fresh database).
+        from ingot_storage import open_book
+        from ingot_storage.worker import drain_spill
+
         database = self.open_database(upgrade=True)
         if self._book is None:
             # Batches an earlier process spilled during an outage go in before recovery.
@@ -75,6 +84,8 @@ class Session:
     @property
     def spill_path(self) -> Path:
         """This database's spill file."""
+        from ingot_storage.config import database_key
+
         key = database_key(self.open_database(upgrade=True).display_url)
         return self.config.data_dir / "spill" / f"spill-{key}.jsonl"
 
@@ -82,6 +93,10 @@ class Session:
     def engine(self) -> TradingEngine:
         """The trading engine over the book, its state restored, persisting through a worker."""
         if self._engine is None:
+            from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
+            from ingot_storage.trading import load_trading_state
+            from ingot_storage.worker import StorageWorker
+
             database, book = self._start()
             config = self.config
             worker = StorageWorker(
@@ -125,6 +140,8 @@ class Session:
     def audit(self) -> AuditTrail:
         """The audit trail of this session's database."""
         if self._audit is None:
+            from ingot_storage.audit_trail import AuditTrail
+
             self._audit = AuditTrail(self.database, self.config)
         return self._audit
 
@@ -142,6 +159,8 @@ class Session:
             # Shutdown is one of the moments a checkpoint is taken (with N entries and T s);
             # only a started session (schema at head) has an audit log to sign.
             if book is not None:
+                from ingot_storage.audit_trail import AuditTrail
+
                 (audit or AuditTrail(database, self.config)).checkpoint()
         finally:
             database.close()

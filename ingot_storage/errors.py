@@ -20,9 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-import psycopg
-from sqlalchemy import exc as sa_exc
-
 from ingot_core.errors import IngotError
 
 __all__ = [
@@ -76,6 +73,8 @@ def _first_line(error: BaseException) -> str:
 
 def _storage_error(driver_error: BaseException) -> StorageError:
     # The one mapping from a psycopg error to Ingot's.
+    import psycopg
+
     if isinstance(driver_error, psycopg.IntegrityError):
         return IntegrityViolation(f"database refused the write: {_first_line(driver_error)}")
     if isinstance(driver_error, psycopg.OperationalError | psycopg.InterfaceError):
@@ -86,6 +85,10 @@ def _storage_error(driver_error: BaseException) -> StorageError:
 @contextmanager
 def db_errors() -> Iterator[None]:
     """Re-raise SQLAlchemy / driver exceptions as storage errors."""
+    # Imported here so that `import ingot_storage.errors` stays light (ingot --help).
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
     try:
         yield
     except sa_exc.DBAPIError as error:  # SQLAlchemy's wrapper around a psycopg error

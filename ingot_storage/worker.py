@@ -24,49 +24,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from ingot_core.engine import StorageEvent, TickReceived, is_financial
 from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
+from ingot_storage.metrics import FlushOutcome, WorkerMetrics
 from ingot_storage.spill import SpillFile
 from ingot_storage.trading import write_events
 
 __all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill", "write_spilled"]
 
 _log = logging.getLogger(__name__)
-
-
-class FlushOutcome(StrEnum):
-    """Where a flushed batch ended up."""
-
-    COMMITTED = "committed"
-    SPILLED = "spilled"
-
-
-@dataclass
-class WorkerMetrics:
-    """Counters the worker keeps (shown by `ingot status`)."""
-
-    queue_depth: int = 0
-    batches: int = 0
-    rows: int = 0
-    audit_entries: int = 0
-    dropped_ticks: int = 0
-    spilled_batches: int = 0
-    spill_bytes: int = 0
-    errors: int = 0
-    last_error: str | None = None
-    last_insert_ms: float = 0.0
-    max_insert_ms: float = 0.0
-    insert_ms_total: float = 0.0
-
-    @property
-    def mean_insert_ms(self) -> float:
-        """Average batch commit latency."""
-        return self.insert_ms_total / self.batches if self.batches else 0.0
 
 
 @dataclass

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.session import Session
-from ingot_storage import DatabaseStatus, database_status, migrations
+
+if TYPE_CHECKING:
+    from ingot_storage import DatabaseStatus
 
 __all__ = ["UpgradeResult", "app", "database_state", "upgrade_database"]
 
@@ -39,6 +42,8 @@ class UpgradeResult:
 
 def upgrade_database(session: Session) -> UpgradeResult:
     """Bring the schema to this Ingot's head revision."""
+    from ingot_storage import migrations
+
     database = session.open_database(upgrade=False)
     with database.connect() as conn:
         before = migrations.current_revision(conn)
@@ -48,6 +53,8 @@ def upgrade_database(session: Session) -> UpgradeResult:
 
 def database_state(session: Session) -> DatabaseStatus:
     """Server kind, version, migration state and row counts, without changing anything."""
+    from ingot_storage import database_status
+
     return database_status(session.open_database(upgrade=False))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import typer
@@ -26,9 +27,10 @@ from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, Or
 from ingot_core.feed import Ticker
 from ingot_core.money import parse_decimal
 from ingot_core.symbols import Symbol
-from ingot_storage.export import export_orders_csv, export_orders_json
-from ingot_storage.trading import OrderRow, query_orders
-from ingot_storage.worker import FlushOutcome, WorkerMetrics
+from ingot_storage.metrics import FlushOutcome, WorkerMetrics
+
+if TYPE_CHECKING:  # storage loads when a command runs, not for --help
+    from ingot_storage.trading import OrderRow
 
 __all__ = [
     "cancel_order",
@@ -121,6 +123,8 @@ def history(session: Session, symbol: str | None, since: str | None, limit: int)
     moment = parse_since(since)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
+    from ingot_storage.trading import query_orders
+
     wanted = str(parse_symbol(symbol)) if symbol else None
     with session.database.connect() as conn:
         return query_orders(conn, wanted, moment, limit)
@@ -130,6 +134,8 @@ def export_history(
     session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
 ) -> ExportResult:
     """Stream the order history to a file (atomically) or stdout."""
+    from ingot_storage.export import export_orders_csv, export_orders_json
+
     writers = {ExportFormat.CSV: export_orders_csv, ExportFormat.JSON: export_orders_json}
     return run_export(session, writers, "history", fmt, since, output, force)
 
