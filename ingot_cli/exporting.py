@@ -23,12 +23,13 @@ import typer
 from ingot_cli.errors import BadInput
 from ingot_cli.output import format_count
 from ingot_cli.parsing import parse_since
+from ingot_cli.progress import progress
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-Writer = Callable[["Connection", TextIO, datetime | None], int]
+Writer = Callable[["Connection", TextIO, datetime | None, Callable[[int], None]], int]
 
 
 class ExportFormat(StrEnum):
@@ -110,8 +111,12 @@ def run_export(
     path = check_export_target(
         output or f"{stem}_{datetime.now(UTC):%Y%m%d}.{fmt.value}", force=force
     )
-    with session.database.connect() as conn, export_target(path) as stream:
-        count = writers[fmt](conn, stream, moment)
+    with (
+        session.database.connect() as conn,
+        export_target(path) as stream,
+        progress(f"Exporting {stem}") as tick,
+    ):
+        count = writers[fmt](conn, stream, moment, tick)
     return ExportResult(count, path)
 
 

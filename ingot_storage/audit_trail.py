@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,7 +70,14 @@ class AuditTrail:
         with self.database.connect() as conn:
             return latest_checkpoint(conn)
 
-    def verify(self, digest: Checkpoint | None = None) -> VerifyReport:
+    def size(self) -> int:
+        """How many entries the log holds."""
+        with self.database.connect() as conn:
+            return audit_head(conn).size
+
+    def verify(
+        self, digest: Checkpoint | None = None, progress: Callable[[int], None] | None = None
+    ) -> VerifyReport:
         """Verify the log against its checkpoints, the external file and `digest`."""
         trusted = public_key_of(self.key_path)
         external = self.external.read()
@@ -80,6 +88,7 @@ class AuditTrail:
                 external=external,
                 digest=digest,
                 trusted_key=trusted,
+                progress=progress,
             )
 
     def prove(self, seq: int) -> InclusionProof:

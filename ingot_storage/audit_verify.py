@@ -11,7 +11,7 @@ The report names the first failing seq and which check failed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -168,8 +168,12 @@ def verify_audit_chain(
     external: Sequence[Checkpoint] = (),
     digest: Checkpoint | None = None,
     trusted_key: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    """Verify every entry and anchor; see the module docstring for the checks."""
+    """Verify every entry and anchor; see the module docstring for the checks.
+
+    `progress`, if given, is called with the number of entries checked after each fetch.
+    """
     anchors = sorted(
         [_Anchor(c, "table") for c in checkpoints]
         + [_Anchor(c, "external") for c in external]
@@ -190,5 +194,7 @@ def verify_audit_chain(
                     failure = verifier.feed(row)
                     if failure is not None:
                         break
+                if progress is not None:
+                    progress(verifier.expected - 1)
     failure = failure or verifier.finish()
     return VerifyReport(verifier.expected - 1, counts, failure)

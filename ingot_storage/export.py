@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TextIO
 
@@ -16,6 +16,9 @@ from sqlalchemy.engine import Connection
 from ingot_core.audit import AuditEntry
 from ingot_storage.audit import iter_audit
 from ingot_storage.trading import OrderRow, iter_orders
+
+Tick = Callable[[int], None] | None
+_PROGRESS_EVERY = 5000
 
 __all__ = [
     "AUDIT_CSV_COLUMNS",
@@ -35,7 +38,9 @@ def _csv_rows(entries: Iterable[AuditEntry]) -> Iterable[tuple[str, ...]]:
         yield (e.timestamp.isoformat(), e.event_type, e.actor, entity, e.payload_text)
 
 
-def export_audit_csv(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+def export_audit_csv(
+    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+) -> int:
     """Write the audit log (oldest first) as CSV; return the number of entries written."""
     out = csv.writer(writer, lineterminator="\n")
     out.writerow(AUDIT_CSV_COLUMNS)
@@ -43,10 +48,14 @@ def export_audit_csv(conn: Connection, writer: TextIO, since: datetime | None = 
     for row in _csv_rows(iter_audit(conn, since)):
         out.writerow(row)
         count += 1
+        if progress is not None and not count % _PROGRESS_EVERY:
+            progress(count)
     return count
 
 
-def export_audit_json(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+def export_audit_json(
+    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+) -> int:
     """Write the audit log (oldest first) as a JSON array; return the number written.
 
     Each object carries seq, timestamp, event_type, actor, entity_id and the payload as the
@@ -68,6 +77,8 @@ def export_audit_json(conn: Connection, writer: TextIO, since: datetime | None =
         writer.write(("\n  " if count == 0 else ",\n  ") + head[:-1] + ', "payload": ')
         writer.write(e.payload_text + "}")
         count += 1
+        if progress is not None and not count % _PROGRESS_EVERY:
+            progress(count)
     writer.write("\n]\n" if count else "]\n")
     return count
 
@@ -120,7 +131,9 @@ def _order_values(r: OrderRow) -> tuple[object, ...]:
     )
 
 
-def export_orders_csv(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+def export_orders_csv(
+    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+) -> int:
     """Write the order history (oldest first) as CSV; return the number of rows."""
     out = csv.writer(writer, lineterminator="\n")
     out.writerow(ORDER_CSV_COLUMNS)
@@ -128,10 +141,14 @@ def export_orders_csv(conn: Connection, writer: TextIO, since: datetime | None =
     for row in iter_orders(conn, since):
         out.writerow([_text(v) for v in _order_values(row)])
         count += 1
+        if progress is not None and not count % _PROGRESS_EVERY:
+            progress(count)
     return count
 
 
-def export_orders_json(conn: Connection, writer: TextIO, since: datetime | None = None) -> int:
+def export_orders_json(
+    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+) -> int:
     """Write the order history (oldest first) as a JSON array; amounts as exact strings."""
     writer.write("[")
     count = 0
@@ -142,5 +159,7 @@ def export_orders_json(conn: Connection, writer: TextIO, since: datetime | None 
         }
         writer.write(("\n  " if count == 0 else ",\n  ") + json.dumps(data, ensure_ascii=False))
         count += 1
+        if progress is not None and not count % _PROGRESS_EVERY:
+            progress(count)
     writer.write("\n]\n" if count else "]\n")
     return count

@@ -46,6 +46,7 @@ __all__ = [
     "iter_orders",
     "load_trading_state",
     "order_entity_id",
+    "orders_after",
     "query_orders",
     "write_events",
 ]
@@ -222,6 +223,18 @@ def query_orders(
         query = query.where(order_history.c.symbol == symbol)
     if since is not None:
         query = query.where(order_history.c.submitted_at >= since)
+    return [OrderRow(**row._mapping) for row in conn.execute(query)]
+
+
+@translate_db_errors
+def orders_after(conn: Connection, after_id: int, limit: int = 500) -> list[OrderRow]:
+    """Order history rows written after row `after_id`, oldest first (for a live view)."""
+    query = (
+        sa.select(*_ORDER_COLUMNS)
+        .where(order_history.c.id > after_id)
+        .order_by(order_history.c.id)
+        .limit(limit)
+    )
     return [OrderRow(**row._mapping) for row in conn.execute(query)]
 
 

@@ -13,6 +13,7 @@ from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.parsing import parse_since
+from ingot_cli.progress import progress
 from ingot_cli.session import Session
 from ingot_core.audit import AuditEntry
 
@@ -66,7 +67,9 @@ def read_checkpoint_file(path: Path, flag: str) -> Checkpoint:
 def verify_audit(session: Session, digest_file: Path | None) -> VerifyReport:
     """Verify the whole audit log against its checkpoints (and a digest, if given)."""
     digest = read_checkpoint_file(digest_file, "--digest") if digest_file else None
-    return session.audit.verify(digest)
+    audit = session.audit
+    with progress("Verifying", audit.size()) as tick:
+        return audit.verify(digest, tick)
 
 
 def audit_digest(session: Session) -> Checkpoint | None:

@@ -489,11 +489,21 @@ def register(app: typer.Typer) -> None:
         symbol: str | None = typer.Option(None, "--symbol", help="Only this market."),
         since: str | None = typer.Option(None, "--since", help="Only orders submitted since."),
         limit: int = typer.Option(50, "--limit", help="Show at most this many rows."),
+        follow: bool = typer.Option(
+            False, "--follow", help="Keep showing new orders as they land (as 'ingot watch')."
+        ),
         json_mode: bool = JsonOption,
     ) -> None:
         """Order history, newest first (or run a subcommand)."""
-        if ctx.invoked_subcommand is None:
-            render_history(output_for(json_mode), history(session_of(ctx), symbol, since, limit))
+        if ctx.invoked_subcommand is not None:
+            return
+        if follow:
+            from ingot_cli.commands.watch import watch
+
+            wanted = str(parse_symbol(symbol)) if symbol else None
+            watch(session_of(ctx), wanted, limit, None)
+            return
+        render_history(output_for(json_mode), history(session_of(ctx), symbol, since, limit))
 
     @history_app.command("export")
     def history_export_command(

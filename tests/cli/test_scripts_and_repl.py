@@ -72,8 +72,7 @@ def test_missing_script_is_bad_input(invoke, tmp_path: Path) -> None:
 def test_commands_piped_on_stdin_run_as_a_script(cli_env: dict[str, str]) -> None:
     from typer.testing import CliRunner
 
-    result = CliRunner().invoke(app, [], input="mark ETH-USD 3000\nbuy ETH-USD 0.1\n",
-                                env=cli_env)  # fmt: skip
+    result = CliRunner().invoke(app, [], input="mark ETH-USD 3000\nbuy ETH-USD 0.1\n", env=cli_env)
     assert result.exit_code == 0, result.output
     assert "Filled: Buy 0.1 ETH-USD" in result.output
 
@@ -144,3 +143,24 @@ def test_the_real_binary_in_a_pseudo_terminal(cli_env: dict[str, str]) -> None:
     finally:
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_watch_shows_orders_from_another_process_as_they_land(invoke, cli_env) -> None:
+    import subprocess
+
+    invoke("mark", "BTC-USD", "60000")
+    ingot = str(Path(sys.executable).with_name("ingot"))
+    env = {**os.environ, **cli_env}
+    viewer = subprocess.Popen(
+        [ingot, "watch", "--seconds", "8"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # the viewer is up and following
+    assert invoke("buy", "BTC-USD", "0.01", "--client-id", "live-one").exit_code == 0
+    out, err = viewer.communicate(timeout=60)
+    assert viewer.returncode == 0, err
+    assert "audit chain VALID" in out
+    assert "BTC-USD   Buy  Market         0.01    60,030.00  Filled" in out
