@@ -9,7 +9,7 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from ingot_cli.errors import EXIT_OK, report_error
 from ingot_cli.repl.completion import IngotCompleter
-from ingot_cli.repl.toolbar import ToolbarState, read_toolbar
+from ingot_cli.repl.toolbar import ToolbarState, read_toolbar, verify_for_toolbar
 from ingot_cli.script import execute, split_line
 from ingot_cli.session import Session
 
@@ -41,7 +41,8 @@ def run_repl(session: Session, **io: Any) -> int:
         history: FileHistory | InMemoryHistory = FileHistory(str(history_path))
     except OSError:
         history = InMemoryHistory()
-    state: list[ToolbarState] = [read_toolbar(session)]
+    chain, verified = verify_for_toolbar(session)
+    state: list[ToolbarState] = [read_toolbar(session, chain, verified)]
     from ingot_cli.main import app
 
     prompt: PromptSession[str] = PromptSession(
@@ -74,4 +75,4 @@ def run_repl(session: Session, **io: Any) -> int:
             report_error(f"{error} in: {line}")
             continue
         execute(argv, session)  # errors print one line; the session goes on
-        state[0] = read_toolbar(session)
+        state[0] = read_toolbar(session, chain, verified)

@@ -9,7 +9,7 @@ from ingot_cli.session import Session
 from ingot_core.errors import MissingMarks
 from ingot_storage.audit import audit_head
 
-__all__ = ["ToolbarState", "read_toolbar"]
+__all__ = ["ToolbarState", "read_toolbar", "verify_for_toolbar"]
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,28 @@ class ToolbarState:
     database: str
     audit_entries: int
     queue_depth: int
+    chain: str = "not verified"
+    verified_entries: int = 0
 
     def render(self) -> str:
         """One line of text."""
+        newer = self.audit_entries - self.verified_entries
+        since = f", +{newer:,} since" if newer > 0 else ""
         return (
             f" {self.mode.upper()} | NAV {self.nav} | {self.database} PostgreSQL | "
-            f"audit {self.audit_entries:,} entries | queue {self.queue_depth}"
+            f"audit {self.chain}{since} | queue {self.queue_depth}"
         )
 
 
-def read_toolbar(session: Session) -> ToolbarState:
+def verify_for_toolbar(session: Session) -> tuple[str, int]:
+    """Verify the chain once (when the REPL opens): ("VALID at N" or "BROKEN at seq S", N)."""
+    report = session.audit.verify()
+    if report.failure is None:
+        return f"VALID at {report.entries:,}", report.entries
+    return f"BROKEN at seq {report.failure.seq}", report.entries
+
+
+def read_toolbar(session: Session, chain: str = "not verified", verified: int = 0) -> ToolbarState:
     """The toolbar's facts, from the open session."""
     engine = session.engine
     try:
@@ -41,4 +53,4 @@ def read_toolbar(session: Session) -> ToolbarState:
         size = audit_head(conn).size
     worker = session.worker
     depth = worker.metrics().queue_depth if worker is not None else 0
-    return ToolbarState(engine.mode.value, nav, session.database.kind, size, depth)
+    return ToolbarState(engine.mode.value, nav, session.database.kind, size, depth, chain, verified)

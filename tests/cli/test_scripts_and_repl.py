@@ -89,15 +89,39 @@ def test_suggest_completes_commands_subcommands_flags_symbols_and_event_types() 
     assert suggest("ex", root) == ["exit"]
 
 
+def test_prompt_toolkit_completer_offers_the_command_tree() -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from ingot_cli.repl.completion import IngotCompleter
+
+    completer = IngotCompleter(app, lambda: ["BTC-USD"])
+    found = list(completer.get_completions(Document("audit ex"), CompleteEvent()))
+    assert [(c.text, c.start_position) for c in found] == [("export", -2)]
+    symbols = list(completer.get_completions(Document("sell "), CompleteEvent()))
+    assert [c.text for c in symbols] == ["BTC-USD"]
+
+
 def test_repl_runs_lines_and_survives_bad_ones(
     cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     session = Session(env=cli_env)
     try:
         with create_pipe_input() as pipe:
-            pipe.send_text(
-                'mark BTC-USD 60000\nteleport\nbuy "BTC-USD\nbuy BTC-USD 0.01\nhelp nav\nexit\n'
-            )
+            lines = [
+                "mark BTC-USD 60000",
+                "teleport",  # unknown command
+                'buy "BTC-USD',  # unbalanced quotes
+                "buy",  # missing argument
+                "buy BTC-USD lots",  # bad number
+                "history --since yesterday",  # bad date
+                "buy BTCUSD 1",  # unknown symbol form
+                "buy BTC-USD 0.01",
+                "balances",
+                "help nav",
+                "exit",
+            ]
+            pipe.send_text("\n".join(lines) + "\n")
             code = run_repl(session, input=pipe, output=DummyOutput())
     finally:
         session.close()
@@ -108,6 +132,12 @@ def test_repl_runs_lines_and_survives_bad_ones(
     assert "Net asset value" in out  # help nav
     assert "No such command 'teleport'" in err
     assert "No closing quotation" in err
+    assert "Missing argument" in err
+    assert "quantity 'lots' is not a number" in err
+    assert "'yesterday' is not a date" in err
+    assert "must look like BASE-QUOTE" in err
+    assert len(err.strip().splitlines()) == 6  # one line per bad input
+    assert "Assets:Cash:USD" in out
     assert "Traceback" not in out + err
 
 
@@ -164,3 +194,12 @@ def test_watch_shows_orders_from_another_process_as_they_land(invoke, cli_env) -
     assert viewer.returncode == 0, err
     assert "audit chain VALID" in out
     assert "BTC-USD   Buy  Market         0.01    60,030.00  Filled" in out
+
+
+def test_watch_through_the_cli_runner_ends_after_its_seconds(invoke) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    invoke("buy", "BTC-USD", "0.01")
+    result = invoke("watch", "--seconds", "0.5")
+    assert result.exit_code == 0, result.output
+    assert "Trade log" in result.output
+    assert "Filled" in result.output
