@@ -203,3 +203,31 @@ def test_watch_through_the_cli_runner_ends_after_its_seconds(invoke) -> None:
     assert result.exit_code == 0, result.output
     assert "Trade log" in result.output
     assert "Filled" in result.output
+
+
+def test_tab_completes_a_command_through_the_pipe_input_and_runs_it(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    session = Session(env=cli_env)
+    try:
+        with create_pipe_input() as pipe:
+
+            def type_slowly() -> None:
+                time.sleep(1.0)  # the REPL is at its prompt
+                pipe.send_text("bal\t")  # Tab: completion runs in the background...
+                time.sleep(1.0)  # ...and lands before the Enter
+                pipe.send_text("\n")
+                time.sleep(1.0)
+                pipe.send_text("exit\n")
+
+            typist = threading.Thread(target=type_slowly)
+            typist.start()
+            code = run_repl(session, input=pipe, output=DummyOutput())
+            typist.join()
+    finally:
+        session.close()
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Assets:Cash:USD" in out  # 'bal' + Tab ran 'balances'
