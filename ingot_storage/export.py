@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -32,25 +32,59 @@ __all__ = [
 AUDIT_CSV_COLUMNS = ("timestamp", "event_type", "actor", "entity_id", "payload")
 
 
-def _csv_rows(entries: Iterable[AuditEntry]) -> Iterable[tuple[str, ...]]:
+def _write_csv(
+    writer: TextIO, columns: Sequence[str], rows: Iterable[Sequence[object]], progress: Tick
+) -> int:
+    out = csv.writer(writer, lineterminator="\n")
+    out.writerow(columns)
+    count = 0
+    for row in rows:
+        out.writerow(row)
+        count += 1
+        if progress is not None and not count % _PROGRESS_EVERY:
+            progress(count)
+    return count
+
+
+def _write_json_array(writer: TextIO, objects: Iterable[str], progress: Tick) -> int:
+    # Each item is one already-serialized JSON object; the array is streamed around them.
+    writer.write("[")
+    count = 0
+    for text in objects:
+        writer.write(("\n  " if count == 0 else ",\n  ") + text)
+        count += 1
+        if progress is not None and not count % _PROGRESS_EVERY:
+            progress(count)
+    writer.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _audit_csv_rows(entries: Iterable[AuditEntry]) -> Iterable[tuple[str, ...]]:
     for e in entries:
         entity = "" if e.entity_id is None else str(e.entity_id)
         yield (e.timestamp.isoformat(), e.event_type, e.actor, entity, e.payload_text)
+
+
+def _audit_json(e: AuditEntry) -> str:
+    head = json.dumps(
+        {
+            "seq": e.seq,
+            "timestamp": e.timestamp.isoformat(),
+            "event_type": e.event_type,
+            "actor": e.actor,
+            "entity_id": None if e.entity_id is None else str(e.entity_id),
+        },
+        ensure_ascii=False,
+    )
+    # The payload is embedded as the very canonical text that was hashed.
+    return head[:-1] + ', "payload": ' + e.payload_text + "}"
 
 
 def export_audit_csv(
     conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
 ) -> int:
     """Write the audit log (oldest first) as CSV; return the number of entries written."""
-    out = csv.writer(writer, lineterminator="\n")
-    out.writerow(AUDIT_CSV_COLUMNS)
-    count = 0
-    for row in _csv_rows(iter_audit(conn, since)):
-        out.writerow(row)
-        count += 1
-        if progress is not None and not count % _PROGRESS_EVERY:
-            progress(count)
-    return count
+    return _write_csv(writer, AUDIT_CSV_COLUMNS, _audit_csv_rows(iter_audit(conn, since)), progress)
 
 
 def export_audit_json(
@@ -61,26 +95,7 @@ def export_audit_json(
     Each object carries seq, timestamp, event_type, actor, entity_id and the payload as the
     very canonical JSON that was hashed, embedded unchanged.
     """
-    writer.write("[")
-    count = 0
-    for e in iter_audit(conn, since):
-        head = json.dumps(
-            {
-                "seq": e.seq,
-                "timestamp": e.timestamp.isoformat(),
-                "event_type": e.event_type,
-                "actor": e.actor,
-                "entity_id": None if e.entity_id is None else str(e.entity_id),
-            },
-            ensure_ascii=False,
-        )
-        writer.write(("\n  " if count == 0 else ",\n  ") + head[:-1] + ', "payload": ')
-        writer.write(e.payload_text + "}")
-        count += 1
-        if progress is not None and not count % _PROGRESS_EVERY:
-            progress(count)
-    writer.write("\n]\n" if count else "]\n")
-    return count
+    return _write_json_array(writer, map(_audit_json, iter_audit(conn, since)), progress)
 
 
 # Seed 000 Task 2.9.3's columns, then the settlement fields Ingot adds.
@@ -131,35 +146,24 @@ def _order_values(r: OrderRow) -> tuple[object, ...]:
     )
 
 
+def _order_json(r: OrderRow) -> str:
+    values = _order_values(r)
+    data = {
+        k: (None if v is None else _text(v)) for k, v in zip(ORDER_CSV_COLUMNS, values, strict=True)
+    }
+    return json.dumps(data, ensure_ascii=False)
+
+
 def export_orders_csv(
     conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
 ) -> int:
     """Write the order history (oldest first) as CSV; return the number of rows."""
-    out = csv.writer(writer, lineterminator="\n")
-    out.writerow(ORDER_CSV_COLUMNS)
-    count = 0
-    for row in iter_orders(conn, since):
-        out.writerow([_text(v) for v in _order_values(row)])
-        count += 1
-        if progress is not None and not count % _PROGRESS_EVERY:
-            progress(count)
-    return count
+    rows = ([_text(v) for v in _order_values(r)] for r in iter_orders(conn, since))
+    return _write_csv(writer, ORDER_CSV_COLUMNS, rows, progress)
 
 
 def export_orders_json(
     conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
 ) -> int:
     """Write the order history (oldest first) as a JSON array; amounts as exact strings."""
-    writer.write("[")
-    count = 0
-    for row in iter_orders(conn, since):
-        data = {
-            k: (None if v is None else _text(v))
-            for k, v in zip(ORDER_CSV_COLUMNS, _order_values(row), strict=True)
-        }
-        writer.write(("\n  " if count == 0 else ",\n  ") + json.dumps(data, ensure_ascii=False))
-        count += 1
-        if progress is not None and not count % _PROGRESS_EVERY:
-            progress(count)
-    writer.write("\n]\n" if count else "]\n")
-    return count
+    return _write_json_array(writer, map(_order_json, iter_orders(conn, since)), progress)

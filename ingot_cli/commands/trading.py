@@ -330,6 +330,14 @@ def render_positions(
     )
 
 
+def order_price_text(r: OrderRow) -> str:
+    """The fill price, else the limit price, in the quote currency's places (or blank)."""
+    price = r.fill_price if r.fill_price is not None else r.price
+    if price is None:
+        return ""
+    return format_amount(price, Symbol.parse(r.symbol).quote_currency.decimals)
+
+
 def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
     """Seed 000's history table (TIMESTAMP SYMBOL SIDE TYPE QTY PRICE STATUS), or JSON."""
     if out.json_mode:
@@ -352,9 +360,7 @@ def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
                 r.side,
                 r.order_type,
                 format_amount(r.quantity),
-                ""
-                if (r.fill_price or r.price) is None
-                else format_amount(r.fill_price or r.price or Decimal(0), 2),
+                order_price_text(r),
                 r.status,
             )
             for r in rows

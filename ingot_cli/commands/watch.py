@@ -25,10 +25,11 @@ _STYLE = {"Buy": "green", "Sell": "red"}
 
 def row_line(row: OrderRow) -> str:
     """One order-history row as a coloured line: buys green, sells red, rejected grey."""
-    price = row.fill_price or row.price
+    from ingot_cli.commands.trading import order_price_text
+
     text = (
         f"{row.event_at:%Y-%m-%d %H:%M:%S}  {row.symbol:<9} {row.side:<4} {row.order_type:<6} "
-        f"{format_amount(row.quantity):>12} {'' if price is None else format_amount(price, 2):>12}"
+        f"{format_amount(row.quantity):>12} {order_price_text(row):>12}"
         f"  {row.status}" + (f" ({row.reason})" if row.reason else "")
     )
     style = "grey50" if row.status in ("Rejected", "Cancelled") else _STYLE.get(row.side, "")
