@@ -99,11 +99,14 @@ class Session:
 
             database, book = self._start()
             config = self.config
+            audit = self.audit
             worker = StorageWorker(
                 database.engine,
                 self.spill_path,
                 batch_size=config.batch_size,
                 flush_interval_ms=config.flush_interval_ms,
+                # Checkpoints every N entries / T seconds of activity; shutdown adds one.
+                after_commit=audit.checkpoint_if_due,
             )
             engine = TradingEngine(
                 book.ledger,

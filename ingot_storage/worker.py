@@ -83,6 +83,7 @@ class StorageWorker:
         tick_capacity: int = 10_000,
         actor: str = "engine",
         max_backoff_s: float = 30.0,
+        after_commit: Callable[[], object] | None = None,
     ) -> None:
         self._engine = engine
         self.spill = SpillFile(spill_path)
@@ -90,6 +91,9 @@ class StorageWorker:
         self.interval = flush_interval_ms / 1000
         self.actor = actor
         self.max_backoff = max_backoff_s
+        # Called on the worker thread after each committed batch (audit checkpoints due
+        # every N entries or T seconds); its failures are logged, never lose a batch.
+        self._after_commit = after_commit
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_capacity)
         self._ticks: deque[TickReceived] = deque(maxlen=tick_capacity)
         self._tick_lock = threading.Lock()
@@ -211,6 +215,13 @@ class StorageWorker:
         m.last_insert_ms = elapsed
         m.max_insert_ms = max(m.max_insert_ms, elapsed)
         m.insert_ms_total += elapsed
+        if self._after_commit is not None:
+            try:
+                self._after_commit()
+            except StorageError as error:
+                m.errors += 1
+                m.last_error = f"after commit: {error}"
+                _log.warning("after-commit step failed: %s", error)
 
     def _spill_batch(self, events: list[StorageEvent], error: StorageError) -> FlushOutcome:
         self.spill.append(events)

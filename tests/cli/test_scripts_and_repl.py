@@ -231,3 +231,24 @@ def test_tab_completes_a_command_through_the_pipe_input_and_runs_it(
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "Assets:Cash:USD" in out  # 'bal' + Tab ran 'balances'
+
+
+def test_checkpoints_are_taken_every_n_entries_during_a_session(
+    invoke, database_url: URL, tmp_path: Path
+) -> None:
+    script = tmp_path / "many.ingot"
+    script.write_text("mark BTC-USD 100\n" + "buy BTC-USD 0.01\n" * 6)
+    result = invoke("run", str(script), env={"INGOT_AUDIT_CHECKPOINT_EVERY": "5"})
+    assert result.exit_code == 0, result.output
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            sizes = list(
+                conn.execute(sa.text("SELECT size FROM audit_checkpoint ORDER BY size")).scalars()
+            )
+            total = conn.execute(sa.text("SELECT max(seq) FROM audit_log")).scalar()
+    finally:
+        engine.dispose()
+    assert len(sizes) >= 3  # several while trading, and the last one at shutdown
+    assert sizes[-1] == total
+    assert invoke("audit", "verify").exit_code == 0
