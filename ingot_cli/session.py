@@ -106,7 +106,7 @@ class Session:
                 batch_size=config.batch_size,
                 flush_interval_ms=config.flush_interval_ms,
                 # Checkpoints every N entries / T seconds of activity; shutdown adds one.
-                after_commit=audit.checkpoint_if_due,
+                after_commit=audit.after_commit,
             )
             engine = TradingEngine(
                 book.ledger,

@@ -34,6 +34,8 @@ class AuditTrail:
         self.config = config
         self.external = CheckpointFile(checkpoint_file_for(config.data_dir, database.display_url))
         self._signer: AuditSigner | None = None
+        self._appended_since = 0  # this session's appends since its last checkpoint check
+        self._window_start: datetime | None = None
 
     @property
     def key_path(self) -> Path:
@@ -61,6 +63,25 @@ class AuditTrail:
             size, last, moment, self.config.checkpoint_every, self.config.checkpoint_seconds
         )
         return self.checkpoint(moment) if due else None
+
+    def after_commit(self, appended: int, now: datetime | None = None) -> Checkpoint | None:
+        """The storage worker's per-batch hook, cheap on the write path.
+
+        It counts this session's own appends in memory and asks the database
+        (`checkpoint_if_due`) only once N of them, or T seconds of activity, have passed.
+        """
+        moment = now or datetime.now(UTC)
+        if self._window_start is None:
+            self._window_start = moment
+        self._appended_since += appended
+        if not self._appended_since:
+            return None
+        elapsed = (moment - self._window_start).total_seconds()
+        every, seconds = self.config.checkpoint_every, self.config.checkpoint_seconds
+        if self._appended_since < every and elapsed < seconds:
+            return None
+        self._appended_since, self._window_start = 0, moment
+        return self.checkpoint_if_due(moment)
 
     def head_checkpoint(self) -> Checkpoint | None:
         """A checkpoint covering every entry: a new one if needed, else the newest."""

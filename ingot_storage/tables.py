@@ -236,6 +236,6 @@ def _ddl(statement: str) -> sa.DDL:
 
 sa.event.listen(metadata, "before_create", _ddl(REFUSE_CHANGE_FUNCTION))
 sa.event.listen(metadata, "after_drop", _ddl("DROP FUNCTION ingot_refuse_audit_change()"))
-for _table in (audit_log, audit_checkpoint):
-    for _statement in append_only_statements(_table.name):
-        sa.event.listen(_table, "after_create", _ddl(_statement))
+for _name in APPEND_ONLY_TABLES:
+    for _statement in append_only_statements(_name):
+        sa.event.listen(metadata.tables[_name], "after_create", _ddl(_statement))

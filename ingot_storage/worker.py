@@ -83,7 +83,7 @@ class StorageWorker:
         tick_capacity: int = 10_000,
         actor: str = "engine",
         max_backoff_s: float = 30.0,
-        after_commit: Callable[[], object] | None = None,
+        after_commit: Callable[[int], object] | None = None,
     ) -> None:
         self._engine = engine
         self.spill = SpillFile(spill_path)
@@ -91,8 +91,9 @@ class StorageWorker:
         self.interval = flush_interval_ms / 1000
         self.actor = actor
         self.max_backoff = max_backoff_s
-        # Called on the worker thread after each committed batch (audit checkpoints due
-        # every N entries or T seconds); its failures are logged, never lose a batch.
+        # Called on the worker thread after each committed batch with the number of audit
+        # entries it appended (checkpoints every N entries or T seconds); its failures are
+        # logged and never lose a batch.
         self._after_commit = after_commit
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_capacity)
         self._ticks: deque[TickReceived] = deque(maxlen=tick_capacity)
@@ -217,7 +218,7 @@ class StorageWorker:
         m.insert_ms_total += elapsed
         if self._after_commit is not None:
             try:
-                self._after_commit()
+                self._after_commit(len(written))
             except StorageError as error:
                 m.errors += 1
                 m.last_error = f"after commit: {error}"

@@ -110,12 +110,11 @@ def cancel_order(session: Session, order_id: str) -> Done:
 
 def set_mark(
     session: Session, symbol_text: str, price_text: str
-) -> tuple[list[Order], FlushOutcome]:
-    """A manual tick: the new mark, and any resting orders it filled."""
-    symbol = parse_symbol(symbol_text)
-    price = parse_amount(price_text, "price")
-    filled = session.engine.on_tick(Ticker(symbol, price, datetime.now(UTC)))
-    return filled, session.commit()
+) -> tuple[Ticker, list[Order], FlushOutcome]:
+    """A manual tick: the tick taken, any resting orders it filled, and where it was stored."""
+    tick = Ticker(parse_symbol(symbol_text), parse_amount(price_text, "price"), datetime.now(UTC))
+    filled = session.engine.on_tick(tick)
+    return tick, filled, session.commit()
 
 
 def history(session: Session, symbol: str | None, since: str | None, limit: int) -> list[OrderRow]:
@@ -467,9 +466,9 @@ def register(app: typer.Typer) -> None:
         price: str = typer.Argument(..., help="Last-trade price in the quote currency."),
     ) -> None:
         """Set a manual mark (a tick); resting orders it crosses fill."""
-        filled, outcome = set_mark(session_of(ctx), symbol, price)
+        tick, filled, outcome = set_mark(session_of(ctx), symbol, price)
         out = output_for(False)
-        out.line(f"Mark {parse_symbol(symbol)} = {parse_amount(price, 'price')}")
+        out.line(f"Mark {tick.symbol} = {tick.price}")
         for order in filled:
             out.line(_describe(order))
         if outcome is FlushOutcome.SPILLED:

@@ -74,21 +74,32 @@ def checkpointed(trail) -> tuple[Database, AuditTrail]:
 @pytest.mark.parametrize(
     ("statement", "seq", "check"),
     [
-        ("UPDATE audit_log SET payload_text = '{\"n\":17,\"qty\":\"9999.5\"}' WHERE seq = 17",
-         17, "leaf"),
+        (
+            'UPDATE audit_log SET payload_text = \'{"n":17,"qty":"9999.5"}\' WHERE seq = 17',
+            17,
+            "leaf",
+        ),
         ("UPDATE audit_log SET event_type = 'order_cancelled' WHERE seq = 23", 23, "leaf"),
         ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 31", 31, "leaf"),
-        ("UPDATE audit_log SET \"timestamp\" = \"timestamp\" + interval '1 microsecond' "
-         "WHERE seq = 45", 45, "leaf"),
+        (
+            'UPDATE audit_log SET "timestamp" = "timestamp" + interval \'1 microsecond\' '
+            "WHERE seq = 45",
+            45,
+            "leaf",
+        ),
         ("UPDATE audit_log SET entity_id = NULL WHERE seq = 50", 50, "leaf"),
         ("UPDATE audit_log SET chain_hash = sha256('x') WHERE seq = 12", 12, "chain"),
         ("UPDATE audit_log SET leaf_hash = sha256('x') WHERE seq = 8", 8, "leaf"),
         ("DELETE FROM audit_log WHERE seq = 33", 33, "seq"),
         # Swap two entries' contents, keeping their seq numbers.
-        ("UPDATE audit_log a SET payload_text = b.payload_text, entity_id = b.entity_id "
-         "FROM audit_log b WHERE (a.seq, b.seq) IN ((5, 6), (6, 5))", 5, "leaf"),
+        (
+            "UPDATE audit_log a SET payload_text = b.payload_text, entity_id = b.entity_id "
+            "FROM audit_log b WHERE (a.seq, b.seq) IN ((5, 6), (6, 5))",
+            5,
+            "leaf",
+        ),
     ],
-)  # fmt: skip
+)
 def test_tampering_is_detected_at_the_right_seq(
     checkpointed, statement: str, seq: int, check: str
 ) -> None:
@@ -111,8 +122,14 @@ def test_payload_edit_consistent_with_recomputed_hashes_is_caught_by_checkpoint(
     statements, previous = [], entries[15].chain_hash
     for e in entries[16:]:
         text = forged_payload if e.seq == 17 else e.payload_text
-        leaf = leaf_hash(e.seq, to_micros(e.timestamp), e.event_type, e.actor,
-                         entity_bytes(e.entity_id), text.encode())  # fmt: skip
+        leaf = leaf_hash(
+            e.seq,
+            to_micros(e.timestamp),
+            e.event_type,
+            e.actor,
+            entity_bytes(e.entity_id),
+            text.encode(),
+        )
         previous = chain_hash(previous, leaf)
         statements.append(
             f"UPDATE audit_log SET payload_text = '{text}', leaf_hash = '\\x{leaf.hex()}', "
@@ -168,8 +185,14 @@ def test_checkpoint_signed_by_another_key_is_refused(checkpointed, tmp_path: Pat
     stranger = load_signer(tmp_path / "stranger.pem")
     with database.connect() as conn:
         (real,) = load_checkpoints(conn)
-    forged = Checkpoint(real.size, real.root, real.chain_hash, real.created_at,
-                        stranger.public_key, stranger.sign(real.message()))  # fmt: skip
+    forged = Checkpoint(
+        real.size,
+        real.root,
+        real.chain_hash,
+        real.created_at,
+        stranger.public_key,
+        stranger.sign(real.message()),
+    )
     failure = verify(audit, digest=forged).failure
     assert failure is not None
     assert (failure.seq, failure.check) == (40, "key")
@@ -295,3 +318,24 @@ def test_verify_hashes_unicode_fields_and_null_entities_like_append(trail) -> No
     report = verify(audit)
     assert report.failure is None
     assert report.entries == 2
+
+
+def test_after_commit_hook_checkpoints_only_once_n_appends_are_counted(
+    database_url: URL, tmp_path: Path
+) -> None:
+    database, audit = open_trail(
+        database_url,
+        tmp_path / "data",
+        INGOT_AUDIT_CHECKPOINT_EVERY="10",
+        INGOT_AUDIT_CHECKPOINT_SECONDS="3600",
+    )
+    try:
+        append_events(database.engine, 12)
+        assert audit.after_commit(4, T0) is None  # below N: the database is not asked
+        assert audit.after_commit(5, T0) is None
+        taken = audit.after_commit(3, T0)  # 12 counted: due
+        assert taken is not None
+        assert taken.size == 12
+        assert audit.after_commit(0, T0) is None
+    finally:
+        database.close()
