@@ -1,14 +1,18 @@
-"""Market data the engine consumes."""
+"""Market data the engine consumes: ticks and OHLCV bars."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
+from ingot_core.errors import ValidationError
 from ingot_core.symbols import Symbol
 
-__all__ = ["Ticker"]
+__all__ = ["BarInterval", "InvalidBar", "OhlcvBar", "Ticker", "bar_problems"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +23,143 @@ class Ticker:
       symbol: the market.
       price: positive price in the quote currency.
       timestamp: UTC instant.
+      volume: traded quantity at that price, when the source gives one.
     """
 
     symbol: Symbol
     price: Decimal
     timestamp: datetime
+    volume: Decimal | None = None
+
+
+class BarInterval(StrEnum):
+    """A candlestick width. Bars open at multiples of the width since the Unix epoch (UTC)."""
+
+    M1 = "1m"
+    M5 = "5m"
+    M15 = "15m"
+    M30 = "30m"
+    H1 = "1h"
+    H4 = "4h"
+    D1 = "1d"
+    W1 = "1w"
+
+    @classmethod
+    def parse(cls, text: str) -> BarInterval:
+        """Parse "1m" … "1w" (case-insensitive); raise ValueError listing the choices."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = " ".join(i.value for i in cls)
+            raise ValueError(f"interval {text!r} is not one of: {choices}") from None
+
+    @property
+    def minutes(self) -> int:
+        """The width in minutes: Kraken's `interval` parameter."""
+        return _MINUTES[self]
+
+    @property
+    def seconds(self) -> int:
+        """The width in seconds."""
+        return _MINUTES[self] * 60
+
+    @property
+    def duration(self) -> timedelta:
+        """The width as a timedelta."""
+        return timedelta(minutes=_MINUTES[self])
+
+    def floor(self, instant: datetime) -> datetime:
+        """The opening instant of the bar that contains `instant`."""
+        delta = instant - _EPOCH
+        return self.opening(self.floor_seconds(delta.days * 86_400 + delta.seconds))
+
+    def floor_seconds(self, epoch_seconds: int) -> int:
+        """The opening of the bar containing `epoch_seconds`, in epoch seconds."""
+        return epoch_seconds - epoch_seconds % self.seconds
+
+    @staticmethod
+    def opening(epoch_seconds: int) -> datetime:
+        """Epoch seconds as a UTC datetime."""
+        return _EPOCH + timedelta(seconds=epoch_seconds)
+
+    def is_aligned(self, instant: datetime) -> bool:
+        """Whether `instant` is exactly a bar opening for this width."""
+        return instant.tzinfo is not None and self.floor(instant) == instant
+
+
+_MINUTES = {
+    BarInterval.M1: 1,
+    BarInterval.M5: 5,
+    BarInterval.M15: 15,
+    BarInterval.M30: 30,
+    BarInterval.H1: 60,
+    BarInterval.H4: 240,
+    BarInterval.D1: 1440,
+    BarInterval.W1: 10080,
+}
+
+
+class InvalidBar(ValidationError):
+    """An OHLCV bar whose numbers cannot describe real trading."""
+
+
+def bar_problems(
+    open_: Decimal, high: Decimal, low: Decimal, close: Decimal, volume: Decimal, trades: int
+) -> list[str]:
+    """Every way these bar values are inconsistent, each named by its field."""
+    problems = [
+        f"{name} must be positive, got {value}"
+        for name, value in (("open", open_), ("high", high), ("low", low), ("close", close))
+        if not value > 0
+    ]
+    if problems:
+        return problems
+    if high < max(open_, close, low):
+        problems.append(f"high {high} is below open, close or low")
+    if low > min(open_, close):
+        problems.append(f"low {low} is above open or close")
+    if volume < 0:
+        problems.append(f"volume must not be negative, got {volume}")
+    if trades < 0:
+        problems.append(f"trades must not be negative, got {trades}")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class OhlcvBar:
+    """One closed candlestick.
+
+    Attributes:
+      symbol: the market.
+      interval: the bar's width.
+      timestamp: the bar's opening instant (UTC, aligned to the interval).
+      open, high, low, close: prices in the quote currency.
+      volume: base quantity traded in the bar.
+      trade_count: how many trades made the bar.
+    """
+
+    symbol: Symbol
+    interval: BarInterval
+    timestamp: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    trade_count: int
+
+    def __post_init__(self) -> None:
+        problems = bar_problems(
+            self.open, self.high, self.low, self.close, self.volume, self.trade_count
+        )
+        if not self.interval.is_aligned(self.timestamp):
+            problems.append(
+                f"timestamp {self.timestamp.isoformat()} is not a {self.interval} bar opening"
+            )
+        if problems:
+            raise InvalidBar(f"{self.symbol} {self.interval} bar", problems)
+
+    @property
+    def closes_at(self) -> datetime:
+        """The instant the bar ends (exclusive)."""
+        return self.timestamp + self.interval.duration

@@ -13,6 +13,7 @@ from ingot_core.engine.events import (
     EquitySnapshot,
     OrderUpdated,
     PositionSnapshot,
+    SignalRaised,
     StorageEvent,
     StorageSink,
     TickReceived,
@@ -22,6 +23,7 @@ from ingot_core.engine.events import (
 from ingot_core.engine.paper import PaperExchange, settle
 from ingot_core.engine.positions import Position, apply_fill
 from ingot_core.engine.risk import RiskCaps, risk_veto
+from ingot_core.engine.strategy_run import StrategyRun, run_strategy
 
 __all__ = [
     "AccountCreated",
@@ -34,8 +36,10 @@ __all__ = [
     "Position",
     "PositionSnapshot",
     "RiskCaps",
+    "SignalRaised",
     "StorageEvent",
     "StorageSink",
+    "StrategyRun",
     "TickReceived",
     "TradingEngine",
     "TradingMode",
@@ -44,5 +48,6 @@ __all__ = [
     "apply_fill",
     "is_financial",
     "risk_veto",
+    "run_strategy",
     "settle",
 ]

@@ -21,6 +21,7 @@ from ingot_core.engine.events import (
     EquitySnapshot,
     OrderUpdated,
     PositionSnapshot,
+    SignalRaised,
     StorageEvent,
     StorageSink,
     TickReceived,
@@ -41,6 +42,7 @@ from ingot_core.execution import (
 )
 from ingot_core.feed import Ticker
 from ingot_core.money import EXACT, exact_sum
+from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
 
 __all__ = [
@@ -182,11 +184,17 @@ class TradingEngine:
 
     # -- orders ---------------------------------------------------------------------------
 
-    def place_order(self, request: OrderRequest, now: datetime) -> PlaceResult:
+    def place_order(
+        self,
+        request: OrderRequest,
+        now: datetime,
+        signal: tuple[Signal, str] | None = None,
+    ) -> PlaceResult:
         """Check, then send (PAPER) or record (SHADOW) an order; never the same client id twice.
 
         Malformed requests raise InvalidOrder and change nothing. Risk vetoes, missing marks
-        and insufficient funds produce a recorded Rejected order with its reason.
+        and insufficient funds produce a recorded Rejected order with its reason. A strategy
+        passes its (signal, run id): the signal is recorded in the same unit as the order.
         """
         problems = request_problems(request)
         if problems:
@@ -200,6 +208,8 @@ class TradingEngine:
             return PlaceResult(existing, created=False)
         self._used_client_ids.add(request.client_id)
         with self._operation():
+            if signal is not None:
+                self._emit(SignalRaised(signal[0], signal[1], request.client_id))
             return self._place(request, now)
 
     def _place(self, request: OrderRequest, now: datetime) -> PlaceResult:
@@ -327,32 +337,22 @@ class TradingEngine:
         rests = request.type is OrderType.LIMIT and (
             symbol not in self.marks or not self.exchange.crosses(request, self.marks[symbol])
         )
+        # Shadow orders never move cash or holdings, so only the risk caps apply to them:
+        # a strategy's shadow SELL follows its shadow BUY without a position to sell.
+        shadow = self.mode is TradingMode.SHADOW
         if request.side is OrderSide.SELL:
-            held = self.positions.get(symbol, Position(symbol)).quantity
-            selling = exact_sum(
-                o.request.quantity
-                for o in self.open_orders()
-                if o.request.symbol == symbol and o.request.side is OrderSide.SELL
-            )
-            if EXACT.add(selling, request.quantity) > held:
-                return f"insufficient {symbol.base}: hold {held}, already selling {selling}"
             added = Decimal(0)
+            if not shadow:
+                refusal = self._holdings_refusal(request)
+                if refusal is not None:
+                    return refusal
         else:
             _, cost, fee = settle(request, price, self.exchange.fee_rate)
-            needed = EXACT.add(cost, fee)
-            cash = self.ledger.find_account(cash_account_name(symbol.quote))
-            available = self.ledger.balance(cash.id) if cash is not None else Decimal(0)
-            reserved = exact_sum(
-                EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
-                for o in self.open_orders()
-                if o.request.side is OrderSide.BUY
-            )
-            if needed > EXACT.subtract(available, reserved):
-                return (
-                    f"insufficient {symbol.quote}: need {needed}, available "
-                    f"{EXACT.subtract(available, reserved)}"
-                )
             added = cost
+            if not shadow:
+                refusal = self._cash_refusal(request, EXACT.add(cost, fee))
+                if refusal is not None:
+                    return refusal
         total = exact_sum(self._exposure(s) for s in {*self.marks, *self.positions})
         return risk_veto(
             self.caps,
@@ -363,3 +363,29 @@ class TradingEngine:
             open_orders=len(self.open_orders()),
             rests=rests,
         )
+
+    def _holdings_refusal(self, request: OrderRequest) -> str | None:
+        symbol = request.symbol
+        held = self.positions.get(symbol, Position(symbol)).quantity
+        selling = exact_sum(
+            o.request.quantity
+            for o in self.open_orders()
+            if o.request.symbol == symbol and o.request.side is OrderSide.SELL
+        )
+        if EXACT.add(selling, request.quantity) > held:
+            return f"insufficient {symbol.base}: hold {held}, already selling {selling}"
+        return None
+
+    def _cash_refusal(self, request: OrderRequest, needed: Decimal) -> str | None:
+        quote = request.symbol.quote
+        cash = self.ledger.find_account(cash_account_name(quote))
+        available = self.ledger.balance(cash.id) if cash is not None else Decimal(0)
+        reserved = exact_sum(
+            EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
+            for o in self.open_orders()
+            if o.request.side is OrderSide.BUY
+        )
+        free = EXACT.subtract(available, reserved)
+        if needed > free:
+            return f"insufficient {quote}: need {needed}, available {free}"
+        return None

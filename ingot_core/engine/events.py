@@ -16,12 +16,14 @@ from ingot_core.accounting import Account, Transaction
 from ingot_core.engine.positions import Position
 from ingot_core.execution import Order
 from ingot_core.feed import Ticker
+from ingot_core.signals import Signal
 
 __all__ = [
     "AccountCreated",
     "EquitySnapshot",
     "OrderUpdated",
     "PositionSnapshot",
+    "SignalRaised",
     "StorageEvent",
     "StorageSink",
     "TickReceived",
@@ -86,6 +88,21 @@ class TickReceived:
     ticker: Ticker
 
 
+@dataclass(frozen=True, slots=True)
+class SignalRaised:
+    """A strategy asked for an order.
+
+    Attributes:
+      signal: what it asked for and why.
+      run_id: the strategy run it belongs to.
+      client_id: the order placed for it (the signal's natural key).
+    """
+
+    signal: Signal
+    run_id: str
+    client_id: str
+
+
 StorageEvent = (
     AccountCreated
     | TransactionPosted
@@ -93,6 +110,7 @@ StorageEvent = (
     | PositionSnapshot
     | EquitySnapshot
     | TickReceived
+    | SignalRaised
 )
 
 
