@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingot_core.accounting.currency import Currency, currency
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily below: accounting imports execution, which imports this
+    from ingot_core.accounting.currency import Currency
 
 __all__ = ["Symbol"]
 
@@ -35,11 +38,15 @@ class Symbol:
     @property
     def base_currency(self) -> Currency:
         """The base asset as a ledger currency."""
+        from ingot_core.accounting.currency import currency
+
         return currency(self.base)
 
     @property
     def quote_currency(self) -> Currency:
         """The quote currency as a ledger currency."""
+        from ingot_core.accounting.currency import currency
+
         return currency(self.quote)
 
     def __str__(self) -> str:

@@ -24,12 +24,14 @@ from ingot_core.engine import (
     OrderUpdated,
     Position,
     PositionSnapshot,
+    SignalRaised,
     StorageEvent,
     TickReceived,
     TransactionPosted,
 )
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.feed import Ticker
+from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
 
 __all__ = ["SpillFile", "decode_event", "encode_event"]
@@ -117,11 +119,26 @@ def encode_event(event: StorageEvent) -> dict[str, Any]:
             "currency": event.currency,
             "at": event.at.isoformat(),
         }
+    if isinstance(event, SignalRaised):
+        signal = event.signal
+        return {
+            "kind": "signal",
+            "run_id": event.run_id,
+            "client_id": event.client_id,
+            "strategy": signal.strategy,
+            "symbol": str(signal.symbol),
+            "side": signal.side.value,
+            "reason": signal.reason,
+            "price": _d(signal.price),
+            "at": signal.timestamp.isoformat(),
+            "indicators": [[name, _d(value)] for name, value in signal.indicators],
+        }
     tick = event.ticker
     return {
         "kind": "tick",
         "symbol": str(tick.symbol),
         "price": _d(tick.price),
+        "volume": _d(tick.volume),
         "at": tick.timestamp.isoformat(),
     }
 
@@ -193,8 +210,20 @@ def decode_event(data: dict[str, Any]) -> StorageEvent:
                 Symbol.parse(data["symbol"]),
                 Decimal(data["price"]),
                 datetime.fromisoformat(data["at"]),
+                _dd(data.get("volume")),
             )
         )
+    if kind == "signal":
+        signal = Signal(
+            data["strategy"],
+            Symbol.parse(data["symbol"]),
+            OrderSide(data["side"]),
+            data["reason"],
+            Decimal(data["price"]),
+            datetime.fromisoformat(data["at"]),
+            tuple((name, Decimal(value)) for name, value in data["indicators"]),
+        )
+        return SignalRaised(signal, data["run_id"], data["client_id"])
     raise ValueError(f"unknown spilled event kind {kind!r}")
 
 

@@ -25,9 +25,12 @@ __all__ = [
     "audit_log",
     "entries",
     "equity_snapshots",
+    "ingest_cursors",
     "metadata",
+    "ohlcv_bars",
     "order_history",
     "position_snapshots",
+    "signals",
     "ticks",
     "transactions",
 ]
@@ -200,7 +203,63 @@ ticks = sa.Table(
     sa.Column("symbol", sa.Text, primary_key=True),
     sa.Column("ts", sa.DateTime(timezone=True), primary_key=True),
     sa.Column("price", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("volume", sa.Numeric(asdecimal=True), nullable=True),
     sa.CheckConstraint("price > 0", name="price_positive"),
+    sa.CheckConstraint("volume >= 0", name="volume_not_negative"),
+)
+
+BAR_INTERVALS = "('1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w')"
+
+# Closed OHLCV bars (seed 000 Task 2.8.3), keyed so that re-ingesting a range is a no-op.
+ohlcv_bars = sa.Table(
+    "ohlcv_bars",
+    metadata,
+    sa.Column("symbol", sa.Text, primary_key=True),
+    sa.Column("interval", sa.Text, primary_key=True),
+    sa.Column("ts", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("open", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("high", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("low", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("close", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("volume", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("trade_count", sa.Integer, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.CheckConstraint(f"interval IN {BAR_INTERVALS}", name="interval"),
+    sa.CheckConstraint("low > 0 AND high >= low", name="price_range"),
+    sa.CheckConstraint(
+        "open BETWEEN low AND high AND close BETWEEN low AND high", name="open_close_in_range"
+    ),
+    sa.CheckConstraint("volume >= 0 AND trade_count >= 0", name="volume_not_negative"),
+)
+
+# Where an interrupted market-data ingestion resumes: one row per (source, symbol, interval).
+ingest_cursors = sa.Table(
+    "ingest_cursors",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("symbol", sa.Text, primary_key=True),
+    sa.Column("interval", sa.Text, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("target", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+)
+
+# What strategies asked for; each signal names the order placed for it.
+signals = sa.Table(
+    "signals",
+    metadata,
+    sa.Column("client_id", sa.Text, primary_key=True),
+    sa.Column("run_id", sa.Text, nullable=False),
+    sa.Column("strategy", sa.Text, nullable=False),
+    sa.Column("symbol", sa.Text, nullable=False),
+    sa.Column("side", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("price", sa.Numeric(asdecimal=True), nullable=False),
+    sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("indicators", JSONB, nullable=False),
+    sa.CheckConstraint("side IN ('Buy', 'Sell')", name="side"),
+    sa.Index("idx_signals_run_id", "run_id"),
+    sa.Index("idx_signals_ts", "ts"),
 )
 
 APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoint")

@@ -26,6 +26,7 @@ from ingot_core.engine import (
     OrderUpdated,
     Position,
     PositionSnapshot,
+    SignalRaised,
     StorageEvent,
     TickReceived,
     TransactionPosted,
@@ -37,7 +38,13 @@ from ingot_storage.accounts import save_accounts
 from ingot_storage.audit import append_audit_batch
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import translate_db_errors
-from ingot_storage.tables import equity_snapshots, order_history, position_snapshots, ticks
+from ingot_storage.tables import (
+    equity_snapshots,
+    order_history,
+    position_snapshots,
+    signals,
+    ticks,
+)
 from ingot_storage.transactions import save_transactions
 
 __all__ = [
@@ -131,11 +138,18 @@ def write_events(
     ]
     new_equity = _insert_new(conn, equity_snapshots, equity, ["at", "currency"])
     tick_rows = [
-        {"symbol": str(e.ticker.symbol), "ts": e.ticker.timestamp, "price": e.ticker.price}
+        {
+            "symbol": str(e.ticker.symbol),
+            "ts": e.ticker.timestamp,
+            "price": e.ticker.price,
+            "volume": e.ticker.volume,
+        }
         for e in events
         if isinstance(e, TickReceived)
     ]
     _insert_new(conn, ticks, tick_rows, ["symbol", "ts"])
+    signal_rows = [_signal_row(e) for e in events if isinstance(e, SignalRaised)]
+    new_signals = _insert_new(conn, signals, signal_rows, ["client_id"])
 
     audit: list[AuditEvent] = []
     for event in events:
@@ -155,6 +169,12 @@ def write_events(
             audit.append(
                 AuditEvent("position_snapshot", actor, order_entity_id(event.client_id), payload)
             )
+        elif isinstance(event, SignalRaised) and (event.client_id,) in new_signals:
+            row = _signal_row(event)
+            row["ts"] = row["ts"].isoformat()
+            audit.append(
+                AuditEvent("signal_raised", actor, order_entity_id(event.client_id), row)
+            )
         elif isinstance(event, EquitySnapshot) and (event.at, event.currency) in new_equity:
             audit.append(
                 AuditEvent(
@@ -165,6 +185,21 @@ def write_events(
                 )
             )
     return append_audit_batch(conn, audit, now)
+
+
+def _signal_row(e: SignalRaised) -> dict[str, Any]:
+    signal = e.signal
+    return {
+        "client_id": e.client_id,
+        "run_id": e.run_id,
+        "strategy": signal.strategy,
+        "symbol": str(signal.symbol),
+        "side": signal.side.value,
+        "reason": signal.reason,
+        "price": signal.price,
+        "ts": signal.timestamp,
+        "indicators": {name: str(value) for name, value in signal.indicators},
+    }
 
 
 def _position_row(e: PositionSnapshot) -> dict[str, Any]:

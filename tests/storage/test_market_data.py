@@ -1,0 +1,295 @@
+"""Bars and ticks in PostgreSQL: idempotent bulk writes, file ingestion, queries, signals."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ingot_core.accounting import bootstrap_ledger
+from ingot_core.bars import find_gaps
+from ingot_core.engine import TradingEngine, TradingMode, run_strategy
+from ingot_core.feed import BarInterval, OhlcvBar, Ticker
+from ingot_core.strategies import SmaCrossover
+from ingot_core.symbols import Symbol
+from ingot_storage import persist_ledger
+from ingot_storage.audit_verify import verify_audit_chain
+from ingot_storage.market_data import (
+    bar_openings,
+    clear_cursor,
+    iter_bars,
+    latest_bars,
+    load_cursor,
+    query_signals,
+    save_bars,
+    save_cursor,
+    save_ticks,
+    series_extent,
+)
+from ingot_storage.market_files import (
+    BadInputFile,
+    ingest_ohlcv_csv,
+    ingest_ticks_jsonl,
+    read_ticks,
+)
+from ingot_storage.spill import decode_event, encode_event
+from ingot_storage.trading import write_events
+from tests.builders import T0, USD
+
+BTC = Symbol("BTC", "USD")
+H1 = BarInterval.H1
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crossover_scenario.jsonl"
+BASE = 1_709_164_800  # 2024-02-29T00:00:00Z
+
+
+def bar(hour: int, close: str = "100.5") -> OhlcvBar:
+    ts = datetime.fromtimestamp(BASE + hour * 3600, UTC)
+    c = Decimal(close)
+    return OhlcvBar(BTC, H1, ts, Decimal("100"), max(c, Decimal(101)), Decimal("99"), c,
+                    Decimal("1.25"), 7)  # fmt: skip
+
+
+def count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def all_bars(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text("SELECT * FROM ohlcv_bars ORDER BY ts"))]
+
+
+def test_saving_bars_twice_stores_them_once(engine) -> None:
+    with engine.begin() as conn:
+        assert save_bars(conn, [bar(0), bar(1), bar(2)], "test") == 3
+    first = all_bars(engine)
+    with engine.begin() as conn:
+        assert save_bars(conn, [bar(1), bar(2), bar(3)], "test") == 1
+    assert all_bars(engine)[:3] == first
+    assert count(engine, "ohlcv_bars") == 4
+
+
+def test_bars_come_back_exactly(engine) -> None:
+    precise = OhlcvBar(BTC, H1, datetime.fromtimestamp(BASE, UTC), Decimal("67400.123456789"),
+                       Decimal("67500.1"), Decimal("67350"), Decimal("67432.5"),
+                       Decimal("123.45000000"), 1847)  # fmt: skip
+    with engine.begin() as conn:
+        save_bars(conn, [precise], "test")
+    with engine.connect() as conn:
+        assert latest_bars(conn, BTC, H1) == [precise]
+        assert list(iter_bars(conn, BTC, H1)) == [precise]
+
+
+def test_latest_bars_are_the_newest_oldest_first(engine) -> None:
+    with engine.begin() as conn:
+        save_bars(conn, [bar(h) for h in range(10)], "test")
+    with engine.connect() as conn:
+        got = latest_bars(conn, BTC, H1, limit=3)
+        assert [b.timestamp.hour for b in got] == [7, 8, 9]
+        since = datetime.fromtimestamp(BASE + 8 * 3600, UTC)
+        assert [b.timestamp.hour for b in latest_bars(conn, BTC, H1, since=since)] == [8, 9]
+        extent = series_extent(conn, BTC, H1)
+        assert extent is not None
+        assert (extent.first.hour, extent.last.hour, extent.count) == (0, 9, 10)
+        assert series_extent(conn, BTC, BarInterval.D1) is None
+
+
+def test_gap_report_over_stored_bars(engine) -> None:
+    with engine.begin() as conn:
+        save_bars(conn, [bar(h) for h in (0, 1, 4, 5, 9)], "test")
+    start, end = datetime.fromtimestamp(BASE, UTC), datetime.fromtimestamp(BASE + 9 * 3600, UTC)
+    with engine.connect() as conn:
+        gaps = list(find_gaps(bar_openings(conn, BTC, H1, start, end), H1, start, end))
+    assert [(g.start.hour, g.end.hour, g.missing) for g in gaps] == [(2, 3, 2), (6, 8, 3)]
+
+
+KRAKEN_CSV = """\
+1709164800,67400.0,67500.0,67350.0,67432.5,123.45,1847
+1709168400,67432.5,67600.0,67400.0,67550.0,98.7,1500
+1709172000,67550.0,67560.0,67000.0,67100.0,200.0,2210
+"""
+
+
+def ingest(engine, text: str, **kw):
+    with engine.begin() as conn:
+        return ingest_ohlcv_csv(conn, io.StringIO(text), BTC, H1, source="f.csv", **kw)
+
+
+def test_kraken_ohlcvt_csv_is_ingested(engine) -> None:
+    report = ingest(engine, KRAKEN_CSV)
+    assert (report.rows, report.stored, report.duplicates, report.bad_count) == (3, 3, 0, 0)
+    assert report.first == datetime.fromtimestamp(1709164800, UTC)
+    with engine.connect() as conn:
+        first = latest_bars(conn, BTC, H1)[0]
+    assert (first.open, first.close, first.volume, first.trade_count) == (
+        Decimal("67400.0"), Decimal("67432.5"), Decimal("123.45"), 1847,
+    )  # fmt: skip
+
+
+def test_header_variant_with_other_column_order_and_no_trades(engine) -> None:
+    text = "time,open,high,low,close,volume\n1709164800,1,2,0.5,1.5,10\n"
+    report = ingest(engine, text)
+    assert report.stored == 1
+    with engine.connect() as conn:
+        assert latest_bars(conn, BTC, H1)[0].trade_count == 0
+
+
+def test_reingesting_the_same_file_leaves_the_same_rows(engine) -> None:
+    ingest(engine, KRAKEN_CSV)
+    before = all_bars(engine)
+    report = ingest(engine, KRAKEN_CSV)
+    assert (report.stored, report.duplicates) == (0, 3)
+    assert all_bars(engine) == before
+
+
+BAD_CSV = """\
+1709164800,67400.0,67500.0,67350.0,67432.5,123.45,1847
+1709168400,67432.5,abc,67400.0,67550.0,98.7,1500
+1709172000,67550.0,67560.0,67000.0,67100.0,-2,2210
+1709172001,67550.0,67560.0,67000.0,67100.0,2,2210
+1709179200,67550.0,67560.0,67000.0,67100.0,2
+"""
+
+
+def test_a_bad_row_names_line_and_field_and_nothing_is_kept(engine) -> None:
+    with pytest.raises(BadInputFile) as caught:
+        ingest(engine, BAD_CSV)
+    assert caught.value.problems == (
+        "line 2, high: 'abc' is not a number",
+        "line 3, volume: volume must not be negative, got -2",
+        "line 4, timestamp: 1709172001 is not a bar opening for this interval",
+        "line 5, row: expected 7 fields, got 6",
+    )
+    assert "4 bad rows, nothing stored" in str(caught.value)
+    assert count(engine, "ohlcv_bars") == 0
+
+
+def test_skip_bad_keeps_the_good_rows_and_reports_the_rest(engine) -> None:
+    report = ingest(engine, BAD_CSV, skip_bad=True)
+    assert (report.rows, report.stored, report.bad_count) == (5, 1, 4)
+    assert [b.line for b in report.bad] == [2, 3, 4, 5]
+    assert count(engine, "ohlcv_bars") == 1
+
+
+def test_a_file_with_the_wrong_shape_is_refused(engine) -> None:
+    with pytest.raises(BadInputFile, match="expected 6 or 7 columns"):
+        ingest(engine, "1,2,3\n")
+    with pytest.raises(BadInputFile, match="no column named low"):
+        ingest(engine, "timestamp,open,high,close,volume\n")
+
+
+def test_jsonl_ticks_are_ingested_exactly_and_idempotently(engine) -> None:
+    text = EXAMPLE.read_text()
+    with engine.begin() as conn:
+        report = ingest_ticks_jsonl(conn, io.StringIO(text), source="x")
+    assert (report.rows, report.stored) == (50, 50)
+    with engine.begin() as conn:
+        again = ingest_ticks_jsonl(conn, io.StringIO(text), source="x")
+    assert (again.stored, again.duplicates) == (0, 50)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT price, volume, ts FROM ticks ORDER BY ts LIMIT 1")).one()
+    assert row == (Decimal("100.0"), Decimal("1.0"), datetime.fromtimestamp(1_700_000_000, UTC))
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"symbol": "BTC-USD", "price": 1e400, "ts": 1}', None),
+        ('{"symbol": "BTC-USD", "price": 0.1, "ts": "2024-01-01T00:00:00.25Z"}', None),
+        ('{"symbol": "BTCUSD", "price": 1, "ts": 1}', "line 1, symbol:"),
+        ('{"symbol": "BTC-USD", "price": -1, "ts": 1}', "line 1, price: must be positive"),
+        ('{"symbol": "BTC-USD", "price": "x", "ts": 1}', "line 1, price: 'x' is not a number"),
+        ('{"symbol": "BTC-USD", "price": 1, "ts": "2024-01-01"}', "line 1, ts:"),
+        ('{"symbol": "BTC-USD", "price": 1}', "line 1, ts: is missing"),
+        ("[1, 2]", "line 1, row: is not a JSON object"),
+        ("{oops", "line 1, row: not JSON"),
+    ],
+)
+def test_tick_lines(line: str, expected: str | None) -> None:
+    if expected is None:
+        [tick] = read_ticks([line], "t")
+        assert isinstance(tick.price, Decimal)
+        return
+    with pytest.raises(BadInputFile) as caught:
+        list(read_ticks([line], "t"))
+    assert caught.value.problems[0].startswith(expected)
+
+
+def test_tick_decimals_never_pass_through_float() -> None:
+    [tick] = read_ticks(['{"symbol":"BTC-USD","price":0.1000000000000000055511,"ts":1.5}'], "t")
+    assert tick.price == Decimal("0.1000000000000000055511")
+    assert tick.timestamp == datetime(1970, 1, 1, 0, 0, 1, 500_000, UTC)
+
+
+def test_save_ticks_skips_ticks_already_stored(engine) -> None:
+    ticks = [Ticker(BTC, Decimal(i + 1), T0 + timedelta(seconds=i)) for i in range(5)]
+    with engine.begin() as conn:
+        assert save_ticks(conn, ticks) == 5
+    with engine.begin() as conn:
+        assert save_ticks(conn, ticks[3:] + [Ticker(BTC, Decimal(9), T0 + timedelta(hours=1))]) == 1
+
+
+def test_cursor_round_trip(engine) -> None:
+    with engine.begin() as conn:
+        assert load_cursor(conn, "kraken", BTC, H1) is None
+        save_cursor(conn, "kraken", BTC, H1, 5, 10)
+        save_cursor(conn, "kraken", BTC, H1, 7, 10)
+        cursor = load_cursor(conn, "kraken", BTC, H1)
+        assert cursor is not None
+        assert (cursor.position, cursor.target) == (7, 10)
+        clear_cursor(conn, "kraken", BTC, H1)
+        assert load_cursor(conn, "kraken", BTC, H1) is None
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.units: list[list[object]] = []
+
+    def emit(self, events) -> None:
+        self.units.append(list(events))
+
+
+def replay_events(ledger=None) -> list[object]:
+    sink = Recorder()
+    ledger = ledger or bootstrap_ledger(USD, Decimal("10000.00"), T0)
+    trading = TradingEngine(ledger, USD, sink=sink, mode=TradingMode.PAPER)
+    with EXAMPLE.open() as lines:
+        ticks = list(read_ticks(lines, "x"))
+    run_strategy(trading, SmaCrossover(), ticks, Decimal("0.1"), "r")
+    return [e for unit in sink.units for e in unit]
+
+
+def test_signals_are_stored_with_their_audit_entries(engine) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("10000.00"), T0)
+    events = replay_events(ledger)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+        write_events(conn, events)
+    with engine.begin() as conn:
+        write_events(conn, events)  # a replayed batch writes nothing twice
+    with engine.connect() as conn:
+        stored = query_signals(conn, run_id="r")
+        assert [(s.client_id, s.side, s.reason) for s in reversed(stored)] == [
+            ("r-1", "Buy", "SMA_CROSSOVER"),
+            ("r-2", "Sell", "SMA_CROSSOVER"),
+        ]
+        assert stored[-1].indicators == {"short_sma": "100.2", "long_sma": "100.05"}
+        audited = conn.execute(
+            sa.text("SELECT count(*) FROM audit_log WHERE event_type = 'signal_raised'")
+        ).scalar_one()
+        assert audited == 2
+        assert verify_audit_chain(conn).failure is None
+    assert count(engine, "ticks") == 50
+
+
+def test_every_event_kind_survives_the_spill_file() -> None:
+    events = replay_events()
+    kinds = {type(e).__name__ for e in events}
+    assert {"SignalRaised", "TickReceived", "OrderUpdated", "TransactionPosted"} <= kinds
+    for event in events:
+        assert decode_event(encode_event(event)) == event
