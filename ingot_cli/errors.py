@@ -27,6 +27,7 @@ from ingot_storage.errors import (
     DatabaseUnavailable,
     IntegrityViolation,
     SchemaError,
+    SourceUnavailable,
 )
 
 __all__ = [
@@ -61,6 +62,7 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (ConfigError, EXIT_CONFIG),
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
+    (SourceUnavailable, EXIT_NETWORK),
     (CorruptLedger, EXIT_VERIFY_FAILED),
     (LiveTradingUnavailable, EXIT_CONFIG),
     (UnknownOrder, EXIT_BAD_INPUT),

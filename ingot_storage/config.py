@@ -19,6 +19,10 @@
 | INGOT_MAX_EXPOSURE        | risk cap: total exposure (quote ccy)     | 10000                   |
 | INGOT_MAX_SYMBOL_EXPOSURE | risk cap: exposure per symbol            | 5000                    |
 | INGOT_MAX_OPEN_ORDERS     | risk cap: resting orders                 | 10                      |
+| QUESTDB_PG_URL            | QuestDB's PostgreSQL wire, for its DDL   | admin@ILP host:8812/qdb |
+| INGOT_KRAKEN_URL          | Kraken REST base URL                     | https://api.kraken.com  |
+| INGOT_KRAKEN_MIN_INTERVAL_MS | least time between Kraken calls       | 1000                    |
+| INGOT_KRAKEN_RETRIES      | retries of a failing Kraken call (0-20)  | 5                       |
 
 A malformed value raises ConfigError naming the variable. The database URL's password is
 never part of a message, a repr or a log line.
@@ -171,6 +175,23 @@ def _data_dir(env: Mapping[str, str]) -> Path:
     return path.resolve()
 
 
+def _questdb_pg_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("QUESTDB_PG_URL", "").strip()
+    if raw:
+        if not raw.startswith(("postgres://", "postgresql://")):
+            raise ConfigError("QUESTDB_PG_URL", f"{raw!r} must be a postgresql:// URL")
+        return raw
+    addr = _ilp_addr(env)
+    return None if addr is None else f"postgresql://admin:quest@{addr[0]}:8812/qdb"
+
+
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(name, f"{raw!r} must be an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class StorageConfig:
     """Where Ingot's data lives and how storage behaves.
@@ -187,6 +208,10 @@ class StorageConfig:
       audit_key: the checkpoint signing key file, or None for DATA_DIR/audit/signing-key.pem.
       checkpoint_every: take an audit checkpoint after this many new entries.
       checkpoint_seconds: or after this many seconds of activity.
+      questdb_pg_url: QuestDB's PostgreSQL-wire URL (table DDL), when QuestDB is configured.
+      kraken_url: Kraken's REST base URL.
+      kraken_min_interval_ms: the least time between two Kraken calls.
+      kraken_retries: how often a failing Kraken call is retried.
     """
 
     database_url: URL | None = field(default=None, repr=False)
@@ -206,6 +231,10 @@ class StorageConfig:
     max_exposure: Decimal = Decimal("10000")
     max_symbol_exposure: Decimal = Decimal("5000")
     max_open_orders: int = 10
+    questdb_pg_url: str | None = field(default=None, repr=False)
+    kraken_url: str = "https://api.kraken.com"
+    kraken_min_interval_ms: int = 1000
+    kraken_retries: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
@@ -233,6 +262,10 @@ class StorageConfig:
                 env, "INGOT_MAX_SYMBOL_EXPOSURE", "5000", Decimal(0), None
             ),
             max_open_orders=_int(env, "INGOT_MAX_OPEN_ORDERS", 10, 0, 100_000),
+            questdb_pg_url=_questdb_pg_url(env),
+            kraken_url=_http_url(env, "INGOT_KRAKEN_URL", "https://api.kraken.com"),
+            kraken_min_interval_ms=_int(env, "INGOT_KRAKEN_MIN_INTERVAL_MS", 1000, 0, 60_000),
+            kraken_retries=_int(env, "INGOT_KRAKEN_RETRIES", 5, 0, 20),
         )
 
     @property

@@ -6,7 +6,8 @@
         ├── DatabaseUnavailable    the server cannot be reached or started (exit 10)
         ├── SchemaError            migrations missing, ahead of this Ingot, or failed
         ├── IntegrityViolation     the database refused a write (constraint, conflict)
-        └── CorruptLedger          persisted rows do not rebuild a valid ledger
+        ├── CorruptLedger          persisted rows do not rebuild a valid ledger
+        └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
 wraps every public entry point that touches the database, and `db_errors` every block
@@ -28,6 +29,7 @@ __all__ = [
     "DatabaseUnavailable",
     "IntegrityViolation",
     "SchemaError",
+    "SourceUnavailable",
     "StorageError",
     "db_errors",
     "translate_db_errors",
@@ -64,6 +66,10 @@ class IntegrityViolation(StorageError):
 
 class CorruptLedger(StorageError):
     """Stored accounts and transactions do not rebuild a valid ledger."""
+
+
+class SourceUnavailable(StorageError):
+    """A market-data source could not be reached or kept failing after retries."""
 
 
 def _first_line(error: BaseException) -> str:
