@@ -106,9 +106,11 @@ def measure_raw_read(engine: sa.Engine) -> float:
 
 
 VERIFY_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, sys.argv[2] + "/bench")
 from sqlalchemy.engine import make_url
+from bench_support import peak_rss_mb
 from ingot_storage.audit_verify import verify_audit_chain
 from ingot_storage.database import create_db_engine
 engine = create_db_engine(make_url(sys.argv[1]), pool_size=1)
@@ -116,15 +118,8 @@ started = time.perf_counter()
 with engine.connect() as conn:
     report = verify_audit_chain(conn)
 elapsed = time.perf_counter() - started
-# VmHWM is this process's own high-water mark. ru_maxrss is not: Linux folds the memory
-# of the process that spawned us (before execve) into it.
-try:
-    status = open("/proc/self/status").read()
-    peak_kb = int(status.split("VmHWM:")[1].split()[0])
-except (OSError, IndexError):
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": elapsed, "entries": report.entries, "valid": report.valid,
-                  "peak_rss_mb": peak_kb / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

@@ -52,3 +52,19 @@ def bench_database(database_url: str | None) -> Iterator[tuple[sa.Engine, URL, P
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory in MB.
+
+    VmHWM is this process's high-water mark; ru_maxrss is not: Linux folds the memory of the
+    process that spawned it (before execve) into that figure.
+    """
+    import resource
+
+    try:
+        with open("/proc/self/status") as status:
+            peak_kb = int(status.read().split("VmHWM:")[1].split()[0])
+    except (OSError, IndexError):
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak_kb / 1024

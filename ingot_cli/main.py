@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ingot_cli.commands import audit, db, ledger, session_of, trading, watch
+from ingot_cli.commands import audit, db, ledger, market, session_of, strategy, trading, watch
 from ingot_cli.errors import BadInput, IngotGroup
 from ingot_cli.script import run_lines
 from ingot_cli.session import Session
@@ -66,6 +66,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 ledger.register(app)
 trading.register(app)
+market.register(app)
+strategy.register(app)
 watch.register(app)
 
 

@@ -8,14 +8,17 @@ from contextlib import contextmanager
 
 __all__ = ["Tick", "progress"]
 
-Tick = Callable[[int], None]
+Tick = Callable[..., None]
 
 
 @contextmanager
 def progress(label: str, total: int | None = None) -> Iterator[Tick]:
-    """A callback taking the count done so far; a no-op when stderr is not a terminal."""
+    """A callback taking the count done so far (and, when it becomes known, the total).
+
+    A no-op when stderr is not a terminal.
+    """
     if not sys.stderr.isatty():
-        yield lambda done: None
+        yield lambda done, total=None: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -23,4 +26,10 @@ def progress(label: str, total: int | None = None) -> Iterator[Tick]:
     columns = [TextColumn(label), BarColumn(), MofNCompleteColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda done: bar.update(task, completed=done)
+
+        def tick(done: int, new_total: int | None = None) -> None:
+            if new_total is not None:
+                bar.update(task, total=new_total)
+            bar.update(task, completed=done)
+
+        yield tick

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # storage loads on first use, keeping `ingot --help` fast
     from ingot_core.engine import TradingEngine
     from ingot_storage import Book, Database, StorageConfig
     from ingot_storage.audit_trail import AuditTrail
+    from ingot_storage.questdb import QuestDbMirror
     from ingot_storage.worker import StorageWorker
 
 __all__ = ["Session", "utc_now"]
@@ -40,6 +41,7 @@ class Session:
         self._audit: AuditTrail | None = None
         self._engine: TradingEngine | None = None
         self._worker: StorageWorker | None = None
+        self._questdb: QuestDbMirror | None = None
 
     @property
     def config(self) -> StorageConfig:
@@ -107,6 +109,7 @@ class Session:
                 flush_interval_ms=config.flush_interval_ms,
                 # Checkpoints every N entries / T seconds of activity; shutdown adds one.
                 after_commit=audit.after_commit,
+                tick_mirror=None if self.questdb is None else self.questdb.send_ticks,
             )
             engine = TradingEngine(
                 book.ledger,
@@ -140,6 +143,16 @@ class Session:
         return self._worker
 
     @property
+    def questdb(self) -> QuestDbMirror | None:
+        """The QuestDB mirror for ticks and bars, when QUESTDB_ILP_ADDR is set."""
+        if self._questdb is None and self.config.questdb_ilp_addr is not None:
+            from ingot_storage.questdb import QuestDbMirror
+
+            self._questdb = QuestDbMirror(self.config.questdb_ilp_addr, self.config.questdb_pg_url)
+            self._questdb.ensure_tables()  # best effort: a warning when QuestDB is down
+        return self._questdb
+
+    @property
     def audit(self) -> AuditTrail:
         """The audit trail of this session's database."""
         if self._audit is None:
@@ -151,14 +164,16 @@ class Session:
     def close(self) -> None:
         """Checkpoint the audit log if it grew, then release the database and server."""
         database, book, audit = self._database, self._book, self._audit
-        worker = self._worker
+        worker, questdb = self._worker, self._questdb
         self._database, self._book, self._audit = None, None, None
-        self._engine, self._worker = None, None
+        self._engine, self._worker, self._questdb = None, None, None
         if database is None:
             return
         try:
             if worker is not None:
                 worker.close()  # drains: everything the engine emitted is written or spilled
+            if questdb is not None:
+                questdb.close()
             # Shutdown is one of the moments a checkpoint is taken (with N entries and T s);
             # only a started session (schema at head) has an audit log to sign.
             if book is not None:

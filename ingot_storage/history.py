@@ -96,7 +96,8 @@ def ingest_kraken_history(
     else:
         start = None if since is None else interval.floor(since)
         page = run.ohlc(None if start is None else epoch_seconds(start), start)
-        first = page.bars[0].timestamp if page.bars else page.forming and page.forming.timestamp
+        window = page.bars[0] if page.bars else page.forming
+        first = None if window is None else window.timestamp
         if start is not None and first is not None and start < first:
             position, target = epoch_seconds(start) * _NS - 1, epoch_seconds(first) * _NS
             with db_errors(), engine.begin() as conn:

@@ -79,6 +79,7 @@ class IngestReport:
       bad: the first MAX_REPORTED bad rows.
       bad_count: how many rows were bad in all.
       first, last: the earliest and latest timestamp among the good rows.
+      symbols: the markets the good rows are for.
     """
 
     source: str
@@ -89,6 +90,7 @@ class IngestReport:
     bad_count: int = 0
     first: datetime | None = None
     last: datetime | None = None
+    symbols: set[str] = field(default_factory=set)
 
     def reject(self, row: BadRow) -> None:
         """Count a bad row, keeping the first few."""
@@ -342,6 +344,7 @@ def ingest_ticks_jsonl(
             elif report.bad_count == 0 or skip_bad:
                 stage.add(row)
                 report.seen(row.timestamp)
+                report.symbols.add(str(row.symbol))
         if report.bad_count and not skip_bad:
             raise report.fail()
         report.stored = stage.merge()

@@ -172,9 +172,7 @@ def write_events(
         elif isinstance(event, SignalRaised) and (event.client_id,) in new_signals:
             row = _signal_row(event)
             row["ts"] = row["ts"].isoformat()
-            audit.append(
-                AuditEvent("signal_raised", actor, order_entity_id(event.client_id), row)
-            )
+            audit.append(AuditEvent("signal_raised", actor, order_entity_id(event.client_id), row))
         elif isinstance(event, EquitySnapshot) and (event.at, event.currency) in new_equity:
             audit.append(
                 AuditEvent(

@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from ingot_core.engine import StorageEvent, TickReceived, is_financial
+from ingot_core.feed import Ticker
 from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
 from ingot_storage.spill import SpillFile
@@ -84,6 +85,7 @@ class StorageWorker:
         actor: str = "engine",
         max_backoff_s: float = 30.0,
         after_commit: Callable[[int], object] | None = None,
+        tick_mirror: Callable[[list[Ticker]], object] | None = None,
     ) -> None:
         self._engine = engine
         self.spill = SpillFile(spill_path)
@@ -95,6 +97,8 @@ class StorageWorker:
         # entries it appended (checkpoints every N entries or T seconds); its failures are
         # logged and never lose a batch.
         self._after_commit = after_commit
+        # Ticks PostgreSQL has committed go on to QuestDB (best effort), when one is set.
+        self._tick_mirror = tick_mirror
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_capacity)
         self._ticks: deque[TickReceived] = deque(maxlen=tick_capacity)
         self._tick_lock = threading.Lock()
@@ -216,6 +220,10 @@ class StorageWorker:
         m.last_insert_ms = elapsed
         m.max_insert_ms = max(m.max_insert_ms, elapsed)
         m.insert_ms_total += elapsed
+        if self._tick_mirror is not None:
+            mirrored = [e.ticker for e in events if isinstance(e, TickReceived)]
+            if mirrored:
+                self._tick_mirror(mirrored)
         if self._after_commit is not None:
             try:
                 self._after_commit(len(written))

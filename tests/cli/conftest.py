@@ -17,6 +17,8 @@ Invoke = Callable[..., object]
 _CLEARED = (
     "DATABASE_URL",
     "QUESTDB_ILP_ADDR",
+    "QUESTDB_PG_URL",
+    "INGOT_KRAKEN_URL",
     "PG_POOL_SIZE",
     "STORAGE_BATCH_SIZE",
     "STORAGE_FLUSH_INTERVAL_MS",
@@ -41,7 +43,7 @@ def invoke(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(name, raising=False)
     runner = CliRunner()
 
-    def run(*args: str, env: dict[str, str] | None = None):
-        return runner.invoke(app, list(args), env={**cli_env, **(env or {})})
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):
+        return runner.invoke(app, list(args), env={**cli_env, **(env or {})}, input=input)
 
     return run

@@ -92,7 +92,8 @@ def engine(mode: TradingMode, sink: Sink, slippage: str = "5") -> TradingEngine:
 
 
 @pytest.mark.parametrize(
-    ("mode", "status"), [(TradingMode.PAPER, OrderStatus.FILLED), (TradingMode.SHADOW, OrderStatus.SHADOW)]
+    ("mode", "status"),
+    [(TradingMode.PAPER, OrderStatus.FILLED), (TradingMode.SHADOW, OrderStatus.SHADOW)],
 )
 def test_the_replay_drives_one_buy_then_one_sell(mode, status) -> None:
     sink = Sink()

@@ -112,7 +112,7 @@ def test_pairs_use_krakens_asset_names() -> None:
 
 
 def test_fetch_ohlcv_parses_kraken_response_under_the_renamed_key() -> None:
-    fake = FakeKraken([(OHLC_ROWS + [FORMING], BASE + 10800)])
+    fake = FakeKraken([([*OHLC_ROWS, FORMING], BASE + 10800)])
     page = fake.client().ohlc(BTC, H1, BASE, NOW)
     assert page.bars == [bar_of(r) for r in OHLC_ROWS]
     assert page.bars[0].high == Decimal("101.5")
@@ -138,8 +138,8 @@ def test_a_bar_not_closed_by_now_is_never_final() -> None:
 def test_ingest_paginates_by_last_and_never_stores_the_forming_bar(engine) -> None:
     fake = FakeKraken(
         [
-            (OHLC_ROWS[:2] + [OHLC_ROWS[2]], BASE + 3600),  # 02:00 forming at the first call
-            (OHLC_ROWS[2:] + [FORMING], BASE + 10800),
+            ([*OHLC_ROWS[:2], OHLC_ROWS[2]], BASE + 3600),  # 02:00 forming at the first call
+            ([*OHLC_ROWS[2:], FORMING], BASE + 10800),
             ([FORMING], BASE + 10800),
         ]
     )
@@ -214,7 +214,7 @@ def test_calls_are_spaced_within_the_public_rate_limit() -> None:
 
 def test_trades_backfill_builds_the_same_bars_as_ohlc(engine) -> None:
     # OHLC's window starts at 03:00, so 00:00-02:00 must come from the trade tape.
-    fake = FakeKraken([(OHLC_ROWS[3:] + [FORMING], BASE + 10800)])
+    fake = FakeKraken([([*OHLC_ROWS[3:], FORMING], BASE + 10800)])
     since = datetime.fromtimestamp(BASE, UTC)
     report = ingest_kraken_history(engine, fake.client(), BTC, H1, since, NOW)
     assert stored(engine) == [bar_of(r) for r in OHLC_ROWS]
@@ -223,15 +223,13 @@ def test_trades_backfill_builds_the_same_bars_as_ohlc(engine) -> None:
     assert len(fake.since_params("Trades")) >= 3  # paged by `last`, 3 trades a page
     with engine.connect() as conn:
         assert load_cursor(conn, BACKFILL_SOURCE, BTC, H1) is None
-        sources = dict(
-            conn.execute(sa.text("SELECT ts, source FROM ohlcv_bars ORDER BY ts")).all()
-        )
+        sources = dict(conn.execute(sa.text("SELECT ts, source FROM ohlcv_bars ORDER BY ts")).all())
     assert sorted(set(sources.values())) == ["kraken-ohlc", "kraken-trades"]
 
 
 def test_an_interrupted_backfill_resumes_where_it_stopped(engine) -> None:
     since = datetime.fromtimestamp(BASE, UTC)
-    broken = FakeKraken([(OHLC_ROWS[3:] + [FORMING], BASE + 10800)], page_size=2)
+    broken = FakeKraken([([*OHLC_ROWS[3:], FORMING], BASE + 10800)], page_size=2)
     broken.fail_trades_after = 2  # the third Trades call never answers
     with pytest.raises(SourceUnavailable):
         ingest_kraken_history(engine, broken.client(retries=0), BTC, H1, since, NOW)
@@ -242,7 +240,7 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(engine) -> None:
     assert [b.timestamp.hour for b in partial] == [0, 3]  # 01:00 was still collecting trades
     assert cursor.position == ns(BASE + 3600) - 1  # so the resume starts at 01:00
 
-    healthy = FakeKraken([(OHLC_ROWS[3:] + [FORMING], BASE + 10800)], page_size=2)
+    healthy = FakeKraken([([*OHLC_ROWS[3:], FORMING], BASE + 10800)], page_size=2)
     report = ingest_kraken_history(engine, healthy.client(), BTC, H1, since, NOW)
     assert report.resumed_from == datetime.fromtimestamp(BASE + 3600, UTC)
     assert healthy.since_params("Trades")[0] == str(cursor.position)
@@ -252,7 +250,7 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(engine) -> None:
 def test_ingesting_the_same_range_twice_leaves_the_same_rows(engine) -> None:
     since = datetime.fromtimestamp(BASE, UTC)
     for _ in range(2):
-        fake = FakeKraken([(OHLC_ROWS[3:] + [FORMING], BASE + 10800)])
+        fake = FakeKraken([([*OHLC_ROWS[3:], FORMING], BASE + 10800)])
         ingest_kraken_history(engine, fake.client(), BTC, H1, since, NOW)
     assert stored(engine) == [bar_of(r) for r in OHLC_ROWS]
 

@@ -231,7 +231,7 @@ def test_save_ticks_skips_ticks_already_stored(engine) -> None:
     with engine.begin() as conn:
         assert save_ticks(conn, ticks) == 5
     with engine.begin() as conn:
-        assert save_ticks(conn, ticks[3:] + [Ticker(BTC, Decimal(9), T0 + timedelta(hours=1))]) == 1
+        assert save_ticks(conn, [*ticks[3:], Ticker(BTC, Decimal(9), T0 + timedelta(hours=1))]) == 1
 
 
 def test_cursor_round_trip(engine) -> None:

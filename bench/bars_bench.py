@@ -1,0 +1,129 @@
+"""OHLCV CSV ingestion into PostgreSQL against a raw COPY of the same file, in one run.
+
+    .venv/bin/python bench/bars_bench.py                  # 1,000,000 rows
+    .venv/bin/python bench/bars_bench.py --rows 100000    # a quicker look
+
+Ingot: `ingest_ohlcv_csv` in a fresh process (every value parsed and checked exactly, rows
+streamed by COPY into a staging table, merged into ohlcv_bars with ON CONFLICT DO NOTHING,
+one commit), timed end to end with its peak RSS. Baseline: psql-style `COPY … FROM STDIN
+(FORMAT csv)` of the very same file into a table of the same columns, one commit, no checks.
+Memory is measured at two file sizes to show it stays flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench_support import ROOT, bench_database
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import URL  # noqa: E402
+
+from ingot_storage.audit import driver_connection  # noqa: E402
+
+START = 1_577_836_800  # 2020-01-01T00:00:00Z, a minute-bar opening
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """Kraken OHLCVT rows: 1-minute bars with varied, valid prices."""
+    with path.open("w") as out:
+        price = 7_000_00  # cents
+        for i in range(rows):
+            step = (i * 7919) % 201 - 100
+            open_ = price
+            close = max(100, price + step)
+            high = max(open_, close) + (i % 13)
+            low = min(open_, close) - (i % 11)
+            volume = f"{(i % 997) + 1}.{i % 100_000_000:08d}"
+            out.write(
+                f"{START + 60 * i},{open_ / 100:.2f},{high / 100:.2f},{low / 100:.2f},"
+                f"{close / 100:.2f},{volume},{i % 500}\n"
+            )
+            price = close
+
+
+def raw_copy(engine: sa.Engine, path: Path) -> float:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE raw_bars (ts bigint, open numeric, high numeric, low numeric, "
+            "close numeric, volume numeric, trades integer)"
+        )
+    started = time.perf_counter()
+    with engine.begin() as conn, path.open("rb") as source:
+        with driver_connection(conn).cursor() as cursor:
+            with cursor.copy("COPY raw_bars FROM STDIN (FORMAT csv)") as copy:
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+    elapsed = time.perf_counter() - started
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE raw_bars")
+    return elapsed
+
+
+CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, sys.argv[3] + "/bench")
+from sqlalchemy.engine import make_url
+from bench_support import peak_rss_mb
+from ingot_core.feed import BarInterval
+from ingot_core.symbols import Symbol
+from ingot_storage.database import create_db_engine
+from ingot_storage.market_files import ingest_ohlcv_csv
+engine = create_db_engine(make_url(sys.argv[1]), pool_size=1)
+started = time.perf_counter()
+with engine.begin() as conn, open(sys.argv[2], encoding="utf-8", newline="") as lines:
+    report = ingest_ohlcv_csv(conn, lines, Symbol.parse(sys.argv[4]), BarInterval.M1,
+                              source=sys.argv[2])
+elapsed = time.perf_counter() - started
+print(json.dumps({"seconds": elapsed, "stored": report.stored, "bad": report.bad_count,
+                  "peak_rss_mb": peak_rss_mb()}))
+"""
+
+
+def ingot(url: URL, path: Path, symbol: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, url.render_as_string(False), str(path), str(ROOT), symbol],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database-url", help="a migrated-or-empty database to use")
+    args = parser.parse_args()
+    with bench_database(args.database_url) as (engine, url, workdir):
+        big, small = workdir / "bars.csv", workdir / "bars_small.csv"
+        write_csv(big, args.rows)
+        write_csv(small, max(1, args.rows // 10))
+        size_mb = big.stat().st_size / 1e6
+        raw = raw_copy(engine, big)
+        result = ingot(url, big, "BTC-USD")
+        small_result = ingot(url, small, "ETH-USD")
+        again = ingot(url, big, "BTC-USD")  # re-ingestion: every row already stored
+        n = args.rows
+        ingot_rate, raw_rate = n / result["seconds"], n / raw
+        print(f"file: {n:,} rows, {size_mb:.0f} MB")
+        print(
+            f"ingest: {ingot_rate:,.0f} bars/s vs raw COPY {raw_rate:,.0f} rows/s -> "
+            f"{ingot_rate / raw_rate:.0%} of raw (target >= 30%)"
+        )
+        print(f"stored {result['stored']:,} new, bad {result['bad']}; "
+              f"re-ingest stored {again['stored']:,} new in {again['seconds']:.1f} s")
+        print(
+            f"peak RSS: {result['peak_rss_mb']:.0f} MB for {n:,} rows, "
+            f"{small_result['peak_rss_mb']:.0f} MB for {max(1, n // 10):,} rows (flat in file size)"
+        )
+
+
+if __name__ == "__main__":
+    main()

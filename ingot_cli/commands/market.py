@@ -1,0 +1,462 @@
+"""Market data from the command line: ingestion (Kraken, files, stdin), bars, gap reports."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, TYPE_CHECKING
+
+import typer
+
+from ingot_cli.chart import price_chart
+from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands.trading import parse_symbol
+from ingot_cli.errors import BadInput
+from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.parsing import parse_since
+from ingot_cli.progress import Tick, progress
+from ingot_cli.session import Session, utc_now
+from ingot_core.bars import Gap, find_gaps
+from ingot_core.feed import BarInterval, OhlcvBar
+from ingot_core.symbols import Symbol
+
+if TYPE_CHECKING:  # storage loads when a command runs, not for --help
+    from ingot_storage.history import HistoryReport
+    from ingot_storage.market_files import IngestReport
+
+__all__ = [
+    "bars",
+    "gaps",
+    "ingest_kraken",
+    "ingest_ohlcv_file",
+    "ingest_ticks_file",
+    "open_input",
+    "parse_interval",
+    "register",
+]
+
+
+def parse_interval(text: str) -> BarInterval:
+    """An INTERVAL argument."""
+    try:
+        return BarInterval.parse(text)
+    except ValueError as error:
+        raise BadInput("INTERVAL", [str(error)]) from None
+
+
+@contextmanager
+def open_input(name: str) -> Iterator[tuple[IO[str], int | None]]:
+    """FILE or '-' (stdin) as text, with its size when known; BadInput when unreadable."""
+    if name == "-":
+        yield sys.stdin, None
+        return
+    try:
+        handle = open(name, encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+        size = os.fstat(handle.fileno()).st_size
+    except OSError as error:
+        raise BadInput(name, [f"cannot read it: {error.strerror}"]) from None
+    with handle:
+        try:
+            yield handle, size
+        except UnicodeDecodeError as error:
+            raise BadInput(name, [f"is not UTF-8 text (byte {error.start})"]) from None
+
+
+def ingest_ohlcv_file(
+    session: Session, name: str, symbol: Symbol, interval: BarInterval, skip_bad: bool
+) -> IngestReport:
+    """Stream an OHLCV CSV into PostgreSQL in one transaction, then mirror it to QuestDB."""
+    from ingot_storage.market_data import iter_bars
+    from ingot_storage.market_files import ingest_ohlcv_csv
+
+    database = session.database
+    with (
+        open_input(name) as (handle, size),
+        progress(f"Ingesting {name}", size) as tick,
+        database.begin() as conn,
+    ):
+        report = ingest_ohlcv_csv(
+            conn,
+            handle,
+            symbol,
+            interval,
+            source=name,
+            skip_bad=skip_bad,
+            progress=_summed(tick),
+        )
+    mirror = session.questdb
+    if mirror is not None and report.first is not None:
+        with database.connect() as conn:
+            mirror.send_bars(iter_bars(conn, symbol, interval, report.first, report.last))
+    return report
+
+
+def ingest_ticks_file(session: Session, name: str, skip_bad: bool) -> IngestReport:
+    """Stream JSONL ticks into PostgreSQL in one transaction, then mirror them to QuestDB."""
+    from ingot_storage.market_data import iter_ticks
+    from ingot_storage.market_files import ingest_ticks_jsonl
+
+    database = session.database
+    with (
+        open_input(name) as (handle, size),
+        progress(f"Ingesting {name}", size) as tick,
+        database.begin() as conn,
+    ):
+        report = ingest_ticks_jsonl(
+            conn, handle, source=name, skip_bad=skip_bad, progress=_summed(tick)
+        )
+    mirror = session.questdb
+    if mirror is not None and report.first is not None:
+        with database.connect() as conn:
+            for symbol in sorted(report.symbols):
+                ticks = iter_ticks(conn, Symbol.parse(symbol), report.first)
+                mirror.send_ticks(t for t in ticks if report.last and t.timestamp <= report.last)
+    return report
+
+
+def _summed(tick: Tick) -> Callable[[int], None]:
+    # The ingesters report chunks read; the bar wants the running total.
+    done = 0
+
+    def add(chunk: int) -> None:
+        nonlocal done
+        done += chunk
+        tick(done)
+
+    return add
+
+
+def ingest_kraken(
+    session: Session, symbol: Symbol, interval: BarInterval, since: datetime | None
+) -> HistoryReport:
+    """Kraken history from `since` (or the last 720 bars), resumable, mirrored to QuestDB."""
+    import httpx
+
+    from ingot_storage.history import ingest_kraken_history
+    from ingot_storage.kraken import KrakenClient
+
+    config = session.config
+    database = session.database
+    mirror = session.questdb
+    with (
+        httpx.Client(timeout=30.0, headers={"User-Agent": "ingot"}) as http,
+        progress(f"Kraken {symbol} {interval}") as tick,
+    ):
+        client = KrakenClient(
+            http,
+            config.kraken_url,
+            min_interval=config.kraken_min_interval_ms / 1000,
+            retries=config.kraken_retries,
+        )
+        return ingest_kraken_history(
+            database.engine,
+            client,
+            symbol,
+            interval,
+            since,
+            utc_now(),
+            progress=lambda done, total: tick(done, total),
+            on_stored=None if mirror is None else mirror.send_bars,
+        )
+
+
+@dataclass(frozen=True)
+class BarsView:
+    """What `ingot bars` shows."""
+
+    symbol: Symbol
+    interval: BarInterval
+    bars: list[OhlcvBar]
+
+
+def bars(
+    session: Session, symbol_text: str, interval_text: str, since: str | None, limit: int
+) -> BarsView:
+    """The newest `limit` stored bars, oldest first."""
+    symbol, interval = parse_symbol(symbol_text), parse_interval(interval_text)
+    moment = parse_since(since)
+    if limit < 1:
+        raise BadInput("--limit", [f"{limit} must be at least 1"])
+    from ingot_storage.market_data import latest_bars
+
+    with session.database.connect() as conn:
+        return BarsView(symbol, interval, latest_bars(conn, symbol, interval, moment, limit))
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Missing bars of one series in a range."""
+
+    symbol: Symbol
+    interval: BarInterval
+    start: datetime | None
+    end: datetime | None
+    stored: int
+    gaps: list[Gap]
+
+    @property
+    def missing(self) -> int:
+        """Bars missing in all."""
+        return sum(g.missing for g in self.gaps)
+
+
+def gaps(
+    session: Session,
+    symbol_text: str,
+    interval_text: str,
+    since: str | None,
+    until: str | None,
+) -> GapReport:
+    """Runs of missing bars between --since and --until (default: the stored series' ends)."""
+    symbol, interval = parse_symbol(symbol_text), parse_interval(interval_text)
+    start, end = parse_since(since), parse_since(until, "--until")
+    if start is not None and end is not None and end < start:
+        raise BadInput("--until", ["must not be before --since"])
+    from ingot_storage.market_data import bar_openings, series_extent
+
+    with session.database.connect() as conn:
+        extent = series_extent(conn, symbol, interval)
+        first = start or (extent.first if extent else None)
+        last = end or (extent.last if extent else None)
+        if first is None or last is None:
+            return GapReport(symbol, interval, first, last, 0, [])
+        openings = bar_openings(conn, symbol, interval, first, last)
+        found = list(find_gaps(openings, interval, first, last))
+    return GapReport(symbol, interval, first, last, extent.count if extent else 0, found)
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def render_ingest(out: Output, report: IngestReport, what: str) -> None:
+    """One summary line (plus the bad rows skipped), or JSON."""
+    if out.json_mode:
+        out.json(
+            {
+                "source": report.source,
+                "rows": report.rows,
+                "stored": report.stored,
+                "duplicates": report.duplicates,
+                "bad": report.bad_count,
+                "bad_rows": [str(b) for b in report.bad],
+                "first": report.first,
+                "last": report.last,
+            }
+        )
+    else:
+        span = ""
+        if report.first is not None and report.last is not None:
+            span = f", {report.first:%Y-%m-%d %H:%M} to {report.last:%Y-%m-%d %H:%M} UTC"
+        out.line(
+            f"Ingested {report.source}: {format_count(report.stored)} new {what}, "
+            f"{format_count(report.duplicates)} already stored, "
+            f"{format_count(report.bad_count)} bad rows skipped{span}"
+        )
+    for bad in report.bad:
+        typer.echo(f"skipped {report.source} {bad}", err=True)
+    if report.bad_count > len(report.bad):
+        typer.echo(f"... and {report.bad_count - len(report.bad)} more bad rows", err=True)
+
+
+def render_history(
+    out: Output, report: HistoryReport, symbol: Symbol, interval: BarInterval
+) -> None:
+    """What a Kraken ingestion stored."""
+    forming = report.forming
+    if out.json_mode:
+        out.json(
+            {
+                "symbol": str(symbol),
+                "interval": str(interval),
+                "stored": report.stored,
+                "from_ohlc": report.from_ohlc,
+                "from_trades": report.from_trades,
+                "resumed_from": report.resumed_from,
+                "forming_bar": None if forming is None else forming.timestamp,
+                "calls": report.calls,
+            }
+        )
+        return
+    if report.resumed_from is not None:
+        out.line(f"Resumed the interrupted backfill from {report.resumed_from:%Y-%m-%d %H:%M} UTC")
+    out.line(
+        f"Kraken {symbol} {interval}: {format_count(report.stored)} new bars "
+        f"({format_count(report.from_ohlc)} from OHLC, {format_count(report.from_trades)} "
+        f"rebuilt from trades) in {report.calls} calls"
+    )
+    if forming is not None:
+        out.line(f"Bar {forming.timestamp:%Y-%m-%d %H:%M} UTC is still forming: not stored")
+
+
+def render_bars(out: Output, view: BarsView, chart: bool) -> None:
+    """Seed-style bar table plus a close-price chart, or JSON."""
+    if out.json_mode:
+        out.json(
+            [
+                {
+                    "symbol": str(b.symbol),
+                    "interval": str(b.interval),
+                    "timestamp": b.timestamp,
+                    "open": b.open,
+                    "high": b.high,
+                    "low": b.low,
+                    "close": b.close,
+                    "volume": b.volume,
+                    "trades": b.trade_count,
+                }
+                for b in view.bars
+            ]
+        )
+        return
+    if not view.bars:
+        out.line(f"No {view.interval} bars stored for {view.symbol}")
+        return
+    places = view.symbol.quote_currency.decimals
+    out.table(
+        [
+            Column("Timestamp"),
+            Column("Open", "right"),
+            Column("High", "right"),
+            Column("Low", "right"),
+            Column("Close", "right"),
+            Column("Volume", "right"),
+            Column("Trades", "right"),
+        ],
+        [
+            (
+                f"{b.timestamp:%Y-%m-%d %H:%M}",
+                format_amount(b.open, places),
+                format_amount(b.high, places),
+                format_amount(b.low, places),
+                format_amount(b.close, places),
+                format_amount(b.volume),
+                format_count(b.trade_count),
+            )
+            for b in view.bars
+        ],
+    )
+    if chart and len(view.bars) > 1:
+        out.line(f"{view.symbol} {view.interval} close")
+        for line in price_chart([b.close for b in view.bars], label_decimals=places):
+            out.line(line)
+
+
+def render_gaps(out: Output, report: GapReport) -> None:
+    """Each missing run, or JSON."""
+    if out.json_mode:
+        out.json(
+            {
+                "symbol": str(report.symbol),
+                "interval": str(report.interval),
+                "start": report.start,
+                "end": report.end,
+                "stored": report.stored,
+                "missing": report.missing,
+                "gaps": [
+                    {"start": g.start, "end": g.end, "missing": g.missing} for g in report.gaps
+                ],
+            }
+        )
+        return
+    if report.start is None or report.end is None:
+        out.line(f"No {report.interval} bars stored for {report.symbol}; give --since and --until")
+        return
+    span = f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC"
+    if not report.gaps:
+        out.line(f"{report.symbol} {report.interval}: no gaps from {span}")
+        return
+    out.table(
+        [Column("Missing from"), Column("Missing to"), Column("Bars", "right")],
+        [
+            (f"{g.start:%Y-%m-%d %H:%M}", f"{g.end:%Y-%m-%d %H:%M}", format_count(g.missing))
+            for g in report.gaps
+        ],
+    )
+    out.line(
+        f"{report.symbol} {report.interval}: {format_count(report.missing)} bars missing "
+        f"in {len(report.gaps)} gaps from {span}"
+    )
+
+
+# -- Typer registration -----------------------------------------------------------------------
+
+ingest_app = typer.Typer(help="Ingest market data from Kraken, files or stdin.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the market-data commands to the root app."""
+
+    @ingest_app.command("ohlcv")
+    def ingest_ohlcv_command(
+        ctx: typer.Context,
+        symbol: str = typer.Argument(..., help="Market, e.g. BTC-USD."),
+        interval: str = typer.Argument(..., help="1m 5m 15m 30m 1h 4h 1d 1w."),
+        since: str | None = typer.Option(
+            None, "--since", help="Kraken: fetch from this date (older than 720 bars: via trades)."
+        ),
+        source: str = typer.Option(
+            "kraken", "--source", help="kraken, a CSV file (Kraken OHLCVT layout), or - for stdin."
+        ),
+        skip_bad: bool = typer.Option(
+            False, "--skip-bad", help="Files: keep the good rows, report the bad ones."
+        ),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Ingest OHLCV bars; re-ingesting the same range stores nothing twice."""
+        session = session_of(ctx)
+        market, width = parse_symbol(symbol), parse_interval(interval)
+        out = output_for(json_mode)
+        if source == "kraken":
+            report = ingest_kraken(session, market, width, parse_since(since))
+            render_history(out, report, market, width)
+            return
+        if since is not None:
+            raise BadInput("--since", ["applies to --source kraken; a file brings its own range"])
+        render_ingest(out, ingest_ohlcv_file(session, source, market, width, skip_bad), "bars")
+
+    @ingest_app.command("ticks")
+    def ingest_ticks_command(
+        ctx: typer.Context,
+        source: str = typer.Argument(..., help="JSONL file of ticks, or - for stdin."),
+        skip_bad: bool = typer.Option(
+            False, "--skip-bad", help="Keep the good rows, report the bad ones."
+        ),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Ingest JSONL ticks ({"symbol", "price", "volume", "ts"} a line)."""
+        render_ingest(
+            output_for(json_mode), ingest_ticks_file(session_of(ctx), source, skip_bad), "ticks"
+        )
+
+    @app.command("bars")
+    def bars_command(
+        ctx: typer.Context,
+        symbol: str = typer.Argument(..., help="Market, e.g. BTC-USD."),
+        interval: str = typer.Argument(..., help="1m 5m 15m 30m 1h 4h 1d 1w."),
+        since: str | None = typer.Option(None, "--since", help="Only bars opening since."),
+        limit: int = typer.Option(50, "--limit", help="Show the newest N bars."),
+        chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw the close prices."),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Stored OHLCV bars as a table and a price chart."""
+        render_bars(
+            output_for(json_mode), bars(session_of(ctx), symbol, interval, since, limit), chart
+        )
+
+    @app.command("gaps")
+    def gaps_command(
+        ctx: typer.Context,
+        symbol: str = typer.Argument(..., help="Market, e.g. BTC-USD."),
+        interval: str = typer.Argument(..., help="1m 5m 15m 30m 1h 4h 1d 1w."),
+        since: str | None = typer.Option(None, "--since", help="Range start (default: first bar)."),
+        until: str | None = typer.Option(None, "--until", help="Range end (default: last bar)."),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Report missing bar intervals in a range."""
+        render_gaps(output_for(json_mode), gaps(session_of(ctx), symbol, interval, since, until))
+
+    app.add_typer(ingest_app, name="ingest")

@@ -1,0 +1,235 @@
+"""Strategy runs: a registered strategy drives the engine over a replay file or stored bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from uuid import uuid4
+
+import typer
+
+from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands.market import open_input, parse_interval
+from ingot_cli.commands.trading import parse_amount, parse_symbol
+from ingot_cli.errors import BadInput
+from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.parsing import parse_since
+from ingot_cli.progress import progress
+from ingot_cli.session import Session
+from ingot_core.engine import StrategyRun, TradingMode, run_strategy
+from ingot_core.errors import ValidationError
+from ingot_core.feed import Ticker
+from ingot_core.strategies import STRATEGIES, create_strategy
+from ingot_storage.metrics import FlushOutcome
+
+__all__ = ["StrategyResult", "register", "run"]
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """A finished run and where its events went."""
+
+    name: str
+    parameters: dict[str, int]
+    mode: TradingMode
+    run: StrategyRun
+    outcome: FlushOutcome
+
+
+def _replay_ticks(name: str) -> Iterable[Ticker]:
+    # The whole input is checked before the first tick reaches the engine, so a bad line
+    # leaves the database as it was: a file is read twice (constant memory), stdin kept.
+    from ingot_storage.market_files import read_ticks
+
+    with open_input(name) as (handle, _):
+        if name == "-":
+            return list(read_ticks(handle, name))
+        for _tick in read_ticks(handle, name):
+            pass
+    return _file_ticks(name)
+
+
+def _file_ticks(name: str) -> Iterator[Ticker]:
+    from ingot_storage.market_files import read_ticks
+
+    with open_input(name) as (handle, _):
+        yield from read_ticks(handle, name)
+
+
+def _bar_ticks(
+    session: Session, symbol_text: str, interval_text: str, since: str | None
+) -> Iterator[Ticker]:
+    # Each stored bar becomes one tick: its close, at the instant the bar closed.
+    from ingot_storage.market_data import iter_bars
+
+    symbol, interval = parse_symbol(symbol_text), parse_interval(interval_text)
+    moment = parse_since(since)
+    with session.database.connect() as conn:
+        for bar in iter_bars(conn, symbol, interval, moment):
+            yield Ticker(bar.symbol, bar.close, bar.closes_at, bar.volume)
+
+
+def run(
+    session: Session,
+    name: str,
+    parameters: dict[str, int],
+    replay: str | None,
+    bars: tuple[str, str] | None,
+    since: str | None,
+    mode_text: str | None,
+    quantity_text: str,
+    run_id: str | None,
+) -> StrategyResult:
+    """Run a strategy over ticks; every signal and order is persisted, then committed."""
+    if (replay is None) == (bars is None):
+        raise BadInput(
+            "strategy run", ["give exactly one of --replay FILE or --bars SYMBOL INTERVAL"]
+        )
+    try:
+        strategy = create_strategy(name, **parameters)
+    except ValidationError as error:
+        raise BadInput(error.subject, error.problems) from None
+    quantity = parse_amount(quantity_text, "--qty")
+    mode = TradingMode(mode_text) if mode_text else TradingMode(session.config.mode)
+    if mode is TradingMode.LIVE:
+        raise BadInput("--mode", ["strategy runs are shadow or paper; live fails closed"])
+    if replay is not None:
+        ticks = _replay_ticks(replay)
+    else:
+        symbol_text, interval_text = bars or ("", "")
+        ticks = _bar_ticks(session, symbol_text, interval_text, since)
+    engine = session.engine
+    previous, engine.mode = engine.mode, mode
+    try:
+        with progress(f"Running {name}") as tick:
+            result = run_strategy(
+                engine,
+                strategy,
+                ticks,
+                quantity,
+                run_id or f"{name}-{uuid4().hex[:10]}",
+                on_tick=lambda r: tick(r.ticks) if r.ticks % 1000 == 0 else None,
+            )
+    finally:
+        engine.mode = previous
+    return StrategyResult(name, strategy.parameters, mode, result, session.commit())
+
+
+def render_run(out: Output, result: StrategyResult) -> None:
+    """The signals as a table and a summary line, or JSON."""
+    run_ = result.run
+    if out.json_mode:
+        out.json(
+            {
+                "run_id": run_.run_id,
+                "strategy": result.name,
+                "parameters": result.parameters,
+                "mode": result.mode.value,
+                "ticks": run_.ticks,
+                "storage": result.outcome.value,
+                "signals": [
+                    {
+                        "timestamp": s.timestamp,
+                        "symbol": str(s.symbol),
+                        "side": s.side.value,
+                        "reason": s.reason,
+                        "price": s.price,
+                        "indicators": dict(s.indicators),
+                        "order": o.request.client_id,
+                        "status": o.status.value,
+                        "reason": o.reason,
+                        "fill_price": o.fill_price,
+                        "fee": o.fee,
+                    }
+                    for s, o in run_.signals
+                ],
+            }
+        )
+        return
+    if run_.signals:
+        out.table(
+            [
+                Column("Timestamp"),
+                Column("Symbol"),
+                Column("Signal"),
+                Column("Price", "right"),
+                Column("Indicators"),
+                Column("Order"),
+                Column("Status"),
+                Column("Fill", "right"),
+            ],
+            [
+                (
+                    f"{s.timestamp:%Y-%m-%d %H:%M:%S}",
+                    str(s.symbol),
+                    f"{s.side.value.upper()} {s.reason}",
+                    format_amount(s.price, s.symbol.quote_currency.decimals),
+                    " ".join(f"{k}={v}" for k, v in s.indicators),
+                    o.request.client_id,
+                    o.status.value,
+                    ""
+                    if o.fill_price is None
+                    else format_amount(o.fill_price, s.symbol.quote_currency.decimals),
+                )
+                for s, o in run_.signals
+            ],
+        )
+    for _, order in run_.signals:
+        if order.reason and order.status.value == "Rejected":
+            out.line(f"{order.request.client_id} rejected: {order.reason}")
+    sides = [s.side.value.upper() for s, _ in run_.signals]
+    settings = " ".join(f"{k}={v}" for k, v in result.parameters.items())
+    out.line(
+        f"{result.name} ({settings}) over {format_count(run_.ticks)} ticks in "
+        f"{result.mode.value.upper()} mode: {len(sides)} signals "
+        f"({sides.count('BUY')} BUY, {sides.count('SELL')} SELL), run {run_.run_id}"
+    )
+    if result.outcome is FlushOutcome.SPILLED:
+        typer.echo("warning: PostgreSQL is unreachable; saved to the local spill file", err=True)
+
+
+strategy_app = typer.Typer(help="Run trading strategies over replays or stored bars.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the strategy commands to the root app."""
+
+    @strategy_app.command("run")
+    def run_command(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help=f"Strategy: {', '.join(sorted(STRATEGIES))}."),
+        short: int = typer.Option(5, "--short", help="SMA: short window (ticks)."),
+        long: int = typer.Option(20, "--long", help="SMA: long window (ticks)."),
+        replay: str | None = typer.Option(
+            None, "--replay", help="JSONL ticks to replay (- for stdin)."
+        ),
+        bars: tuple[str, str] | None = typer.Option(
+            None, "--bars", help="Replay stored bars: SYMBOL INTERVAL (closes as ticks)."
+        ),
+        since: str | None = typer.Option(None, "--since", help="With --bars: from this date."),
+        mode: str | None = typer.Option(
+            None, "--mode", help="shadow (record intended orders) or paper (fill them)."
+        ),
+        qty: str = typer.Option("0.1", "--qty", help="Order quantity per signal (base units)."),
+        run_id: str | None = typer.Option(
+            None, "--run-id", help="Name the run; rerunning a name places nothing twice."
+        ),
+        json_mode: bool = JsonOption,
+    ) -> None:
+        """Drive the engine with a strategy; signals and orders are persisted and audited."""
+        if mode is not None and mode not in ("shadow", "paper"):
+            raise BadInput("--mode", [f"{mode!r} is not shadow or paper"])
+        result = run(
+            session_of(ctx),
+            name,
+            {"short": short, "long": long},
+            replay,
+            bars,
+            since,
+            mode,
+            qty,
+            run_id,
+        )
+        render_run(output_for(json_mode), result)
+
+    app.add_typer(strategy_app, name="strategy")
