@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
 from bench_support import ROOT, bench_database
+from sqlalchemy.engine import URL
 
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
-
-from ingot_storage.audit import driver_connection  # noqa: E402
+from ingot_storage.audit import driver_connection
 
 START = 1_577_836_800  # 2020-01-01T00:00:00Z, a minute-bar opening
 
@@ -54,11 +53,14 @@ def raw_copy(engine: sa.Engine, path: Path) -> float:
             "close numeric, volume numeric, trades integer)"
         )
     started = time.perf_counter()
-    with engine.begin() as conn, path.open("rb") as source:
-        with driver_connection(conn).cursor() as cursor:
-            with cursor.copy("COPY raw_bars FROM STDIN (FORMAT csv)") as copy:
-                while chunk := source.read(1 << 20):
-                    copy.write(chunk)
+    with (
+        engine.begin() as conn,
+        path.open("rb") as source,
+        driver_connection(conn).cursor() as cursor,
+        cursor.copy("COPY raw_bars FROM STDIN (FORMAT csv)") as copy,
+    ):
+        while chunk := source.read(1 << 20):
+            copy.write(chunk)
     elapsed = time.perf_counter() - started
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE raw_bars")
@@ -117,8 +119,10 @@ def main() -> None:
             f"ingest: {ingot_rate:,.0f} bars/s vs raw COPY {raw_rate:,.0f} rows/s -> "
             f"{ingot_rate / raw_rate:.0%} of raw (target >= 30%)"
         )
-        print(f"stored {result['stored']:,} new, bad {result['bad']}; "
-              f"re-ingest stored {again['stored']:,} new in {again['seconds']:.1f} s")
+        print(
+            f"stored {result['stored']:,} new, bad {result['bad']}; "
+            f"re-ingest stored {again['stored']:,} new in {again['seconds']:.1f} s"
+        )
         print(
             f"peak RSS: {result['peak_rss_mb']:.0f} MB for {n:,} rows, "
             f"{small_result['peak_rss_mb']:.0f} MB for {max(1, n // 10):,} rows (flat in file size)"

@@ -137,7 +137,7 @@ def render_run(out: Output, result: StrategyResult) -> None:
                         "indicators": dict(s.indicators),
                         "order": o.request.client_id,
                         "status": o.status.value,
-                        "reason": o.reason,
+                        "order_reason": o.reason,
                         "fill_price": o.fill_price,
                         "fee": o.fee,
                     }

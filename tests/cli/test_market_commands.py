@@ -6,6 +6,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -43,9 +44,7 @@ def test_the_seed_replay_buys_once_then_sells_once_in_paper_mode(invoke, databas
     assert "50 ticks in PAPER mode: 2 signals (1 BUY, 1 SELL), run seed3" in result.output
     signals = rows(database_url, "SELECT client_id, side, reason FROM signals ORDER BY ts")
     assert signals == [("seed3-1", "Buy", "SMA_CROSSOVER"), ("seed3-2", "Sell", "SMA_CROSSOVER")]
-    orders = rows(
-        database_url, "SELECT client_id, side, status FROM order_history ORDER BY id"
-    )
+    orders = rows(database_url, "SELECT client_id, side, status FROM order_history ORDER BY id")
     assert orders == [("seed3-1", "Buy", "Filled"), ("seed3-2", "Sell", "Filled")]
     assert count(database_url, "ticks") == 50
     assert invoke("audit", "verify").exit_code == 0
@@ -176,8 +175,8 @@ def test_binary_input_is_bad_input(invoke, tmp_path, database_url) -> None:
 class Kraken(BaseHTTPRequestHandler):
     """A loopback server answering with recorded Kraken bodies."""
 
-    answers: dict[str, bytes] = {}
-    seen: list[dict[str, list[str]]] = []
+    answers: ClassVar[dict[str, bytes]] = {}
+    seen: ClassVar[list[dict[str, list[str]]]] = []
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
