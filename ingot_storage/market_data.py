@@ -129,7 +129,7 @@ class BarStage(_Stage):
     _table = "ingot_bar_stage"
     _create = (
         "CREATE TEMP TABLE IF NOT EXISTS ingot_bar_stage (ts bigint, open numeric, "
-        "high numeric, low numeric, close numeric, volume numeric, trade_count integer) "
+        "high numeric, low numeric, close numeric, volume numeric, trade_count integer DEFAULT 0) "
         "ON COMMIT DROP"
     )
     _columns = "ts, open, high, low, close, volume, trade_count"

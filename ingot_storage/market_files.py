@@ -15,17 +15,27 @@ reported (the first MAX_REPORTED of them, and how many in all).
 from __future__ import annotations
 
 import csv
+import io
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
 from sqlalchemy.engine import Connection
 
 from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, Ticker, bar_problems
 from ingot_core.symbols import Symbol
+from ingot_storage.bar_copy import (
+    OHLCV_COLUMNS,
+    FastPathRefused,
+    column_names,
+    copy_ohlcv_csv,
+    spooled,
+)
 from ingot_storage.market_data import BarStage, TickStage
 
 __all__ = [
@@ -39,10 +49,11 @@ __all__ = [
     "read_ticks",
 ]
 
+log = logging.getLogger(__name__)
+
 MAX_REPORTED = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume", "trades")
-_ALIASES = {"time": "timestamp", "ts": "timestamp", "count": "trades", "trade_count": "trades"}
+_COLUMNS = OHLCV_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ Progress = Callable[[int], None]
 
 def _decimal(text: str) -> Decimal:
     value = Decimal(text)
-    if not value.is_finite() or "_" in text:
+    if not value.is_finite():
         raise InvalidOperation
     return value
 
@@ -131,18 +142,9 @@ def _epoch_seconds_text(text: str) -> int:
     return seconds
 
 
-def _header(fields: list[str]) -> list[str] | None:
-    names = [_ALIASES.get(f.strip().lower(), f.strip().lower()) for f in fields]
-    try:
-        _decimal(fields[0].strip())
-    except (InvalidOperation, ValueError):
-        return names
-    return None
-
-
 def ingest_ohlcv_csv(
     conn: Connection,
-    lines: Iterable[str],
+    data: BinaryIO,
     symbol: Symbol,
     interval: BarInterval,
     *,
@@ -152,8 +154,37 @@ def ingest_ohlcv_csv(
 ) -> IngestReport:
     """Stream an OHLCV CSV into ohlcv_bars inside the caller's transaction.
 
-    Raises BadInputFile (the caller rolls back) when a row is bad and `skip_bad` is off.
+    The whole file first goes through COPY with PostgreSQL parsing it (see bar_copy); if
+    anything there is off, that attempt is rolled back to a savepoint and the file is read
+    again row by row here, which names every bad row. Raises BadInputFile (the caller rolls
+    back) when a row is bad and `skip_bad` is off.
     """
+    with spooled(data) as (readable, rewind):
+        savepoint = conn.begin_nested()
+        try:
+            report = copy_ohlcv_csv(conn, readable, symbol, interval, source, progress)
+        except FastPathRefused as refusal:
+            savepoint.rollback()
+            log.debug("%s: row-by-row ingestion (%s)", source, refusal)
+        else:
+            savepoint.commit()
+            return report
+        text = io.TextIOWrapper(rewind(), encoding="utf-8", newline="")
+        try:
+            return _ingest_rows(conn, text, symbol, interval, source, skip_bad, progress)
+        finally:
+            text.detach()
+
+
+def _ingest_rows(
+    conn: Connection,
+    lines: Iterable[str],
+    symbol: Symbol,
+    interval: BarInterval,
+    source: str,
+    skip_bad: bool,
+    progress: Progress | None,
+) -> IngestReport:
     report = IngestReport(source)
     step = interval.seconds
     columns: list[str] | None = None
@@ -165,7 +196,7 @@ def ingest_ohlcv_csv(
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             if columns is None:
-                header = _header(fields)
+                header = column_names(fields)
                 columns = header or list(_COLUMNS[: len(fields)])
                 positions = _positions(number, columns, source, header is not None)
                 if header is not None:
@@ -234,7 +265,8 @@ def _bar_row(
 
 def _counting(lines: Iterable[str], progress: Progress | None) -> Iterator[str]:
     if progress is None:
-        yield from lines
+        for line in lines:  # not `yield from`: closing this must not close the caller's file
+            yield line
         return
     done = 0
     for line in lines:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ __all__ = [
     "ingest_kraken",
     "ingest_ohlcv_file",
     "ingest_ticks_file",
+    "open_binary",
     "open_input",
     "parse_interval",
     "register",
@@ -51,19 +53,33 @@ def parse_interval(text: str) -> BarInterval:
 @contextmanager
 def open_input(name: str) -> Iterator[tuple[IO[str], int | None]]:
     """FILE or '-' (stdin) as text, with its size when known; BadInput when unreadable."""
-    if name == "-":
-        yield sys.stdin, None
-        return
-    try:
-        handle = open(name, encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
-        size = os.fstat(handle.fileno()).st_size
-    except OSError as error:
-        raise BadInput(name, [f"cannot read it: {error.strerror}"]) from None
-    with handle:
+    with open_binary(name) as (raw, size):
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         try:
-            yield handle, size
-        except UnicodeDecodeError as error:
-            raise BadInput(name, [f"is not UTF-8 text (byte {error.start})"]) from None
+            yield text, size
+        finally:
+            text.detach()
+
+
+@contextmanager
+def open_binary(name: str) -> Iterator[tuple[IO[bytes], int | None]]:
+    """FILE or '-' (stdin) as bytes, with its size when known; BadInput when unreadable."""
+    if name == "-":
+        handle: IO[bytes] = sys.stdin.buffer
+        size = None
+    else:
+        try:
+            handle = open(name, "rb")  # noqa: SIM115 (closed below)
+            size = os.fstat(handle.fileno()).st_size
+        except OSError as error:
+            raise BadInput(name, [f"cannot read it: {error.strerror}"]) from None
+    try:
+        yield handle, size
+    except UnicodeDecodeError as error:
+        raise BadInput(name, [f"is not UTF-8 text (byte {error.start})"]) from None
+    finally:
+        if name != "-":
+            handle.close()
 
 
 def ingest_ohlcv_file(
@@ -75,7 +91,7 @@ def ingest_ohlcv_file(
 
     database = session.database
     with (
-        open_input(name) as (handle, size),
+        open_binary(name) as (handle, size),
         progress(f"Ingesting {name}", size) as tick,
         database.begin() as conn,
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from ingot_storage.market_data import (
 )
 from ingot_storage.market_files import (
     BadInputFile,
+    _ingest_rows,
     ingest_ohlcv_csv,
     ingest_ticks_jsonl,
     read_ticks,
@@ -117,7 +119,7 @@ KRAKEN_CSV = """\
 
 def ingest(engine, text: str, **kw):
     with engine.begin() as conn:
-        return ingest_ohlcv_csv(conn, io.StringIO(text), BTC, H1, source="f.csv", **kw)
+        return ingest_ohlcv_csv(conn, io.BytesIO(text.encode()), BTC, H1, source="f.csv", **kw)
 
 
 def test_kraken_ohlcvt_csv_is_ingested(engine) -> None:
@@ -293,3 +295,88 @@ def test_every_event_kind_survives_the_spill_file() -> None:
     assert {"SignalRaised", "TickReceived", "OrderUpdated", "TransactionPosted"} <= kinds
     for event in events:
         assert decode_event(encode_event(event)) == event
+
+
+def test_a_clean_file_goes_through_copy_and_a_bad_one_row_by_row(engine, caplog) -> None:
+    with caplog.at_level(logging.DEBUG, logger="ingot_storage.market_files"):
+        ingest(engine, KRAKEN_CSV)
+        assert "row-by-row" not in caplog.text
+        ingest(engine, BAD_CSV, skip_bad=True)
+        assert "row-by-row ingestion (COPY refused it" in caplog.text
+
+
+class Pipe(io.RawIOBase):
+    """A stream that cannot seek, as stdin from a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(min(len(buffer), 7))  # short reads, as pipes give
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_pipe_that_needs_the_careful_path_is_read_again_from_a_spool(engine) -> None:
+    with engine.begin() as conn:
+        report = ingest_ohlcv_csv(
+            conn, io.BufferedReader(Pipe(BAD_CSV.encode())), BTC, H1, source="-", skip_bad=True
+        )
+    assert (report.rows, report.stored, report.bad_count) == (5, 1, 4)
+
+
+EDGE_ROWS = [
+    "1709164800,1,2,0.5,1.5,10,3",  # fine
+    "1709164800,1,2,0.5,1.5,10",  # fine, no trades column
+    " 1709164800 , 1.0 , 2 , 0.5 , 1.5 , 1e1 , 3 ",  # spaces and an exponent
+    "1709164800,NaN,2,0.5,1.5,10,3",
+    "1709164800,1,Infinity,0.5,1.5,10,3",
+    "1709164800,1,2,0.5,1.5,Infinity,3",
+    "1709164800,1,2,0.5,1.5,NaN,3",
+    "1709164800,0x1,2,0.5,1.5,10,3",
+    "1709164800,1,2,0.5,1.5,10,0b1",
+    "1709164800,1,2,0.5,1.5,10,3.0",
+    "1e3,1,2,0.5,1.5,10,3",
+    "1709164801,1,2,0.5,1.5,10,3",
+    "1709164800,1,2,,1.5,10,3",
+    "1709164800,3,2,0.5,1.5,10,3",
+    "1709164800,1,2,0.5,1.5,-10,3",
+    "1709164800,1,2,0.5,1.5,10,-3",
+    "1709164800,-1,2,-2,1.5,10,3",
+    "1709164800,1_0,20,0.5,1.5,10,3",
+    '"1709164800","1","2","0.5","1.5","10","3"',
+    "1709164800,1,2,0.5,1.5,10,3,extra",
+    "timestamp,open,high,low,close,volume,trades\n1709164800,1,2,0.5,1.5,10,3",
+    "close,open,high,low,volume,time\n1.5,1,2,0.5,10,1709164800",
+    "time,open,high,low,close,volume,vwap\n1709164800,1,2,0.5,1.5,10,1.2",
+    "1709164800,1,2,0.5,1.5,10,3\n1709164800,1,2,0.5,1.5,10,3",  # the same bar twice
+    "1709164800,1,2,0.5,1.5,10,3\n\n1709168400,1,2,0.5,1.5,10,3\n",
+    "1709164800,1,2,0.5,1.5,10,3\n\\.\n1709168400,1,2,0.5,1.5,10,3\n",
+]
+
+
+def outcome(engine, run) -> object:
+    try:
+        with engine.begin() as conn:
+            report = run(conn)
+            result: object = (report.rows, report.stored, report.duplicates, report.bad_count)
+            conn.rollback()
+    except BadInputFile as error:
+        result = error.problems
+    return result, all_bars(engine)
+
+
+@pytest.mark.parametrize("text", EDGE_ROWS)
+def test_the_copy_path_never_accepts_what_the_careful_path_refuses(engine, text) -> None:
+    data = text.encode()
+    fast = outcome(
+        engine, lambda conn: ingest_ohlcv_csv(conn, io.BytesIO(data), BTC, H1, source="x")
+    )
+    careful = outcome(
+        engine,
+        lambda conn: _ingest_rows(conn, io.StringIO(text, newline=""), BTC, H1, "x", False, None),
+    )
+    assert fast == careful
