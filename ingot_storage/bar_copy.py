@@ -74,11 +74,8 @@ _SELECT = (
     "SELECT :symbol, :interval, to_timestamp(ts), open, high, low, close, volume, trade_count,"
     f" :source FROM ingot_bar_stage WHERE {_RULES}"
 )
-# One statement inserts and reports what it inserted: how many, the first and last opening.
-_INSERT = (
-    f"WITH new AS (INSERT INTO ohlcv_bars ({_COLUMNS}) {_SELECT}{{conflict}} RETURNING ts) "
-    "SELECT count(*), min(ts), max(ts) FROM new"
-)
+_INSERT = f"INSERT INTO ohlcv_bars ({_COLUMNS}) {_SELECT}{{conflict}}"
+_SPAN = "SELECT min(ts), max(ts) FROM ingot_bar_stage"
 _CHECK = f"SELECT count(*) FILTER (WHERE NOT {_RULES}), min(ts), max(ts) FROM ingot_bar_stage"
 
 
@@ -186,26 +183,29 @@ def _insert(
     conn: Connection, params: dict[str, object], copied: int
 ) -> tuple[int, datetime | None, datetime | None]:
     # A plain INSERT first (the common case: a range not stored yet); a duplicate sends it
-    # back to a savepoint, and ON CONFLICT DO NOTHING does the merge instead.
+    # back to a savepoint, and ON CONFLICT DO NOTHING does the merge instead. Rows the rules
+    # refuse are not inserted; a plain insert that falls short of `copied` means there were some.
+    bad, low, high = None, None, None
     savepoint = conn.begin_nested()
     try:
-        inserted, first, last = conn.execute(sa.text(_INSERT.format(conflict="")), params).one()
+        inserted = conn.execute(sa.text(_INSERT.format(conflict="")), params).rowcount
     except sa.exc.IntegrityError:
         savepoint.rollback()
+        bad, low, high = conn.execute(sa.text(_CHECK), params).one()
+        if bad:
+            raise FastPathRefused(f"{bad} rows break the bar rules") from None
+        try:
+            conflict = " ON CONFLICT DO NOTHING"
+            inserted = conn.execute(sa.text(_INSERT.format(conflict=conflict)), params).rowcount
+        except sa.exc.DBAPIError as error:
+            raise StorageError(f"storing bars failed: {error.orig}") from error
     else:
         savepoint.commit()
         if inserted != copied:
             raise FastPathRefused(f"{copied - inserted} rows break the bar rules")
-        return int(inserted), first, last
-    bad, low, high = conn.execute(sa.text(_CHECK), params).one()
-    if bad:
-        raise FastPathRefused(f"{bad} rows break the bar rules")
-    try:
-        inserted, _, _ = conn.execute(
-            sa.text(_INSERT.format(conflict=" ON CONFLICT DO NOTHING")), params
-        ).one()
-    except sa.exc.DBAPIError as error:
-        raise StorageError(f"storing bars failed: {error.orig}") from error
+        low, high = conn.execute(sa.text(_SPAN)).one()
+    if low is None or high is None:
+        return int(inserted), None, None
     return int(inserted), _EPOCH + timedelta(seconds=low), _EPOCH + timedelta(seconds=high)
 
 
