@@ -17,14 +17,11 @@ them. Without --database-url it starts a throwaway embedded server.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 from uuid import UUID
 
 import sqlalchemy as sa
-from bench_support import ROOT, bench_database
+from bench_support import ROOT, bench_database, run_child
 from sqlalchemy.engine import URL
 
 from ingot_core.audit import AuditEvent
@@ -124,13 +121,7 @@ print(json.dumps({"seconds": elapsed, "entries": report.entries, "valid": report
 
 
 def measure_verify(url: URL) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", VERIFY_CHILD, url.render_as_string(False), str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_child(VERIFY_CHILD, url.render_as_string(False), str(ROOT))
 
 
 def main() -> None:

@@ -15,14 +15,11 @@ Memory is measured at two file sizes to show it stays flat.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from bench_support import ROOT, bench_database
+from bench_support import ROOT, bench_database, run_child
 from sqlalchemy.engine import URL
 
 from ingot_storage.audit import driver_connection
@@ -92,13 +89,7 @@ print(json.dumps({"seconds": elapsed, "stored": report.stored, "bad": report.bad
 
 
 def ingot(url: URL, path: Path, symbol: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, url.render_as_string(False), str(path), str(ROOT), symbol],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return run_child(CHILD, url.render_as_string(False), str(path), str(ROOT), symbol)
 
 
 def main() -> None:

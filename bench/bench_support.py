@@ -68,3 +68,14 @@ def peak_rss_mb() -> float:
     except (OSError, IndexError):
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak_kb / 1024
+
+
+def run_child(code: str, *args: str) -> dict:
+    """Run `code` in a fresh Python process with `args`; return the JSON it prints."""
+    import json
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)

@@ -108,3 +108,15 @@ class DatabaseFactory:
         if self._template_ready:
             self._execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_NAME}" WITH (FORCE)')
         self._admin.dispose()
+
+
+def query_rows(url: URL, sql: str) -> list:
+    """Run one query on its own short-lived connection; return every row."""
+    from ingot_storage.database import create_db_engine
+
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql)))
+    finally:
+        engine.dispose()

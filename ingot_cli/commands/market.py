@@ -26,6 +26,8 @@ from ingot_core.feed import BarInterval, OhlcvBar
 from ingot_core.symbols import Symbol
 
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
+    from sqlalchemy.engine import Connection
+
     from ingot_storage.history import HistoryReport
     from ingot_storage.market_files import IngestReport
 
@@ -89,24 +91,18 @@ def ingest_ohlcv_file(
     from ingot_storage.market_data import iter_bars
     from ingot_storage.market_files import ingest_ohlcv_csv
 
-    database = session.database
-    with (
-        open_binary(name) as (handle, size),
-        progress(f"Ingesting {name}", size) as tick,
-        database.begin() as conn,
-    ):
-        report = ingest_ohlcv_csv(
-            conn,
-            handle,
-            symbol,
-            interval,
-            source=name,
-            skip_bad=skip_bad,
-            progress=_summed(tick),
+    with open_binary(name) as (handle, size):
+        report = _in_one_transaction(
+            session,
+            name,
+            size,
+            lambda conn, tick: ingest_ohlcv_csv(
+                conn, handle, symbol, interval, source=name, skip_bad=skip_bad, progress=tick
+            ),
         )
     mirror = session.questdb
     if mirror is not None and report.first is not None:
-        with database.connect() as conn:
+        with session.database.connect() as conn:
             mirror.send_bars(iter_bars(conn, symbol, interval, report.first, report.last))
     return report
 
@@ -116,22 +112,33 @@ def ingest_ticks_file(session: Session, name: str, skip_bad: bool) -> IngestRepo
     from ingot_storage.market_data import iter_ticks
     from ingot_storage.market_files import ingest_ticks_jsonl
 
-    database = session.database
-    with (
-        open_input(name) as (handle, size),
-        progress(f"Ingesting {name}", size) as tick,
-        database.begin() as conn,
-    ):
-        report = ingest_ticks_jsonl(
-            conn, handle, source=name, skip_bad=skip_bad, progress=_summed(tick)
+    with open_input(name) as (handle, size):
+        report = _in_one_transaction(
+            session,
+            name,
+            size,
+            lambda conn, tick: ingest_ticks_jsonl(
+                conn, handle, source=name, skip_bad=skip_bad, progress=tick
+            ),
         )
     mirror = session.questdb
     if mirror is not None and report.first is not None:
-        with database.connect() as conn:
+        with session.database.connect() as conn:
             for symbol in sorted(report.symbols):
                 ticks = iter_ticks(conn, Symbol.parse(symbol), report.first)
                 mirror.send_ticks(t for t in ticks if report.last and t.timestamp <= report.last)
     return report
+
+
+def _in_one_transaction(
+    session: Session,
+    name: str,
+    size: int | None,
+    ingest: Callable[[Connection, Callable[[int], None]], IngestReport],
+) -> IngestReport:
+    # One transaction for the whole input, with a progress bar over its bytes.
+    with progress(f"Ingesting {name}", size) as tick, session.database.begin() as conn:
+        return ingest(conn, _summed(tick))
 
 
 def _summed(tick: Tick) -> Callable[[int], None]:

@@ -13,7 +13,7 @@ __all__ = ["REPL_WORDS", "IngotCompleter", "suggest"]
 REPL_WORDS = ("help", "exit", "quit")
 EVENT_TYPES = ("account_created", "transaction_posted", "order_open", "order_filled",
                "order_cancelled", "order_rejected", "order_shadow", "position_snapshot",
-               "equity_snapshot")  # fmt: skip
+               "equity_snapshot", "signal_raised")  # fmt: skip
 
 
 def _options(command: object) -> list[str]:

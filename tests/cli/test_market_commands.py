@@ -10,10 +10,9 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_storage.database import create_db_engine
+from tests.postgres import query_rows
 from tests.storage.test_questdb import IlpListener, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,13 +24,7 @@ CSV = """\
 """
 
 
-def rows(url: URL, sql: str) -> list:
-    engine = create_db_engine(url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.text(sql)))
-    finally:
-        engine.dispose()
+rows = query_rows
 
 
 def count(url: URL, table: str) -> int:

@@ -6,21 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_storage.database import create_db_engine
+from tests.postgres import query_rows
 
 CAPS = {"INGOT_MAX_EXPOSURE": "1000000", "INGOT_MAX_SYMBOL_EXPOSURE": "1000000"}
 
 
-def rows(url: URL, sql: str) -> list:
-    engine = create_db_engine(url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.text(sql)))
-    finally:
-        engine.dispose()
+rows = query_rows
 
 
 def test_market_buy_needs_a_mark_and_is_rejected_with_exit_11(invoke) -> None:
