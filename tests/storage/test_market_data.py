@@ -380,3 +380,11 @@ def test_the_copy_path_never_accepts_what_the_careful_path_refuses(engine, text)
         lambda conn: _ingest_rows(conn, io.StringIO(text, newline=""), BTC, H1, "x", False, None),
     )
     assert fast == careful
+
+
+def test_a_partly_stored_range_is_merged(engine) -> None:
+    first_two = "".join(KRAKEN_CSV.splitlines(keepends=True)[:2])
+    assert ingest(engine, first_two).stored == 2
+    report = ingest(engine, KRAKEN_CSV.replace("\n", "\r\n"))  # and Windows line ends
+    assert (report.rows, report.stored, report.duplicates) == (3, 1, 2)
+    assert count(engine, "ohlcv_bars") == 3
