@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from ingot_core.errors import ValidationError
+from ingot_core.instants import epoch_seconds, from_epoch
 from ingot_core.symbols import Symbol
 
 __all__ = ["BarInterval", "InvalidBar", "OhlcvBar", "Ticker", "bar_problems"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +69,11 @@ class BarInterval(StrEnum):
 
     def floor(self, instant: datetime) -> datetime:
         """The opening instant of the bar that contains `instant`."""
-        delta = instant - _EPOCH
-        return self.opening(self.floor_seconds(delta.days * 86_400 + delta.seconds))
+        return from_epoch(self.floor_seconds(epoch_seconds(instant)))
 
     def floor_seconds(self, epoch_seconds: int) -> int:
         """The opening of the bar containing `epoch_seconds`, in epoch seconds."""
         return epoch_seconds - epoch_seconds % self.seconds
-
-    @staticmethod
-    def opening(epoch_seconds: int) -> datetime:
-        """Epoch seconds as a UTC datetime."""
-        return _EPOCH + timedelta(seconds=epoch_seconds)
 
     def is_aligned(self, instant: datetime) -> bool:
         """Whether `instant` is exactly a bar opening for this width."""

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingot_core.feed import BarInterval
+from ingot_core.instants import from_epoch
 from ingot_core.symbols import Symbol
 from ingot_storage.audit import driver_connection
 from ingot_storage.errors import StorageError
@@ -59,7 +60,6 @@ _STAGE_COLUMN = {
 _CHUNK = 1 << 20
 # Number forms PostgreSQL reads but Ingot does not (hex, octal, binary integers).
 _FOREIGN_NUMBER = re.compile(rb"0[xXoObB]")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The bar rules of ingot_core.feed.bar_problems, plus alignment, over the staged rows.
 # NULL (an empty field) and NaN fail them; 'Infinity' is refused explicitly.
@@ -206,7 +206,7 @@ def _insert(
         low, high = conn.execute(sa.text(_SPAN)).one()
     if low is None or high is None:
         return int(inserted), None, None
-    return int(inserted), _EPOCH + timedelta(seconds=low), _EPOCH + timedelta(seconds=high)
+    return int(inserted), from_epoch(low), from_epoch(high)
 
 
 def _layout(first_chunk: bytes) -> tuple[list[str], bool]:

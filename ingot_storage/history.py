@@ -22,12 +22,12 @@ from sqlalchemy.engine import Engine
 from ingot_core.bars import BarBuilder
 from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, OhlcvBar
+from ingot_core.instants import epoch_seconds, from_epoch
 from ingot_core.symbols import Symbol
 from ingot_storage.errors import db_errors
 from ingot_storage.kraken import KrakenClient, OhlcPage
 from ingot_storage.market_data import (
     clear_cursor,
-    epoch_seconds,
     load_cursor,
     save_bars,
     save_cursor,
@@ -89,7 +89,7 @@ def ingest_kraken_history(
     with db_errors(), engine.connect() as conn:
         cursor = load_cursor(conn, BACKFILL_SOURCE, symbol, interval)
     if cursor is not None:
-        report.resumed_from = BarInterval.opening((cursor.position + 1) // _NS)
+        report.resumed_from = from_epoch((cursor.position + 1) // _NS)
         log.info("resuming the %s %s backfill from %s", symbol, interval, report.resumed_from)
         run.backfill(cursor.position, cursor.target)
         poll_from = cursor.target // _NS
@@ -155,7 +155,7 @@ class _Run:
         """Fold trades after `position` (ns) into bars until `target` (ns, exclusive)."""
         builder = BarBuilder(self.symbol, self.interval)
         start = position
-        target_at = BarInterval.opening(target // _NS)
+        target_at = from_epoch(target // _NS)
         while True:
             page = self.client.trades(self.symbol, position)
             closed: list[OhlcvBar] = []

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +32,7 @@ import httpx
 from ingot_core.bars import TradePrint
 from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, OhlcvBar
+from ingot_core.instants import from_epoch
 from ingot_core.symbols import Symbol
 from ingot_storage.errors import SourceUnavailable
 
@@ -48,7 +49,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://api.kraken.com"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Kraken's own names for a few assets; every other code is used as it is.
 _ASSET_NAMES = {"BTC": "XBT", "DOGE": "XDG"}
 _RETRYABLE = ("EAPI:Rate limit exceeded", "EGeneral:Too many requests", "EService:")
@@ -212,7 +212,7 @@ def _ohlc_bar(symbol: Symbol, interval: BarInterval, row: list[Any]) -> OhlcvBar
         return OhlcvBar(
             symbol=symbol,
             interval=interval,
-            timestamp=_EPOCH + timedelta(seconds=int(row[0])),
+            timestamp=from_epoch(int(row[0])),
             open=Decimal(row[1]),
             high=Decimal(row[2]),
             low=Decimal(row[3]),
@@ -227,13 +227,11 @@ def _ohlc_bar(symbol: Symbol, interval: BarInterval, row: list[Any]) -> OhlcvBar
 def _trade(row: list[Any]) -> TradePrint:
     # [price, volume, time (seconds, fractional), side, type, misc, trade id]
     try:
-        seconds = Decimal(row[2])
-        whole = int(seconds)
-        micros = int((seconds - whole).scaleb(6))  # Ingot keeps time to the microsecond
         return TradePrint(
             price=Decimal(row[0]),
             volume=Decimal(row[1]),
-            timestamp=_EPOCH + timedelta(seconds=whole, microseconds=micros),
+            # Kraken gives 100 ns; Ingot keeps time to the microsecond.
+            timestamp=from_epoch(Decimal(row[2]), truncate=True),
         )
     except (IndexError, TypeError, ValueError, InvalidOperation) as error:
         raise KrakenRejected(f"Kraken sent a trade Ingot cannot read: {row!r}") from error

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from ingot_core.feed import BarInterval, OhlcvBar, Ticker
+from ingot_core.instants import epoch_seconds
 from ingot_core.symbols import Symbol
 from ingot_storage.audit import driver_connection
 from ingot_storage.database import stream_rows
@@ -43,14 +44,7 @@ __all__ = [
     "series_extent",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FLUSH_BYTES = 1 << 20
-
-
-def epoch_seconds(moment: datetime) -> int:
-    """Whole seconds since the Unix epoch (bar openings are whole seconds)."""
-    delta = moment - _EPOCH
-    return delta.days * 86_400 + delta.seconds
 
 
 class _Stage:

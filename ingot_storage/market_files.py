@@ -20,7 +20,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, Ticker, bar_problems
+from ingot_core.instants import from_epoch
 from ingot_core.symbols import Symbol
 from ingot_storage.bar_copy import (
     OHLCV_COLUMNS,
@@ -52,7 +53,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_REPORTED = 20
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COLUMNS = OHLCV_COLUMNS
 
 
@@ -208,7 +208,7 @@ def _ingest_rows(
                 continue
             if report.bad_count == 0 or skip_bad:
                 stage.add(*row)
-                report.seen(_EPOCH + timedelta(seconds=row[0]))
+                report.seen(from_epoch(row[0]))
         if report.bad_count and not skip_bad:
             raise report.fail()
         report.stored = stage.merge(symbol=str(symbol), interval=str(interval), source=source)
@@ -282,7 +282,7 @@ def _timestamp(value: object) -> datetime:
     if isinstance(value, bool):
         raise ValueError("is not a time")
     if isinstance(value, int | Decimal):
-        return _EPOCH + timedelta(seconds=int(value), microseconds=0) + _fraction(value)
+        return from_epoch(value)
     if isinstance(value, str):
         try:
             number = _decimal(value.strip())
@@ -293,16 +293,6 @@ def _timestamp(value: object) -> datetime:
             return moment.astimezone(UTC)
         return _timestamp(number)
     raise ValueError("is not Unix seconds or an ISO-8601 instant")
-
-
-def _fraction(value: int | Decimal) -> timedelta:
-    if isinstance(value, int):
-        return timedelta(0)
-    fraction = value - int(value)
-    micros = fraction.scaleb(6)
-    if micros != micros.to_integral_value():
-        raise ValueError("has more precision than microseconds")
-    return timedelta(microseconds=int(micros))
 
 
 def parse_tick_line(number: int, text: str) -> Ticker | BadRow:

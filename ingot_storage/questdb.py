@@ -14,10 +14,11 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ingot_core.feed import OhlcvBar, Ticker
+from ingot_core.instants import epoch_micros
 
 __all__ = ["QUESTDB_TABLES", "QuestDbMetrics", "QuestDbMirror"]
 
@@ -43,12 +44,9 @@ QUESTDB_TABLES = (
 ) TIMESTAMP(timestamp) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(symbol, interval, timestamp)""",
 )
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 def _nanos(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    return epoch_micros(moment) * 1000
 
 
 @dataclass

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from uuid import UUID
+
+from ingot_core.instants import epoch_micros
 
 __all__ = [
     "CHECKPOINT_TAG",
@@ -38,7 +40,6 @@ ZERO_HASH = bytes(32)
 _LEAF = b"\x00"
 LEAF_PREFIX = _LEAF + VERSION_TAG  # the leaf preimage starts with these bytes
 _CHAIN = b"\x02"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEAD = struct.Struct(">Qq")
 _LEN = struct.Struct(">I")
 _sha256 = hashlib.sha256
@@ -48,7 +49,7 @@ def to_micros(moment: datetime) -> int:
     """Microseconds since the Unix epoch of a timezone-aware instant."""
     if moment.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    return epoch_micros(moment)
 
 
 def leaf_hash(

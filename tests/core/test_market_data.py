@@ -150,3 +150,15 @@ def test_gaps_and_present_bars_partition_the_range(present, lo, hi) -> None:
         missing |= {gap.start + k * step for k in range(count)}
     expected = {T0 + i * step for i in range(lo, hi + 1)} - set(openings)
     assert missing == expected
+
+
+def test_epoch_conversions_are_exact_to_the_microsecond() -> None:
+    from ingot_core.instants import epoch_micros, epoch_seconds, from_epoch
+
+    moment = from_epoch(Decimal("1688669597.827736"))
+    assert moment == datetime(2023, 7, 6, 18, 53, 17, 827_736, tzinfo=UTC)
+    assert (epoch_seconds(moment), epoch_micros(moment)) == (1_688_669_597, 1_688_669_597_827_736)
+    assert from_epoch(Decimal("1688669597.8277369"), truncate=True) == moment
+    with pytest.raises(ValueError, match="more precision than microseconds"):
+        from_epoch(Decimal("1688669597.8277369"))
+    assert from_epoch(-1) == datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)
