@@ -33,7 +33,7 @@ from ingot_core.instants import from_epoch
 from ingot_core.symbols import Symbol
 from ingot_storage.audit import driver_connection
 from ingot_storage.errors import StorageError
-from ingot_storage.market_data import BarStage
+from ingot_storage.market_data import STAGED_BAR_RULES, BarStage, merge_staged_bars_sql
 
 if TYPE_CHECKING:
     from ingot_storage.market_files import IngestReport
@@ -61,22 +61,10 @@ _CHUNK = 1 << 20
 # Number forms PostgreSQL reads but Ingot does not (hex, octal, binary integers).
 _FOREIGN_NUMBER = re.compile(rb"0[xXoObB]")
 
-# The bar rules of ingot_core.feed.bar_problems, plus alignment, over the staged rows.
-# NULL (an empty field) and NaN fail them; 'Infinity' is refused explicitly.
-_RULES = """(
-    ts % :step = 0 AND low > 0 AND high >= low
-    AND open BETWEEN low AND high AND close BETWEEN low AND high
-    AND high < 'Infinity' AND volume >= 0 AND volume < 'Infinity' AND trade_count >= 0
-) IS TRUE"""
-_COLUMNS = "symbol, interval, ts, open, high, low, close, volume, trade_count, source"
-# ts holds whole seconds: to_timestamp's double is exact for them (below 2**53).
-_SELECT = (
-    "SELECT :symbol, :interval, to_timestamp(ts), open, high, low, close, volume, trade_count,"
-    f" :source FROM ingot_bar_stage WHERE {_RULES}"
-)
-_INSERT = f"INSERT INTO ohlcv_bars ({_COLUMNS}) {_SELECT}{{conflict}}"
 _SPAN = "SELECT min(ts), max(ts) FROM ingot_bar_stage"
-_CHECK = f"SELECT count(*) FILTER (WHERE NOT {_RULES}), min(ts), max(ts) FROM ingot_bar_stage"
+_CHECK = (
+    f"SELECT count(*) FILTER (WHERE NOT {STAGED_BAR_RULES}), min(ts), max(ts) FROM ingot_bar_stage"
+)
 
 
 class FastPathRefused(Exception):
@@ -188,15 +176,15 @@ def _insert(
     bad, low, high = None, None, None
     savepoint = conn.begin_nested()
     try:
-        inserted = conn.execute(sa.text(_INSERT.format(conflict="")), params).rowcount
+        inserted = conn.execute(sa.text(merge_staged_bars_sql(on_conflict=False)), params).rowcount
     except sa.exc.IntegrityError:
         savepoint.rollback()
         bad, low, high = conn.execute(sa.text(_CHECK), params).one()
         if bad:
             raise FastPathRefused(f"{bad} rows break the bar rules") from None
         try:
-            conflict = " ON CONFLICT DO NOTHING"
-            inserted = conn.execute(sa.text(_INSERT.format(conflict=conflict)), params).rowcount
+            merge = merge_staged_bars_sql(on_conflict=True)
+            inserted = conn.execute(sa.text(merge), params).rowcount
         except sa.exc.DBAPIError as error:
             raise StorageError(f"storing bars failed: {error.orig}") from error
     else:

@@ -27,6 +27,7 @@ from ingot_storage.errors import db_errors, translate_db_errors
 from ingot_storage.tables import ingest_cursors, ohlcv_bars, signals, ticks
 
 __all__ = [
+    "STAGED_BAR_RULES",
     "BarStage",
     "IngestCursor",
     "SeriesExtent",
@@ -37,6 +38,7 @@ __all__ = [
     "iter_ticks",
     "latest_bars",
     "load_cursor",
+    "merge_staged_bars_sql",
     "query_signals",
     "save_bars",
     "save_cursor",
@@ -117,6 +119,28 @@ class _Stage:
             self._cursor.close()
 
 
+# The bar rules of ingot_core.feed.bar_problems, plus interval alignment, over staged rows.
+# NULL (an empty field) and NaN fail them; 'Infinity' is refused explicitly.
+STAGED_BAR_RULES = """(
+    ts % :step = 0 AND low > 0 AND high >= low
+    AND open BETWEEN low AND high AND close BETWEEN low AND high
+    AND high < 'Infinity' AND volume >= 0 AND volume < 'Infinity' AND trade_count >= 0
+) IS TRUE"""
+
+
+def merge_staged_bars_sql(on_conflict: bool) -> str:
+    """The INSERT moving staged bars that keep the rules into ohlcv_bars.
+
+    ts holds whole seconds, for which to_timestamp's double is exact (below 2**53).
+    """
+    return (
+        "INSERT INTO ohlcv_bars (symbol, interval, ts, open, high, low, close, volume, "
+        "trade_count, source) SELECT :symbol, :interval, to_timestamp(ts), open, high, low, "
+        f"close, volume, trade_count, :source FROM ingot_bar_stage WHERE {STAGED_BAR_RULES}"
+        + (" ON CONFLICT DO NOTHING" if on_conflict else "")
+    )
+
+
 class BarStage(_Stage):
     """Bars of one symbol and interval, staged for one merge into ohlcv_bars."""
 
@@ -127,12 +151,13 @@ class BarStage(_Stage):
         "ON COMMIT DROP"
     )
     _columns = "ts, open, high, low, close, volume, trade_count"
-    _merge = (
-        "INSERT INTO ohlcv_bars (symbol, interval, ts, open, high, low, close, volume, "
-        "trade_count, source) SELECT :symbol, :interval, "
-        "'epoch'::timestamptz + ts * interval '1 second', open, high, low, close, volume, "
-        "trade_count, :source FROM ingot_bar_stage ON CONFLICT DO NOTHING"
-    )
+    _merge = merge_staged_bars_sql(on_conflict=True)
+
+    def merge_bars(self, symbol: Symbol, interval: BarInterval, source: str) -> int:
+        """End the COPY and merge the staged bars into the series; return how many were new."""
+        return self.merge(
+            symbol=str(symbol), interval=str(interval), source=source, step=interval.seconds
+        )
 
     def add(
         self,
@@ -191,7 +216,7 @@ def save_bars(conn: Connection, bars: Iterable[OhlcvBar], source: str) -> int:
         with BarStage(conn) as stage:
             for bar in group:
                 stage.add_bar(bar)
-            new += stage.merge(symbol=str(symbol), interval=str(interval), source=source)
+            new += stage.merge_bars(symbol, interval, source)
     return new
 
 

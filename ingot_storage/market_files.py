@@ -53,7 +53,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_REPORTED = 20
-_COLUMNS = OHLCV_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def _ingest_rows(
                 continue
             if columns is None:
                 header = column_names(fields)
-                columns = header or list(_COLUMNS[: len(fields)])
+                columns = header or list(OHLCV_COLUMNS[: len(fields)])
                 positions = _positions(number, columns, source, header is not None)
                 if header is not None:
                     continue
@@ -211,7 +210,7 @@ def _ingest_rows(
                 report.seen(from_epoch(row[0]))
         if report.bad_count and not skip_bad:
             raise report.fail()
-        report.stored = stage.merge(symbol=str(symbol), interval=str(interval), source=source)
+        report.stored = stage.merge_bars(symbol, interval, source)
         report.duplicates = stage.staged - report.stored
     return report
 
@@ -221,13 +220,13 @@ def _positions(number: int, columns: list[str], source: str, named: bool) -> tup
     if not named and len(columns) not in (6, 7):
         raise BadInputFile(
             source,
-            [f"line {number}: expected 6 or 7 columns ({', '.join(_COLUMNS)}), "
+            [f"line {number}: expected 6 or 7 columns ({', '.join(OHLCV_COLUMNS)}), "
              f"got {len(columns)}; or give a header line naming them"],
         )  # fmt: skip
-    missing = [c for c in _COLUMNS[:6] if c not in columns]
+    missing = [c for c in OHLCV_COLUMNS[:6] if c not in columns]
     if missing:
         raise BadInputFile(source, [f"line {number}: no column named {', '.join(missing)}"])
-    return tuple(columns.index(c) for c in _COLUMNS if c in columns)
+    return tuple(columns.index(c) for c in OHLCV_COLUMNS if c in columns)
 
 
 def _bar_row(
@@ -236,7 +235,7 @@ def _bar_row(
     if len(fields) != width:
         return BadRow(number, "row", f"expected {width} fields, got {len(fields)}")
     values: list[Decimal] = []
-    names = _COLUMNS[1:6]
+    names = OHLCV_COLUMNS[1:6]
     try:
         ts = _epoch_seconds_text(fields[positions[0]])
     except (InvalidOperation, ValueError):
