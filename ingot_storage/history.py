@@ -120,15 +120,20 @@ class _Run:
     progress: Progress | None
     on_stored: Stored | None
 
-    def store(self, bars: list[OhlcvBar], source: str, cursor: tuple[int, int] | None) -> int:
-        """Commit bars and the cursor (or its removal) together."""
+    def store(
+        self,
+        bars: list[OhlcvBar],
+        source: str,
+        cursor: tuple[int, int] | None = None,
+        finished: bool = False,
+    ) -> int:
+        """Commit bars with the backfill's new cursor, or with its removal when `finished`."""
         with db_errors(), self.engine.begin() as conn:
             new = save_bars(conn, bars, source)
-            if source == BACKFILL_SOURCE:
-                if cursor is None:
-                    clear_cursor(conn, BACKFILL_SOURCE, self.symbol, self.interval)
-                else:
-                    save_cursor(conn, BACKFILL_SOURCE, self.symbol, self.interval, *cursor)
+            if cursor is not None:
+                save_cursor(conn, BACKFILL_SOURCE, self.symbol, self.interval, *cursor)
+            if finished:
+                clear_cursor(conn, BACKFILL_SOURCE, self.symbol, self.interval)
         if bars and self.on_stored is not None:
             self.on_stored(bars)
         return new
@@ -137,7 +142,7 @@ class _Run:
         """One OHLC call; store its closed bars at or after `start`."""
         page = self.client.ohlc(self.symbol, self.interval, since, self.now)
         wanted = [b for b in page.bars if start is None or b.timestamp >= start]
-        self.report.from_ohlc += self.store(wanted, OHLC_SOURCE, None)
+        self.report.from_ohlc += self.store(wanted, OHLC_SOURCE)
         self.report.forming = page.forming
         return page
 
@@ -167,15 +172,14 @@ class _Run:
                 closed += builder.add(trade)
             if done:
                 closed += builder.close_until(target_at)
-                self.report.from_trades += self.store(closed, BACKFILL_SOURCE, None)
+                self.report.from_trades += self.store(closed, BACKFILL_SOURCE, finished=True)
                 self._progress(target - start, target - start)
                 return
             position = page.last
+            # A resumed run starts at the bar still collecting trades and rebuilds it whole.
             opening = builder.open_bar
             resume = position if opening is None else epoch_seconds(opening) * _NS - 1
-            self.report.from_trades += self.store(
-                closed, BACKFILL_SOURCE, (min(resume, position), target)
-            )
+            self.report.from_trades += self.store(closed, BACKFILL_SOURCE, (resume, target))
             self._progress(position - start, target - start)
 
     def _progress(self, done: int, total: int) -> None:

@@ -317,11 +317,18 @@ def series_extent(conn: Connection, symbol: Symbol, interval: BarInterval) -> Se
     return None if row[2] == 0 else SeriesExtent(row[0], row[1], row[2])
 
 
-def iter_ticks(conn: Connection, symbol: Symbol, since: datetime | None = None) -> Iterator[Ticker]:
-    """Stored ticks of one symbol, oldest first, streamed."""
+def iter_ticks(
+    conn: Connection,
+    symbol: Symbol,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[Ticker]:
+    """Stored ticks of one symbol in [since, until], oldest first, streamed."""
     query = sa.select(ticks).where(ticks.c.symbol == str(symbol))
     if since is not None:
         query = query.where(ticks.c.ts >= since)
+    if until is not None:
+        query = query.where(ticks.c.ts <= until)
     for row in stream_rows(conn, query.order_by(ticks.c.ts)):
         yield Ticker(symbol, row.price, row.ts, row.volume)
 

@@ -125,8 +125,7 @@ def ingest_ticks_file(session: Session, name: str, skip_bad: bool) -> IngestRepo
     if mirror is not None and report.first is not None:
         with session.database.connect() as conn:
             for symbol in sorted(report.symbols):
-                ticks = iter_ticks(conn, Symbol.parse(symbol), report.first)
-                mirror.send_ticks(t for t in ticks if report.last and t.timestamp <= report.last)
+                mirror.send_ticks(iter_ticks(conn, Symbol.parse(symbol), report.first, report.last))
     return report
 
 
