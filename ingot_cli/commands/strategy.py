@@ -18,6 +18,7 @@ from ingot_cli.progress import progress
 from ingot_cli.session import Session
 from ingot_core.engine import StrategyRun, TradingMode, run_strategy
 from ingot_core.errors import ValidationError
+from ingot_core.execution import OrderStatus
 from ingot_core.feed import Ticker
 from ingot_core.strategies import STRATEGIES, create_strategy
 from ingot_storage.metrics import FlushOutcome
@@ -175,7 +176,7 @@ def render_run(out: Output, result: StrategyResult) -> None:
             ],
         )
     for _, order in run_.signals:
-        if order.reason and order.status.value == "Rejected":
+        if order.status is OrderStatus.REJECTED and order.reason:
             out.line(f"{order.request.client_id} rejected: {order.reason}")
     sides = [s.side.value.upper() for s, _ in run_.signals]
     settings = " ".join(f"{k}={v}" for k, v in result.parameters.items())

@@ -237,7 +237,8 @@ def test_ingested_bars_and_ticks_reach_questdb(invoke, tmp_path) -> None:
     listener = IlpListener()
     try:
         env = {"QUESTDB_ILP_ADDR": f"127.0.0.1:{listener.port}"}
-        assert invoke("ingest", "ohlcv", "BTC-USD", "1h", "--source", "-", input=CSV, env=env)
+        ingested = invoke("ingest", "ohlcv", "BTC-USD", "1h", "--source", "-", input=CSV, env=env)
+        assert ingested.exit_code == 0, ingested.output
         lines = listener.lines(3)
         assert lines[0] == (
             "ohlcv_bars,symbol=BTC-USD,interval=1h open=67400.0,high=67500.0,low=67350.0,"
