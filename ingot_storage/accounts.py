@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Account, AccountType, Currency
 from ingot_storage.errors import CorruptLedger, IntegrityViolation, translate_db_errors
+from ingot_storage.staging import insert_new_rows
 from ingot_storage.tables import accounts
 
 __all__ = ["load_accounts", "save_account", "save_accounts"]
@@ -22,6 +22,7 @@ _COLUMNS = (
     accounts.c.currency_code,
     accounts.c.decimals,
 )
+_NAMES = [column.name for column in _COLUMNS]
 
 
 def _account_to_row(account: Account) -> dict[str, Any]:
@@ -56,9 +57,8 @@ def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> list[Acc
     """
     if not new_accounts:
         return []
-    rows = [_account_to_row(account) for account in new_accounts]
-    statement = insert(accounts).on_conflict_do_nothing(index_elements=["id"])
-    inserted = set(conn.execute(statement.returning(accounts.c.id), rows).scalars())
+    rows = [list(_account_to_row(account).values()) for account in new_accounts]
+    inserted = {key for (key,) in insert_new_rows(conn, accounts, _NAMES, rows, ["id"])}
     skipped = [account for account in new_accounts if account.id not in inserted]
     if skipped:
         stored = {

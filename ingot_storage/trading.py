@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
 from ingot_core.audit import AuditEntry, AuditEvent, account_created, transaction_posted
@@ -38,6 +38,7 @@ from ingot_storage.accounts import save_accounts
 from ingot_storage.audit import append_audit_batch
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import translate_db_errors
+from ingot_storage.staging import insert_new_rows
 from ingot_storage.tables import (
     equity_snapshots,
     order_history,
@@ -105,14 +106,8 @@ def _insert_new(
     """Multi-row insert, skipping rows whose natural key exists; return the new keys."""
     if not rows:
         return set()
-    # One cached statement executed for many rows: SQLAlchemy sends them as multi-row
-    # INSERTs (insertmanyvalues), RETURNING included, without recompiling per batch.
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=keys)
-        .returning(*[table.c[k] for k in keys])
-    )
-    return {tuple(row) for row in conn.execute(statement, rows)}
+    columns = list(rows[0])
+    return insert_new_rows(conn, table, columns, [list(row.values()) for row in rows], keys)
 
 
 @translate_db_errors
@@ -149,6 +144,8 @@ def write_events(
     ]
     _insert_new(conn, ticks, tick_rows, ["symbol", "ts"])
     signal_rows = [_signal_row(e) for e in events if isinstance(e, SignalRaised)]
+    for row in signal_rows:
+        row["indicators"] = Jsonb(row["indicators"])
     new_signals = _insert_new(conn, signals, signal_rows, ["client_id"])
 
     audit: list[AuditEvent] = []

@@ -8,28 +8,32 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Currency, Entry, EntrySide, Transaction
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import CorruptLedger, IntegrityViolation, translate_db_errors
+from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import entries, transactions
 
 __all__ = ["iter_transactions", "load_transactions", "save_transaction", "save_transactions"]
 
 
-def _entry_rows(tx: Transaction) -> list[dict[str, Any]]:
+_HEADER = ("id", "posted_at", "description")
+_ENTRY = ("transaction_id", "position", "account_id", "side", "amount", "currency_code", "decimals")
+
+
+def _entry_rows(tx: Transaction) -> list[tuple[Any, ...]]:
     return [
-        {
-            "transaction_id": tx.id,
-            "position": position,
-            "account_id": entry.account_id,
-            "side": entry.side.value,
-            "amount": entry.amount,
-            "currency_code": entry.currency.code,
-            "decimals": entry.currency.decimals,
-        }
+        (
+            tx.id,
+            position,
+            entry.account_id,
+            entry.side.value,
+            entry.amount,
+            entry.currency.code,
+            entry.currency.decimals,
+        )
         for position, entry in enumerate(tx.entries)
     ]
 
@@ -44,9 +48,8 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Tran
     """
     if not txs:
         return []
-    headers = [{"id": t.id, "posted_at": t.posted_at, "description": t.description} for t in txs]
-    statement = insert(transactions).on_conflict_do_nothing(index_elements=["id"])
-    inserted = set(conn.execute(statement.returning(transactions.c.id), headers).scalars())
+    headers = [(t.id, t.posted_at, t.description) for t in txs]
+    inserted = {key for (key,) in insert_new_rows(conn, transactions, _HEADER, headers, ["id"])}
     new = [tx for tx in txs if tx.id in inserted]
     existing = [tx for tx in txs if tx.id not in inserted]
     if existing:
@@ -56,9 +59,8 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Tran
                 raise IntegrityViolation(
                     f"transaction {tx.id} is already stored with other content"
                 )
-    rows = [row for tx in new for row in _entry_rows(tx)]
-    if rows:
-        conn.execute(insert(entries), rows)
+    if new:  # headers just inserted, so every entry is new too
+        copy_rows(conn, entries, _ENTRY, (row for tx in new for row in _entry_rows(tx)))
     return new
 
 

@@ -90,20 +90,12 @@ def _fast(value: Any) -> Any:
     # Exact-type dispatch without path bookkeeping: the common payload (str keys, str /
     # int / Decimal / bool / None leaves, dicts and lists) never leaves this function.
     kind = type(value)
+    if kind is dict:
+        return _fast_dict(value)
     if kind is str:
         if "\x00" in value:
             raise _NeedsCarefulPass
         return value
-    if kind is dict:
-        keys = list(value)
-        for key in keys:
-            if type(key) is not str or "\x00" in key:
-                raise _NeedsCarefulPass
-        if all(key.isascii() for key in keys):
-            keys.sort()  # for ASCII, code point order is UTF-16 order
-        else:
-            keys.sort(key=_utf16_order)
-        return {key: _fast(value[key]) for key in keys}
     if kind is int:
         return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else str(value)
     if kind is Decimal:
@@ -115,6 +107,29 @@ def _fast(value: Any) -> Any:
     if kind is list or kind is tuple:
         return [_fast(item) for item in value]
     raise _NeedsCarefulPass
+
+
+def _fast_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    keys = list(value)
+    for key in keys:
+        if type(key) is not str or "\x00" in key:
+            raise _NeedsCarefulPass
+    if all(key.isascii() for key in keys):
+        keys.sort()  # for ASCII, code point order is UTF-16 order
+    else:
+        keys.sort(key=_utf16_order)
+    out = {}
+    for key in keys:
+        item = value[key]
+        # The usual leaves inline (a payload is mostly strings and Decimals); the rest recurse.
+        kind = type(item)
+        if kind is str and "\x00" not in item:
+            out[key] = item
+        elif kind is Decimal and item.is_finite():
+            out[key] = format(item, "f")
+        else:
+            out[key] = _fast(item)
+    return out
 
 
 def canonical_json(value: Any) -> str:

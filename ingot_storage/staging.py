@@ -1,0 +1,84 @@
+"""Batch writes through COPY: rows into a session's temporary stage, then one INSERT … SELECT.
+
+A multi-row INSERT costs the client a parameter list to build and the server a statement
+with thousands of parameters to parse and plan, per batch. COPY sends the rows as a stream
+the server parses in C; one INSERT … SELECT then moves them, skipping the rows whose natural
+key is already stored (ON CONFLICT on that key only, so any other broken constraint still
+fails the batch) and returning the keys that were new, in the order given.
+
+Each stage is a temporary table with ON COMMIT DELETE ROWS, created once per connection and
+named after the schema revision, so a migrated schema never meets a stale stage. It holds
+only the columns written, plus the row's place in the batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingot_storage.audit import driver_connection
+from ingot_storage.migrations import SCHEMA_HEAD
+
+__all__ = ["copy_rows", "insert_new_rows"]
+
+_numbers_lock = threading.Lock()
+_next_number = 0
+
+
+def _reserve_row_numbers(count: int) -> int:
+    global _next_number
+    with _numbers_lock:
+        first = _next_number
+        _next_number += count
+    return first
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def copy_rows(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY rows straight into `table` (for rows known to be new, such as a new
+    transaction's entries)."""
+    statement = f"COPY {table.name} ({_quoted(columns)}) FROM STDIN"
+    with driver_connection(conn).cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_new_rows(
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    keys: Sequence[str],
+) -> set[tuple[Any, ...]]:
+    """Insert `rows` (values in `columns` order) in order, skipping those whose `keys` are
+    already stored; return the key tuples of the rows that were new."""
+    if not rows:
+        return set()
+    stage = f"ingot_stage_{SCHEMA_HEAD}_{table.name}"
+    names = _quoted(columns)
+    # Rows are numbered across calls, so a second call in the same transaction (the stage
+    # empties only at commit) selects its own rows without a DELETE.
+    first = _reserve_row_numbers(len(rows))
+    with driver_connection(conn).cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            f"SELECT 0::bigint AS ingot_row, {names} FROM {table.name} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {stage} (ingot_row, {names}) FROM STDIN") as copy:
+            for n, row in enumerate(rows, start=first):
+                copy.write_row((n, *row))
+        cursor.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "
+            f"WHERE ingot_row >= {first} ORDER BY ingot_row "
+            f"ON CONFLICT ({_quoted(keys)}) DO NOTHING RETURNING {_quoted(keys)}"
+        )
+        return {tuple(row) for row in cursor.fetchall()}
