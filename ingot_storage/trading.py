@@ -1,7 +1,7 @@
 """Orders, positions, equity and ticks in PostgreSQL, and the writer for engine events.
 
-`write_events` turns a batch of engine events into multi-row inserts (one statement per
-table, ON CONFLICT DO NOTHING on natural keys) plus the audit entries of exactly the rows
+`write_events` turns a batch of engine events into COPY-staged inserts (one INSERT … SELECT
+per table, ON CONFLICT DO NOTHING on natural keys) plus the audit entries of exactly the rows
 that were new, all in the caller's database transaction. Replaying a batch therefore
 writes nothing twice and audits nothing twice.
 """

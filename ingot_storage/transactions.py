@@ -42,7 +42,7 @@ def _entry_rows(tx: Transaction) -> list[tuple[Any, ...]]:
 def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Transaction]:
     """Insert transactions with all their entries; return those that were new, in order.
 
-    Headers go in one multi-row statement and entries in another, inside the caller's
+    Headers go through a COPY stage and one INSERT, new entries by COPY, inside the caller's
     database transaction: a failing entry rolls back every header with it. A transaction
     already stored is skipped; a different one under a stored id raises IntegrityViolation.
     """

@@ -2,7 +2,7 @@
 
 One background thread takes events from the engine, batches them (STORAGE_BATCH_SIZE events
 or STORAGE_FLUSH_INTERVAL_MS, whichever first) and writes each batch in ONE PostgreSQL
-transaction: data rows and their audit entries together, one multi-row statement per table.
+transaction: data rows and their audit entries together, through COPY (ingot_storage.staging).
 
 - Financial events go through a bounded queue: when it is full, `emit` blocks the engine
   rather than drop one. Ticks go to a ring buffer that drops the oldest, counted and logged.

@@ -109,7 +109,7 @@ def test_connection_still_writes_after_recovery_streamed_on_it(conn: Connection)
     cash = recovered.account_named("Assets:Cash:USD")
     capital = recovered.account_named("Equity:Capital:USD")
     extra = recovered.post(transfer(cash, capital, "1.00", at=T0 + timedelta(days=9)))
-    persist_ledger(conn, recovered)  # a multi-row insert on the same connection
+    persist_ledger(conn, recovered)  # a second batch on the same connection
     again = recover_ledger(conn)
     assert again is not None
     assert again.transactions[-1] == extra
