@@ -57,7 +57,7 @@ def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> list[Acc
     """
     if not new_accounts:
         return []
-    rows = [list(_account_to_row(account).values()) for account in new_accounts]
+    rows = [[row[name] for name in _NAMES] for row in map(_account_to_row, new_accounts)]
     inserted = {key for (key,) in insert_new_rows(conn, accounts, _NAMES, rows, ["id"])}
     skipped = [account for account in new_accounts if account.id not in inserted]
     if skipped:

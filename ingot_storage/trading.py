@@ -103,11 +103,12 @@ def _order_audit(order: Order, actor: str) -> AuditEvent:
 def _insert_new(
     conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]
 ) -> set[tuple[Any, ...]]:
-    """Multi-row insert, skipping rows whose natural key exists; return the new keys."""
+    """Insert dict rows through the COPY stage, skipping stored keys; return the new keys."""
     if not rows:
         return set()
     columns = list(rows[0])
-    return insert_new_rows(conn, table, columns, [list(row.values()) for row in rows], keys)
+    values = [[row[name] for name in columns] for row in rows]
+    return insert_new_rows(conn, table, columns, values, keys)
 
 
 @translate_db_errors
