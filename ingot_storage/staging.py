@@ -6,9 +6,11 @@ the server parses in C; one INSERT … SELECT then moves them, skipping the rows
 key is already stored (ON CONFLICT on that key only, so any other broken constraint still
 fails the batch) and returning the keys that were new, in the order given.
 
-Each stage is a temporary table with ON COMMIT DELETE ROWS, created once per connection and
-named after the schema revision, so a migrated schema never meets a stale stage. It holds
-only the columns written, plus the row's place in the batch.
+Each stage is a temporary table with ON COMMIT DELETE ROWS, named after the schema revision
+so a migrated schema never meets a stale stage. It holds only the columns written, plus each
+row's number. Every call states it with CREATE … IF NOT EXISTS (one round trip; the table is
+made on a session's first use): remembering it per connection would be wrong after a rollback
+of the transaction that created it.
 """
 
 from __future__ import annotations
