@@ -27,6 +27,7 @@ from ingot_storage.errors import db_errors, translate_db_errors
 from ingot_storage.tables import ingest_cursors, ohlcv_bars, signals, ticks
 
 __all__ = [
+    "BAR_STAGE_COLUMNS",
     "STAGED_BAR_RULES",
     "BarStage",
     "IngestCursor",
@@ -128,15 +129,26 @@ STAGED_BAR_RULES = """(
 ) IS TRUE"""
 
 
-def merge_staged_bars_sql(on_conflict: bool) -> str:
+# The columns of a table staging OHLCV rows as a file carries them (ts in epoch seconds).
+BAR_STAGE_COLUMNS = (
+    "(ts bigint, open numeric, high numeric, low numeric, close numeric, volume numeric, "
+    "trade_count integer DEFAULT 0)"
+)
+
+
+def merge_staged_bars_sql(
+    on_conflict: bool, stage: str = "ingot_bar_stage", checked: bool = False
+) -> str:
     """The INSERT moving staged bars that keep the rules into ohlcv_bars.
 
+    `checked` says every row of `stage` is known to keep the rules (the WHERE is left out).
     ts holds whole seconds, for which to_timestamp's double is exact (below 2**53).
     """
     return (
         "INSERT INTO ohlcv_bars (symbol, interval, ts, open, high, low, close, volume, "
         "trade_count, source) SELECT :symbol, :interval, to_timestamp(ts), open, high, low, "
-        f"close, volume, trade_count, :source FROM ingot_bar_stage WHERE {STAGED_BAR_RULES}"
+        f"close, volume, trade_count, :source FROM {stage}"
+        + ("" if checked else f" WHERE {STAGED_BAR_RULES}")
         + (" ON CONFLICT DO NOTHING" if on_conflict else "")
     )
 
@@ -146,9 +158,7 @@ class BarStage(_Stage):
 
     _table = "ingot_bar_stage"
     _create = (
-        "CREATE TEMP TABLE IF NOT EXISTS ingot_bar_stage (ts bigint, open numeric, "
-        "high numeric, low numeric, close numeric, volume numeric, trade_count integer DEFAULT 0) "
-        "ON COMMIT DROP"
+        f"CREATE TEMP TABLE IF NOT EXISTS ingot_bar_stage {BAR_STAGE_COLUMNS} ON COMMIT DROP"
     )
     _columns = "ts, open, high, low, close, volume, trade_count"
     _merge = merge_staged_bars_sql(on_conflict=True)

@@ -18,7 +18,7 @@ from ingot_core.engine import TradingEngine, TradingMode, run_strategy
 from ingot_core.feed import BarInterval, OhlcvBar, Ticker
 from ingot_core.strategies import SmaCrossover
 from ingot_core.symbols import Symbol
-from ingot_storage import persist_ledger
+from ingot_storage import bar_copy, persist_ledger
 from ingot_storage.audit_verify import verify_audit_chain
 from ingot_storage.market_data import (
     bar_openings,
@@ -388,3 +388,72 @@ def test_a_partly_stored_range_is_merged(engine) -> None:
     report = ingest(engine, KRAKEN_CSV.replace("\n", "\r\n"))  # and Windows line ends
     assert (report.rows, report.stored, report.duplicates) == (3, 1, 2)
     assert count(engine, "ohlcv_bars") == 3
+
+
+def hourly_csv(hours: range, header: bool = False) -> str:
+    lines = ["timestamp,open,high,low,close,volume,trades"] if header else []
+    lines += [f"{BASE + h * 3600},100,101.5,99,100.5,1.25,{h}" for h in hours]
+    return "\n".join(lines) + "\n"
+
+
+def load_tables(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text("SELECT relname FROM pg_class WHERE relname LIKE 'ingot\\_bar\\_load\\_%'")
+            ).scalars()
+        )
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(bar_copy, "CHUNK_BYTES", 120)  # a few rows per chunk
+
+
+@pytest.mark.parametrize("second_connection", [True, False], ids=["threaded", "inline"])
+def test_a_file_in_many_chunks_stores_what_one_chunk_stores(
+    engine, small_chunks, monkeypatch, second_connection
+) -> None:
+    if not second_connection:
+        monkeypatch.setattr(bar_copy, "_second_connection", lambda conn: None)
+    report = ingest(engine, hourly_csv(range(40), header=True))
+    assert (report.rows, report.stored, report.duplicates, report.bad_count) == (40, 40, 0, 0)
+    assert report.first == datetime.fromtimestamp(BASE, UTC)
+    assert report.last == datetime.fromtimestamp(BASE + 39 * 3600, UTC)
+    assert [row[6] for row in all_bars(engine)] == [Decimal("100.5")] * 40
+    assert [row[8] for row in all_bars(engine)] == list(range(40))  # trades, in order
+    assert load_tables(engine) == []
+
+
+def test_a_later_chunk_meeting_stored_bars_merges_the_whole_file(engine, small_chunks) -> None:
+    assert ingest(engine, hourly_csv(range(30, 35))).stored == 5
+    report = ingest(engine, hourly_csv(range(40)))
+    assert (report.rows, report.stored, report.duplicates) == (40, 35, 5)
+    assert count(engine, "ohlcv_bars") == 40
+    assert load_tables(engine) == []
+
+
+def test_a_bad_row_in_a_later_chunk_is_named_and_nothing_is_kept(engine, small_chunks) -> None:
+    text = hourly_csv(range(40)).replace(f"{BASE + 33 * 3600},100,", f"{BASE + 33 * 3600},1e9,")
+    with pytest.raises(BadInputFile) as caught:
+        ingest(engine, text)
+    assert caught.value.problems[0].startswith("line 34, ")
+    assert count(engine, "ohlcv_bars") == 0
+    assert load_tables(engine) == []
+
+
+def test_chunk_tables_left_by_a_rolled_back_load_are_swept_by_the_next(
+    engine, small_chunks
+) -> None:
+    with engine.begin() as conn:
+        ingest_ohlcv_csv(conn, io.BytesIO(hourly_csv(range(20)).encode()), BTC, H1, source="a")
+        conn.rollback()  # the DROP of its chunk tables is undone with it
+    left = load_tables(engine)
+    assert left
+    with engine.begin() as held:  # a live load's tables are not touched
+        key = int(left[0].split("_")[3])
+        held.exec_driver_sql(f"SELECT pg_advisory_xact_lock({bar_copy._LOAD_LOCK_CLASS}, {key})")
+        ingest(engine, hourly_csv(range(20, 25)))
+        assert sorted(load_tables(engine)) == sorted(left)
+    ingest(engine, hourly_csv(range(25, 30)))
+    assert load_tables(engine) == []
