@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import logging
 import queue
 import re
 import secrets
@@ -81,6 +82,7 @@ _FOREIGN_NUMBER = re.compile(rb"0[xXoObB]")
 # pg_advisory_xact_lock(class, key) pair naming one load's chunk tables ("inld").
 _LOAD_LOCK_CLASS = 0x696E6C64
 _TABLE_PREFIX = "ingot_bar_load_"
+_log = logging.getLogger(__name__)
 _AHEAD = 4  # chunks the loader may have ready before the caller stores them
 
 
@@ -223,8 +225,10 @@ def sweep_chunk_tables(raw: psycopg.Connection[Any]) -> int:
                 cursor.execute("SET lock_timeout = '100ms'")
                 cursor.execute(f"DROP TABLE IF EXISTS {', '.join(names)}")
                 dropped += len(names)
-            except psycopg.errors.LockNotAvailable:
-                pass  # still read by a transaction that has not ended; next time
+            except psycopg.Error as error:
+                # Still read by a transaction that has not ended (or not ours to drop):
+                # left for a later sweep; a load never fails for it.
+                _log.debug("chunk tables of load %d left for now: %s", key, error)
             finally:
                 cursor.execute("RESET lock_timeout")
                 cursor.execute(
@@ -322,11 +326,12 @@ def copy_ohlcv_csv(
         "interval": str(interval),
         "source": source,
     }
-    own = _second_connection(conn)
     attempt = conn.begin_nested()
+    own = _second_connection(conn)
     loader = _Loader(own or driver_connection(conn), key, copy, interval.seconds)
     if own is not None:
-        sweep_chunk_tables(own)
+        with contextlib.suppress(psycopg.Error):  # best effort; a broken link fails below
+            sweep_chunk_tables(own)
     loaded: Generator[_Chunk, None, None] = (
         _threaded(loader, chunks) if own is not None else (loader.load(*c) for c in chunks)
     )

@@ -157,9 +157,7 @@ class BarStage(_Stage):
     """Bars of one symbol and interval, staged for one merge into ohlcv_bars."""
 
     _table = "ingot_bar_stage"
-    _create = (
-        f"CREATE TEMP TABLE IF NOT EXISTS ingot_bar_stage {BAR_STAGE_COLUMNS} ON COMMIT DROP"
-    )
+    _create = f"CREATE TEMP TABLE IF NOT EXISTS ingot_bar_stage {BAR_STAGE_COLUMNS} ON COMMIT DROP"
     _columns = "ts, open, high, low, close, volume, trade_count"
     _merge = merge_staged_bars_sql(on_conflict=True)
 
