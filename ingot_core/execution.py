@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -145,16 +145,17 @@ class Order:
 
     def acknowledged(self, ack: OrderAcknowledgment) -> Order:
         """This order after the exchange's acknowledgment."""
-        return replace(
-            self,
-            exchange_id=ack.exchange_id,
-            status=ack.status,
-            updated_at=ack.timestamp,
-            fill_price=ack.fill_price,
-            fill_quantity=ack.fill_quantity,
-            cost=ack.cost,
-            fee=ack.fee,
-            reason=ack.reason,
+        return Order(
+            self.request,
+            ack.exchange_id,
+            ack.status,
+            self.submitted_at,
+            ack.timestamp,
+            ack.fill_price,
+            ack.fill_quantity,
+            ack.cost,
+            ack.fee,
+            ack.reason,
         )
 
     def fill(self) -> Fill:

@@ -59,10 +59,15 @@ def magnitude(value: Decimal) -> Decimal:
 
 def fraction_digits(value: Decimal) -> int:
     """How many digits a finite Decimal carries after the decimal point (0 for 1E+3)."""
-    exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int):
+    if not value.is_finite():
         raise ValueError(f"{value} is not a finite number")
-    return max(0, -exponent)
+    # Read off the plain string: a tenth of the cost of as_tuple(), and every ledger check
+    # asks. Without an exponent mark, str() shows exactly -exponent digits after the point.
+    text = str(value)
+    if "E" in text:
+        return max(0, -int(value.as_tuple().exponent))  # an int: the value is finite
+    point = text.find(".")
+    return 0 if point < 0 else len(text) - point - 1
 
 
 def parse_decimal(text: str, what: str = "value") -> Decimal:

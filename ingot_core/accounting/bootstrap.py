@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from ingot_core.accounting.account import Account, AccountType, EntrySide
 from ingot_core.accounting.currency import Currency
 from ingot_core.accounting.ledger import Ledger
 from ingot_core.accounting.transaction import Entry, Transaction
 from ingot_core.errors import ValidationError
+from ingot_core.ids import new_uuid
 
 __all__ = [
     "bootstrap_ledger",
@@ -81,7 +82,7 @@ def _ensure(
 
 
 def ensure_currency_accounts(
-    ledger: Ledger, *, quote: Currency, base: Currency | None = None, new_id: IdFactory = uuid4
+    ledger: Ledger, *, quote: Currency, base: Currency | None = None, new_id: IdFactory = new_uuid
 ) -> list[Account]:
     """Create whatever accounts trading `base` against `quote` needs; return the new ones."""
     wanted: list[tuple[str, AccountType, Currency]] = [
@@ -99,7 +100,7 @@ def ensure_currency_accounts(
 
 
 def bootstrap_ledger(
-    base: Currency, opening_capital: Decimal, at: datetime, *, new_id: IdFactory = uuid4
+    base: Currency, opening_capital: Decimal, at: datetime, *, new_id: IdFactory = new_uuid
 ) -> Ledger:
     """A new ledger with cash, capital, trading and fee accounts in `base`.
 

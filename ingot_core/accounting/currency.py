@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["DEFAULT_DECIMALS", "KNOWN_DECIMALS", "Currency", "currency"]
 
@@ -60,6 +61,7 @@ class Currency:
         return self.code
 
 
+@lru_cache(maxsize=1024)  # Currency is immutable; symbols ask for theirs on every fill
 def currency(code: str) -> Currency:
     """The Currency for a code, with its known precision or the default one."""
     normalized = code.strip().upper()

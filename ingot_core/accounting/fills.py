@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID, uuid4
+from typing import NamedTuple
+from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from ingot_core.accounting.account import Account, EntrySide
 from ingot_core.accounting.bootstrap import (
@@ -25,10 +27,12 @@ from ingot_core.accounting.bootstrap import (
     holdings_account_name,
     trading_account_name,
 )
+from ingot_core.accounting.currency import Currency
 from ingot_core.accounting.ledger import Ledger
 from ingot_core.accounting.transaction import Entry, Transaction
 from ingot_core.errors import InvalidFill
 from ingot_core.execution import Fill, OrderSide
+from ingot_core.ids import new_uuid
 from ingot_core.money import EXACT, fraction_digits, magnitude, multiply, negate
 
 __all__ = ["FillPosting", "fill_problems", "post_order_fill"]
@@ -45,6 +49,21 @@ class FillPosting:
 
     transaction: Transaction
     accounts_created: tuple[Account, ...]
+
+
+class _Legs(NamedTuple):
+    """The accounts a symbol's fills book to, by id."""
+
+    holdings: UUID
+    base_trading: UUID
+    quote_trading: UUID
+    fees: UUID
+    cash: UUID
+
+
+# Per ledger, the legs of each (base, quote) already booked once. A ledger never drops or
+# replaces an account, so once its accounts exist (and were checked) they stay as they are.
+_legs: WeakKeyDictionary[Ledger, dict[tuple[Currency, Currency], _Legs]] = WeakKeyDictionary()
 
 
 def fill_problems(fill: Fill) -> list[str]:
@@ -83,7 +102,7 @@ def fill_problems(fill: Fill) -> list[str]:
 
 
 def post_order_fill(
-    ledger: Ledger, fill: Fill, *, transaction_id: UUID | None = None, new_id: IdFactory = uuid4
+    ledger: Ledger, fill: Fill, *, transaction_id: UUID | None = None, new_id: IdFactory = new_uuid
 ) -> FillPosting:
     """Post `fill` to `ledger` as one balanced transaction, creating accounts on first use.
 
@@ -93,32 +112,33 @@ def post_order_fill(
     if problems:
         raise InvalidFill(f"fill of order {fill.order_id}", problems)
     base, quote = fill.symbol.base_currency, fill.symbol.quote_currency
-    created = ensure_currency_accounts(ledger, quote=quote, base=base, new_id=new_id)
-
-    def account_id(name: str) -> UUID:
-        return ledger.account_named(name).id
+    created: list[Account] = []
+    legs = _legs.setdefault(ledger, {}).get((base, quote))
+    if legs is None:
+        created = ensure_currency_accounts(ledger, quote=quote, base=base, new_id=new_id)
+        legs = _Legs(
+            *(
+                ledger.account_named(name).id
+                for name in (
+                    holdings_account_name(base.code),
+                    trading_account_name(base.code),
+                    trading_account_name(quote.code),
+                    fee_account_name(quote.code),
+                    cash_account_name(quote.code),
+                )
+            )
+        )
+        _legs[ledger][base, quote] = legs
 
     buy = fill.side is OrderSide.BUY
     debit, credit = EntrySide.DEBIT, EntrySide.CREDIT
     entries = [
-        Entry(
-            account_id(holdings_account_name(base.code)),
-            debit if buy else credit,
-            fill.quantity,
-            base,
-        ),
-        Entry(
-            account_id(trading_account_name(base.code)),
-            credit if buy else debit,
-            fill.quantity,
-            base,
-        ),
-        Entry(
-            account_id(trading_account_name(quote.code)), debit if buy else credit, fill.cost, quote
-        ),
+        Entry(legs.holdings, debit if buy else credit, fill.quantity, base),
+        Entry(legs.base_trading, credit if buy else debit, fill.quantity, base),
+        Entry(legs.quote_trading, debit if buy else credit, fill.cost, quote),
     ]
     if fill.fee > 0:
-        entries.append(Entry(account_id(fee_account_name(quote.code)), debit, fill.fee, quote))
+        entries.append(Entry(legs.fees, debit, fill.fee, quote))
     # A buy pays cost plus fee out of cash; a sell receives cost minus fee.
     if buy:
         cash_change = negate(EXACT.add(fill.cost, fill.fee))
@@ -127,7 +147,7 @@ def post_order_fill(
     if cash_change != 0:
         entries.append(
             Entry(
-                account_id(cash_account_name(quote.code)),
+                legs.cash,
                 debit if cash_change > 0 else credit,
                 magnitude(cash_change),
                 quote,

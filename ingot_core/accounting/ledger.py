@@ -7,7 +7,6 @@ posted, so an unchecked transaction never reaches the balances.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +19,8 @@ from ingot_core.errors import DuplicateAccount, MissingMarks, TransactionRejecte
 from ingot_core.money import EXACT, exact_sum, fraction_digits, multiply, negate
 
 __all__ = ["Balance", "Ledger", "ValidatedTransaction", "validate_transaction"]
+
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,33 +53,34 @@ def validate_transaction(
     if len(tx.entries) < 2:
         problems.append(f"a transaction needs at least 2 entries, got {len(tx.entries)}")
 
-    totals: dict[str, list[Decimal]] = defaultdict(list)
+    # Debits minus credits per currency code, summed exactly as the entries go by.
+    totals: dict[str, Decimal] = {}
     for n, entry in enumerate(tx.entries, start=1):
-        where = f"entry {n}"
         amount = entry.amount
         if not isinstance(amount, Decimal) or not amount.is_finite():
-            problems.append(f"{where}: amount {amount!r} is not a finite Decimal")
+            problems.append(f"entry {n}: amount {amount!r} is not a finite Decimal")
             continue
+        ccy = entry.currency
         if amount <= 0:
-            problems.append(f"{where}: amount {amount} must be positive")
+            problems.append(f"entry {n}: amount {amount} must be positive")
         digits = fraction_digits(amount)
-        if digits > entry.currency.decimals:
+        if digits > ccy.decimals:
             problems.append(
-                f"{where}: amount {amount} has {digits} decimals, "
-                f"{entry.currency.code} allows {entry.currency.decimals}"
+                f"entry {n}: amount {amount} has {digits} decimals, "
+                f"{ccy.code} allows {ccy.decimals}"
             )
         account = accounts.get(entry.account_id)
         if account is None:
-            problems.append(f"{where}: account {entry.account_id} does not exist")
-        elif account.currency != entry.currency:
+            problems.append(f"entry {n}: account {entry.account_id} does not exist")
+        elif account.currency != ccy:
             problems.append(
-                f"{where}: currency {entry.currency.code} does not match account "
+                f"entry {n}: currency {ccy.code} does not match account "
                 f"{account.name} ({account.currency.code})"
             )
-        totals[entry.currency.code].append(entry.signed_amount)
+        signed = amount if entry.side is EntrySide.DEBIT else negate(amount)
+        totals[ccy.code] = EXACT.add(totals.get(ccy.code, _ZERO), signed)
 
-    for code, amounts in sorted(totals.items()):
-        imbalance = exact_sum(amounts)
+    for code, imbalance in sorted(totals.items()):
         if imbalance != 0:
             problems.append(
                 f"{code} does not balance: debits exceed credits by {imbalance}"
@@ -192,10 +194,14 @@ class Ledger:
         """
         terms: list[Decimal] = []
         missing: set[str] = set()
-        for account in self._accounts.values():
-            if account.type not in (AccountType.ASSET, AccountType.LIABILITY):
+        # Both dicts hold every account in the order it was added, and none is ever removed.
+        for account, net in zip(self._accounts.values(), self._net_debits.values(), strict=True):
+            if account.type is AccountType.ASSET:
+                amount = net
+            elif account.type is AccountType.LIABILITY:
+                amount = negate(net)
+            else:
                 continue
-            amount = self.balance(account.id)
             if amount == 0:
                 continue
             code = account.currency.code

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from uuid import uuid4
 
 from ingot_core.accounting import Currency, Ledger, cash_account_name, post_order_fill
 from ingot_core.engine.events import (
@@ -41,6 +40,7 @@ from ingot_core.execution import (
     request_problems,
 )
 from ingot_core.feed import Ticker
+from ingot_core.ids import new_hex
 from ingot_core.money import EXACT, exact_sum
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
@@ -102,7 +102,7 @@ class TradingEngine:
         caps: RiskCaps | None = None,
         exchange: PaperExchange | None = None,
         equity_interval: timedelta = timedelta(seconds=60),
-        new_id: Callable[[], str] = lambda: uuid4().hex,
+        new_id: Callable[[], str] = new_hex,
     ) -> None:
         if mode is TradingMode.LIVE:
             armed = "armed, but " if live_armed else "not armed, and "
@@ -313,18 +313,18 @@ class TradingEngine:
             return request.limit_price if mark is None else min(mark, request.limit_price or mark)
         return mark
 
-    def _exposure(self, symbol: Symbol) -> Decimal:
+    def _exposure(self, symbol: Symbol, resting: list[Order]) -> Decimal:
         position = self.positions.get(symbol)
         mark = self.marks.get(symbol)
         held = Decimal(0)
         if position is not None and position.quantity:
             held = position.market_value(mark) if mark is not None else position.cost_basis
-        resting = [
+        buying = [
             EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
-            for o in self.open_orders()
+            for o in resting
             if o.request.symbol == symbol and o.request.side is OrderSide.BUY
         ]
-        return exact_sum([held, *resting])
+        return exact_sum([held, *buying])
 
     def _refusal(self, request: OrderRequest) -> str | None:
         symbol = request.symbol
@@ -337,52 +337,56 @@ class TradingEngine:
         rests = request.type is OrderType.LIMIT and (
             symbol not in self.marks or not self.exchange.crosses(request, self.marks[symbol])
         )
+        resting = list(self._resting.values())
         # Shadow orders never move cash or holdings, so only the risk caps apply to them:
         # a strategy's shadow SELL follows its shadow BUY without a position to sell.
         shadow = self.mode is TradingMode.SHADOW
         if request.side is OrderSide.SELL:
             added = Decimal(0)
             if not shadow:
-                refusal = self._holdings_refusal(request)
+                refusal = self._holdings_refusal(request, resting)
                 if refusal is not None:
                     return refusal
         else:
             _, cost, fee = settle(request, price, self.exchange.fee_rate)
             added = cost
             if not shadow:
-                refusal = self._cash_refusal(request, EXACT.add(cost, fee))
+                refusal = self._cash_refusal(request, EXACT.add(cost, fee), resting)
                 if refusal is not None:
                     return refusal
-        total = exact_sum(self._exposure(s) for s in {*self.marks, *self.positions})
+        held = {symbol, *self.marks, *self.positions, *(o.request.symbol for o in resting)}
+        exposures = {s: self._exposure(s, resting) for s in held}
         return risk_veto(
             self.caps,
             symbol=str(symbol),
             added_exposure=added,
-            symbol_exposure=self._exposure(symbol),
-            total_exposure=total,
-            open_orders=len(self.open_orders()),
+            symbol_exposure=exposures[symbol],
+            total_exposure=exact_sum(exposures.values()),
+            open_orders=len(resting),
             rests=rests,
         )
 
-    def _holdings_refusal(self, request: OrderRequest) -> str | None:
+    def _holdings_refusal(self, request: OrderRequest, resting: list[Order]) -> str | None:
         symbol = request.symbol
         held = self.positions.get(symbol, Position(symbol)).quantity
         selling = exact_sum(
             o.request.quantity
-            for o in self.open_orders()
+            for o in resting
             if o.request.symbol == symbol and o.request.side is OrderSide.SELL
         )
         if EXACT.add(selling, request.quantity) > held:
             return f"insufficient {symbol.base}: hold {held}, already selling {selling}"
         return None
 
-    def _cash_refusal(self, request: OrderRequest, needed: Decimal) -> str | None:
+    def _cash_refusal(
+        self, request: OrderRequest, needed: Decimal, resting: list[Order]
+    ) -> str | None:
         quote = request.symbol.quote
         cash = self.ledger.find_account(cash_account_name(quote))
         available = self.ledger.balance(cash.id) if cash is not None else Decimal(0)
         reserved = exact_sum(
             EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
-            for o in self.open_orders()
+            for o in resting
             if o.request.side is OrderSide.BUY
         )
         free = EXACT.subtract(available, reserved)

@@ -10,7 +10,7 @@ are kept apart, and `realized_after_fees` subtracts them.
 from __future__ import annotations
 
 import decimal
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ingot_core.execution import Fill, OrderSide
@@ -62,11 +62,12 @@ def apply_fill(position: Position, fill: Fill) -> Position:
     """The position after `fill`."""
     fees = EXACT.add(position.fees, fill.fee)
     if fill.side is OrderSide.BUY:
-        return replace(
-            position,
-            quantity=EXACT.add(position.quantity, fill.quantity),
-            cost_basis=EXACT.add(position.cost_basis, fill.cost),
-            fees=fees,
+        return Position(
+            position.symbol,
+            EXACT.add(position.quantity, fill.quantity),
+            EXACT.add(position.cost_basis, fill.cost),
+            position.realized_pnl,
+            fees,
         )
     remaining = EXACT.subtract(position.quantity, fill.quantity)
     if remaining < 0:
@@ -81,10 +82,10 @@ def apply_fill(position: Position, fill: Fill) -> Position:
             _ALLOCATE.multiply(position.cost_basis, fill.quantity), position.quantity
         )
         released = share.quantize(unit, context=_ALLOCATE)
-    return replace(
-        position,
-        quantity=remaining,
-        cost_basis=EXACT.subtract(position.cost_basis, released),
-        realized_pnl=EXACT.add(position.realized_pnl, EXACT.subtract(fill.cost, released)),
-        fees=fees,
+    return Position(
+        position.symbol,
+        remaining,
+        EXACT.subtract(position.cost_basis, released),
+        EXACT.add(position.realized_pnl, EXACT.subtract(fill.cost, released)),
+        fees,
     )

@@ -174,6 +174,18 @@ def test_refused_orders_are_recorded_as_rejected_with_a_reason(
     assert sink.of(TransactionPosted) == []
 
 
+def test_resting_buys_on_a_symbol_without_a_mark_count_towards_total_exposure() -> None:
+    eth_usd = Symbol("ETH", "USD")
+    e = engine(caps=RiskCaps(max_exposure=Decimal("1500")))
+    resting = OrderRequest("e1", eth_usd, OrderSide.BUY, OrderType.LIMIT, Decimal(1),
+                           Decimal(1000))  # fmt: skip
+    assert e.place_order(resting, T0).order.status is OrderStatus.OPEN  # no ETH mark: it rests
+    e.on_tick(tick("60000"))
+    order = e.place_order(buy("0.01"), T0).order  # 600.00 more at the mark: 1600.00 in all
+    assert order.status is OrderStatus.REJECTED
+    assert order.reason == "total exposure would be 1600.00, above the cap of 1500"
+
+
 def test_shadow_mode_records_intended_orders_and_never_fills() -> None:
     sink = RecordingSink()
     e = engine(TradingMode.SHADOW, sink)

@@ -7,6 +7,8 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingot_core.accounting import Currency, Entry, EntrySide, currency
 from ingot_core.money import EXACT, exact_sum, fraction_digits, multiply, parse_decimal
@@ -42,6 +44,13 @@ def test_fraction_digits() -> None:
     assert fraction_digits(Decimal("1E+3")) == 0
     with pytest.raises(ValueError, match="not a finite number"):
         fraction_digits(Decimal("NaN"))
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_fraction_digits_is_the_negated_exponent(value: Decimal) -> None:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    assert fraction_digits(value) == max(0, -exponent)
 
 
 def test_known_and_default_currency_precision() -> None:
