@@ -81,3 +81,17 @@ def test_equals_rfc8785_on_the_allowed_domain(value: object) -> None:
 def test_decimals_round_trip_exactly_through_their_string(value: Decimal) -> None:
     text = canonical_json(value)
     assert Decimal(text.strip('"')) == value
+
+
+@given(value=st.decimals(allow_nan=False, allow_infinity=False))
+def test_decimals_are_written_in_plain_notation(value: Decimal) -> None:
+    assert canonical_json({"v": value}) == '{"v":"' + format(value, "f") + '"}'
+
+
+@given(
+    pairs=st.lists(st.tuples(texts, safe_ints), min_size=1, max_size=6, unique_by=lambda p: p[0])
+)
+def test_a_key_set_seen_before_in_another_order_sorts_the_same(pairs: list) -> None:
+    forward, backward = dict(pairs), dict(reversed(pairs))
+    assert canonical_json(forward) == canonical_json(backward) == canonical_json(dict(pairs))
+    assert canonical_json(backward).encode() == rfc8785.dumps(backward)
