@@ -10,10 +10,10 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Account, AccountType, Currency
 from ingot_storage.errors import CorruptLedger, IntegrityViolation, translate_db_errors
-from ingot_storage.staging import insert_new_rows
+from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import accounts
 
-__all__ = ["load_accounts", "save_account", "save_accounts"]
+__all__ = ["copy_new_accounts", "load_accounts", "save_account", "save_accounts"]
 
 _COLUMNS = (
     accounts.c.id,
@@ -73,6 +73,14 @@ def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> list[Acc
                     f"account {account.id} is already stored with different fields"
                 )
     return [account for account in new_accounts if account.id in inserted]
+
+
+def copy_new_accounts(conn: Connection, new_accounts: Sequence[Account]) -> None:
+    """COPY accounts none of which is stored yet; a stored one fails the COPY (psycopg's
+    UniqueViolation), so the caller runs this under a savepoint and falls back to
+    `save_accounts`."""
+    rows = ([row[name] for name in _NAMES] for row in map(_account_to_row, new_accounts))
+    copy_rows(conn, accounts, _NAMES, rows)
 
 
 def save_account(conn: Connection, account: Account) -> bool:

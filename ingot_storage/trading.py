@@ -1,24 +1,27 @@
 """Orders, positions, equity and ticks in PostgreSQL, and the writer for engine events.
 
-`write_events` turns a batch of engine events into COPY-staged inserts (one INSERT … SELECT
-per table, ON CONFLICT DO NOTHING on natural keys) plus the audit entries of exactly the rows
-that were new, all in the caller's database transaction. Replaying a batch therefore
-writes nothing twice and audits nothing twice.
+`write_events` persists a batch of engine events, with the audit entries of exactly the rows
+that were new, all in the caller's database transaction. A batch none of whose rows is stored
+yet (the usual one) is COPY'd straight into its tables. Otherwise each table's rows go through
+a COPY stage and one INSERT … SELECT … ON CONFLICT DO NOTHING on its natural key. Replaying a
+batch therefore writes nothing twice and audits nothing twice.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
+from ingot_core.accounting import Account, Transaction
 from ingot_core.audit import AuditEntry, AuditEvent, account_created, transaction_posted
 from ingot_core.engine import (
     AccountCreated,
@@ -34,11 +37,11 @@ from ingot_core.engine import (
 )
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.symbols import Symbol
-from ingot_storage.accounts import save_accounts
+from ingot_storage.accounts import copy_new_accounts, save_accounts
 from ingot_storage.audit import append_audit_batch
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import translate_db_errors
-from ingot_storage.staging import insert_new_rows
+from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import (
     equity_snapshots,
     order_history,
@@ -46,7 +49,7 @@ from ingot_storage.tables import (
     signals,
     ticks,
 )
-from ingot_storage.transactions import save_transactions
+from ingot_storage.transactions import copy_new_transactions, save_transactions
 
 __all__ = [
     "OrderRow",
@@ -89,26 +92,88 @@ def _order_row(order: Order) -> dict[str, Any]:
     }
 
 
-def _order_audit(order: Order, actor: str) -> AuditEvent:
-    row = _order_row(order)
-    payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-    return AuditEvent(
-        f"order_{order.status.value.lower()}",
-        actor,
-        order_entity_id(order.request.client_id),
-        {k: v for k, v in payload.items() if v is not None},
-    )
+class _AuditTexts:
+    """Builds audit payloads from the rows just written, remembering, for one batch, the
+    strings they repeat: an order's fill shares its instant with its position and equity
+    snapshots, and its entity id with its position."""
+
+    def __init__(self) -> None:
+        self._instants: dict[tuple[datetime, object], str] = {}
+        self._entities: dict[str, uuid.UUID] = {}
+
+    def instant(self, moment: datetime) -> str:
+        key = (moment, moment.tzinfo)  # equal instants in other zones print differently
+        text = self._instants.get(key)
+        if text is None:
+            text = self._instants[key] = moment.isoformat()
+        return text
+
+    def entity(self, client_id: str) -> uuid.UUID:
+        entity = self._entities.get(client_id)
+        if entity is None:
+            entity = self._entities[client_id] = order_entity_id(client_id)
+        return entity
+
+    def payload(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row with its instants as ISO 8601 text and its NULLs left out."""
+        instant = self.instant
+        return {
+            k: instant(v) if isinstance(v, datetime) else v for k, v in row.items() if v is not None
+        }
+
+    def order(self, order: Order, row: dict[str, Any], actor: str) -> AuditEvent:
+        kind = f"order_{order.status.value.lower()}"
+        return AuditEvent(kind, actor, self.entity(order.request.client_id), self.payload(row))
 
 
-def _insert_new(
-    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]
-) -> set[tuple[Any, ...]]:
-    """Insert dict rows through the COPY stage, skipping stored keys; return the new keys."""
-    if not rows:
-        return set()
-    columns = list(rows[0])
-    values = [[row[name] for name in columns] for row in rows]
-    return insert_new_rows(conn, table, columns, values, keys)
+@dataclass
+class _Rows:
+    """One table's rows of a batch, as dicts in column order, with its natural key."""
+
+    table: sa.Table
+    keys: tuple[str, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def copy(self, conn: Connection) -> None:
+        """COPY the rows straight into the table (they must all be new)."""
+        if self.rows:
+            values = (tuple(row.values()) for row in self.rows)
+            copy_rows(conn, self.table, list(self.rows[0]), values)
+
+    def insert_new(self, conn: Connection) -> set[tuple[Any, ...]]:
+        """Insert through the COPY stage, skipping stored keys; return the new keys."""
+        if not self.rows:
+            return set()
+        values = [list(row.values()) for row in self.rows]
+        return insert_new_rows(conn, self.table, list(self.rows[0]), values, list(self.keys))
+
+
+def _copy_fresh(
+    conn: Connection, accounts: list[Account], txs: list[Transaction], tables: list[_Rows]
+) -> bool:
+    """COPY a batch none of whose rows is stored yet straight into its tables.
+
+    That is the usual batch, and it costs PostgreSQL one pass over each row. The COPYs run
+    under a savepoint: when a natural key is already stored (a replayed batch, or a key twice
+    in one batch) they are rolled back and False says so, for the staged path to sort out.
+    Any other refusal (a foreign key, a CHECK) raises here as it would there.
+    """
+    savepoint = conn.begin_nested()
+    try:
+        if accounts:
+            copy_new_accounts(conn, accounts)
+        if txs:
+            copy_new_transactions(conn, txs)
+        for part in tables:
+            part.copy(conn)
+    except psycopg.errors.UniqueViolation:
+        savepoint.rollback()
+        return False
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return True
 
 
 @translate_db_errors
@@ -118,69 +183,95 @@ def write_events(
     actor: str = "engine",
     now: datetime | None = None,
 ) -> list[AuditEntry]:
-    """Persist a batch of engine events and their audit entries in the caller's transaction."""
+    """Persist a batch of engine events and their audit entries in the caller's transaction.
+
+    Only the rows not stored yet are written and audited, so a replayed batch writes nothing
+    twice and audits nothing twice.
+    """
     accounts = [e.account for e in events if isinstance(e, AccountCreated)]
     txs = [e.transaction for e in events if isinstance(e, TransactionPosted)]
-    new_account_ids = {a.id for a in save_accounts(conn, accounts)}
-    new_tx_ids = {t.id for t in save_transactions(conn, txs)}
-    orders = [_order_row(e.order) for e in events if isinstance(e, OrderUpdated)]
-    new_orders = _insert_new(conn, order_history, orders, ["client_id", "status"])
-    positions = [_position_row(e) for e in events if isinstance(e, PositionSnapshot)]
-    new_positions = _insert_new(conn, position_snapshots, positions, ["client_id"])
-    equity = [
-        {"at": e.at, "currency": e.currency, "nav": e.nav}
-        for e in events
-        if isinstance(e, EquitySnapshot)
-    ]
-    new_equity = _insert_new(conn, equity_snapshots, equity, ["at", "currency"])
-    tick_rows = [
-        {
-            "symbol": str(e.ticker.symbol),
-            "ts": e.ticker.timestamp,
-            "price": e.ticker.price,
-            "volume": e.ticker.volume,
-        }
-        for e in events
-        if isinstance(e, TickReceived)
-    ]
-    _insert_new(conn, ticks, tick_rows, ["symbol", "ts"])
-    signal_rows = [_signal_row(e) for e in events if isinstance(e, SignalRaised)]
-    for row in signal_rows:
-        row["indicators"] = Jsonb(row["indicators"])
-    new_signals = _insert_new(conn, signals, signal_rows, ["client_id"])
+    orders = _Rows(order_history, ("client_id", "status"))
+    positions = _Rows(position_snapshots, ("client_id",))
+    equity = _Rows(equity_snapshots, ("at", "currency"))
+    tick_rows = _Rows(ticks, ("symbol", "ts"))
+    signal_rows = _Rows(signals, ("client_id",))
+    rows: dict[int, dict[str, Any]] = {}  # order and position rows by id() of their event
+    for event in events:
+        if isinstance(event, OrderUpdated):
+            rows[id(event)] = row = _order_row(event.order)
+            orders.rows.append(row)
+        elif isinstance(event, PositionSnapshot):
+            rows[id(event)] = row = _position_row(event)
+            positions.rows.append(row)
+        elif isinstance(event, EquitySnapshot):
+            equity.rows.append({"at": event.at, "currency": event.currency, "nav": event.nav})
+        elif isinstance(event, TickReceived):
+            t = event.ticker
+            tick_rows.rows.append(
+                {"symbol": str(t.symbol), "ts": t.timestamp, "price": t.price, "volume": t.volume}
+            )
+        elif isinstance(event, SignalRaised):
+            row = _signal_row(event)
+            signal_rows.rows.append({**row, "indicators": Jsonb(row["indicators"])})
+    tables = [orders, positions, equity, tick_rows, signal_rows]
 
+    if _copy_fresh(conn, accounts, txs, tables):
+        return append_audit_batch(conn, _audit_events(events, rows, actor, lambda _: True), now)
+
+    new_accounts = {a.id for a in save_accounts(conn, accounts)}
+    new_txs = {t.id for t in save_transactions(conn, txs)}
+    new_orders, new_positions, new_equity, _, new_signals = (t.insert_new(conn) for t in tables)
+
+    def fresh(event: StorageEvent) -> bool:
+        if isinstance(event, AccountCreated):
+            return event.account.id in new_accounts
+        if isinstance(event, TransactionPosted):
+            return event.transaction.id in new_txs
+        if isinstance(event, OrderUpdated):
+            return (event.order.request.client_id, event.order.status.value) in new_orders
+        if isinstance(event, PositionSnapshot):
+            return (event.client_id,) in new_positions
+        if isinstance(event, SignalRaised):
+            return (event.client_id,) in new_signals
+        if isinstance(event, EquitySnapshot):
+            return (event.at, event.currency) in new_equity
+        return False
+
+    return append_audit_batch(conn, _audit_events(events, rows, actor, fresh), now)
+
+
+def _audit_events(
+    events: Sequence[StorageEvent],
+    rows: dict[int, dict[str, Any]],
+    actor: str,
+    fresh: Callable[[StorageEvent], bool],
+) -> list[AuditEvent]:
+    """The audit events of the `fresh` events (those whose rows were just written);
+    `rows` holds the order and position rows written, by id() of their event."""
+    texts = _AuditTexts()
     audit: list[AuditEvent] = []
     for event in events:
-        if isinstance(event, AccountCreated) and event.account.id in new_account_ids:
+        if isinstance(event, TickReceived) or not fresh(event):
+            continue  # ticks are market data, not money: never audited
+        if isinstance(event, AccountCreated):
             audit.append(account_created(event.account, actor))
-        elif isinstance(event, TransactionPosted) and event.transaction.id in new_tx_ids:
+        elif isinstance(event, TransactionPosted):
             audit.append(transaction_posted(event.transaction, actor))
         elif isinstance(event, OrderUpdated):
-            key = (event.order.request.client_id, event.order.status.value)
-            if key in new_orders:
-                audit.append(_order_audit(event.order, actor))
-        elif isinstance(event, PositionSnapshot) and (event.client_id,) in new_positions:
-            payload = {
-                k: v.isoformat() if isinstance(v, datetime) else v
-                for k, v in _position_row(event).items()
-            }
-            audit.append(
-                AuditEvent("position_snapshot", actor, order_entity_id(event.client_id), payload)
-            )
-        elif isinstance(event, SignalRaised) and (event.client_id,) in new_signals:
+            audit.append(texts.order(event.order, rows[id(event)], actor))
+        elif isinstance(event, PositionSnapshot):
+            payload = texts.payload(rows[id(event)])
+            entity = texts.entity(event.client_id)
+            audit.append(AuditEvent("position_snapshot", actor, entity, payload))
+        elif isinstance(event, SignalRaised):
             row = _signal_row(event)
-            row["ts"] = row["ts"].isoformat()
-            audit.append(AuditEvent("signal_raised", actor, order_entity_id(event.client_id), row))
-        elif isinstance(event, EquitySnapshot) and (event.at, event.currency) in new_equity:
-            audit.append(
-                AuditEvent(
-                    "equity_snapshot",
-                    actor,
-                    None,
-                    {"at": event.at.isoformat(), "currency": event.currency, "nav": event.nav},
-                )
-            )
-    return append_audit_batch(conn, audit, now)
+            row["ts"] = texts.instant(row["ts"])
+            entity = texts.entity(event.client_id)
+            audit.append(AuditEvent("signal_raised", actor, entity, row))
+        elif isinstance(event, EquitySnapshot):
+            payload = {"at": texts.instant(event.at), "currency": event.currency, "nav": event.nav}
+            audit.append(AuditEvent("equity_snapshot", actor, None, payload))
+    return audit
 
 
 def _signal_row(e: SignalRaised) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from ingot_storage.errors import CorruptLedger, IntegrityViolation, translate_db
 from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import entries, transactions
 
-__all__ = ["iter_transactions", "load_transactions", "save_transaction", "save_transactions"]
+__all__ = [
+    "copy_new_transactions",
+    "iter_transactions",
+    "load_transactions",
+    "save_transaction",
+    "save_transactions",
+]
 
 
 _HEADER = ("id", "posted_at", "description")
@@ -62,6 +68,14 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Tran
     if new:  # headers just inserted, so every entry is new too
         copy_rows(conn, entries, _ENTRY, (row for tx in new for row in _entry_rows(tx)))
     return new
+
+
+def copy_new_transactions(conn: Connection, txs: Sequence[Transaction]) -> None:
+    """COPY transactions none of which is stored yet, with their entries; a stored id fails
+    the COPY (psycopg's UniqueViolation), so the caller runs this under a savepoint and falls
+    back to `save_transactions`."""
+    copy_rows(conn, transactions, _HEADER, ((t.id, t.posted_at, t.description) for t in txs))
+    copy_rows(conn, entries, _ENTRY, (row for tx in txs for row in _entry_rows(tx)))
 
 
 def save_transaction(conn: Connection, tx: Transaction) -> bool:

@@ -178,6 +178,37 @@ def test_replayed_batch_never_duplicates(engine: Engine) -> None:
     assert {t: count(engine, t) for t in tables} == first
 
 
+def test_a_partly_stored_batch_writes_and_audits_only_its_new_part(engine: Engine) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    events: list = []
+
+    class Collect:
+        def emit(self, unit) -> None:
+            events.extend(unit)
+
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    eng = TradingEngine(ledger, USD, sink=Collect(), caps=BIG)
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    eng.place_order(order(1), T0)
+    first = list(events)
+    eng.place_order(order(2), T0 + timedelta(seconds=1))
+    with engine.begin() as conn:
+        write_events(conn, first)
+    audited = count(engine, "audit_log")
+    with engine.begin() as conn:
+        again = write_events(conn, events)  # the first order's events again, then the second's
+    assert [e.event_type for e in again] == [
+        "transaction_posted", "order_filled", "position_snapshot"
+    ]  # fmt: skip
+    assert again[0].entity_id == events[-3].transaction.id
+    assert count(engine, "order_history") == 2
+    assert count(engine, "transactions") == 3  # the opening capital and two fills
+    assert count(engine, "audit_log") == audited + 3
+    with engine.connect() as conn:
+        assert verify_audit_chain(conn).failure is None
+
+
 def test_ticks_drop_oldest_with_a_counter(engine: Engine, tmp_path: Path) -> None:
     worker = StorageWorker(engine, tmp_path / "s.jsonl", tick_capacity=5)  # not started
     for n in range(12):
