@@ -17,6 +17,7 @@ transaction: data rows and their audit entries together, through COPY (ingot_sto
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ingot_core.engine import StorageEvent, TickReceived, is_financial
 from ingot_core.feed import Ticker
@@ -88,6 +89,7 @@ class StorageWorker:
         tick_mirror: Callable[[list[Ticker]], object] | None = None,
     ) -> None:
         self._engine = engine
+        self._conn: Connection | None = None  # the worker's own, held between batches
         self.spill = SpillFile(spill_path)
         self.batch_size = batch_size
         self.interval = flush_interval_ms / 1000
@@ -207,11 +209,32 @@ class StorageWorker:
                 barrier.done.set()
         # Leave nothing behind: whatever is still spilled gets one last try.
         self._retry_spill(force=True)
+        self._release_connection()
+
+    def _connection(self) -> Connection:
+        # Held from batch to batch: a checkout per batch would cost a ping and a reset, two
+        # round trips more than the batch itself needs. Dropped on any error, so the next
+        # batch starts on a fresh one.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _release_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken link may refuse even to close
+                conn.close()
 
     def _write(self, events: list[StorageEvent]) -> None:
         started = time.perf_counter()
-        with db_errors(), self._engine.begin() as conn:
-            written = write_events(conn, events, self.actor)
+        try:
+            with db_errors():
+                conn = self._connection()
+                with conn.begin():
+                    written = write_events(conn, events, self.actor)
+        except BaseException:
+            self._release_connection()
+            raise
         elapsed = (time.perf_counter() - started) * 1000
         m = self._metrics
         m.batches += 1
