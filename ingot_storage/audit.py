@@ -39,6 +39,7 @@ __all__ = [
     "AuditHead",
     "append_audit",
     "append_audit_batch",
+    "append_audit_texts",
     "audit_head",
     "copy_row",
     "iter_audit",
@@ -98,16 +99,27 @@ def append_audit_batch(
     Raises CanonicalJsonError (before anything is written) when a payload has no canonical
     form.
     """
+    return append_audit_texts(conn, events, [canonical_json(e.payload) for e in events], now)
+
+
+@translate_db_errors
+def append_audit_texts(
+    conn: Connection,
+    events: Sequence[AuditEvent],
+    texts: Sequence[str],
+    now: datetime | None = None,
+) -> list[AuditEntry]:
+    """`append_audit_batch` for payloads already made canonical:
+    `texts[i]` must be `canonical_json(events[i].payload)`."""
     if not events:
         return []
-    payloads = [canonical_json(event.payload) for event in events]
     timestamp = _microsecond_utc(now or datetime.now(UTC))
     ts_us = to_micros(timestamp)
     lock_audit_log(conn)
     head = audit_head(conn)
     entries: list[AuditEntry] = []
     previous = head.chain_hash
-    for offset, (event, text) in enumerate(zip(events, payloads, strict=True), start=1):
+    for offset, (event, text) in enumerate(zip(events, texts, strict=True), start=1):
         seq = head.size + offset
         leaf = leaf_hash(
             seq, ts_us, event.event_type, event.actor, entity_bytes(event.entity_id), text.encode()

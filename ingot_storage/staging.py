@@ -15,11 +15,16 @@ of the transaction that created it.
 
 from __future__ import annotations
 
+import select
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import psycopg
+import psycopg.errors
 import sqlalchemy as sa
+from psycopg import pq
+from psycopg.copy import LibpqWriter
 from sqlalchemy.engine import Connection
 
 from ingot_storage.audit import driver_connection
@@ -44,14 +49,71 @@ def _quoted(names: Sequence[str]) -> str:
 
 
 def copy_rows(
-    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    meanwhile: Callable[[], object] | None = None,
 ) -> None:
     """COPY rows straight into `table` (for rows known to be new, such as a new
-    transaction's entries)."""
+    transaction's entries).
+
+    `meanwhile`, when given, runs after the last row has gone and before the server's answer
+    is read: the server checks foreign keys and fills indexes at the end of a COPY, and that
+    time is Python's to use.
+    """
     statement = f"COPY {table.name} ({_quoted(columns)}) FROM STDIN"
-    with driver_connection(conn).cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    with driver_connection(conn).cursor() as cursor:
+        writer = None if meanwhile is None else _MeanwhileWriter(cursor, meanwhile)
+        with cursor.copy(statement, writer=writer) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+class _MeanwhileWriter(LibpqWriter):
+    """psycopg's COPY writer, with Python work slipped in between the end of the data and the
+    server's answer."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], meanwhile: Callable[[], object]) -> None:
+        super().__init__(cursor)
+        self._meanwhile = meanwhile
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            super().finish(exc)  # the usual way: tell the server why, and fail the COPY
+            return
+        pgconn = self.connection.pgconn
+        while pgconn.put_copy_end() == 0:
+            _wait(pgconn.socket, write=True)
+        while pgconn.flush() != 0:
+            _wait(pgconn.socket, write=True)
+        try:
+            self._meanwhile()
+        finally:  # the answer is read whatever happened, so the connection stays usable
+            self._read_answer(pgconn)
+
+    @staticmethod
+    def _read_answer(pgconn: pq.abc.PGconn) -> None:
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            _wait(pgconn.socket, write=False)
+            pgconn.consume_input()
+        failure = None
+        while (result := pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK and failure is None:
+                failure = result
+        if failure is not None:
+            state = (failure.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
+            try:
+                kind: type[psycopg.Error] = psycopg.errors.lookup(state)
+            except KeyError:
+                kind = psycopg.DatabaseError
+            raise kind(failure.get_error_message())
+
+
+def _wait(sock: int, *, write: bool) -> None:
+    # select() lets go of the interpreter lock while the socket is not ready.
+    select.select([] if write else [sock], [sock] if write else [], [])
 
 
 def insert_new_rows(

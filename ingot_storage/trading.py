@@ -22,7 +22,13 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Account, Transaction
-from ingot_core.audit import AuditEntry, AuditEvent, account_created, transaction_posted
+from ingot_core.audit import (
+    AuditEntry,
+    AuditEvent,
+    account_created,
+    canonical_json,
+    transaction_posted,
+)
 from ingot_core.engine import (
     AccountCreated,
     EquitySnapshot,
@@ -38,7 +44,7 @@ from ingot_core.engine import (
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.symbols import Symbol
 from ingot_storage.accounts import copy_new_accounts, save_accounts
-from ingot_storage.audit import append_audit_batch
+from ingot_storage.audit import append_audit_batch, append_audit_texts
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.staging import copy_rows, insert_new_rows
@@ -149,7 +155,11 @@ class _Rows:
 
 
 def _copy_fresh(
-    conn: Connection, accounts: list[Account], txs: list[Transaction], tables: list[_Rows]
+    conn: Connection,
+    accounts: list[Account],
+    txs: list[Transaction],
+    tables: list[_Rows],
+    meanwhile: Callable[[], object],
 ) -> bool:
     """COPY a batch none of whose rows is stored yet straight into its tables.
 
@@ -157,15 +167,20 @@ def _copy_fresh(
     under a savepoint: when a natural key is already stored (a replayed batch, or a key twice
     in one batch) they are rolled back and False says so, for the staged path to sort out.
     Any other refusal (a foreign key, a CHECK) raises here as it would there.
+
+    `meanwhile` runs once, while the server checks the entries' foreign keys (the costliest
+    part of the batch for it), or at the end when there are none.
     """
     savepoint = conn.begin_nested()
     try:
         if accounts:
             copy_new_accounts(conn, accounts)
-        if txs:
-            copy_new_transactions(conn, txs)
         for part in tables:
             part.copy(conn)
+        if txs:
+            copy_new_transactions(conn, txs, meanwhile=meanwhile)
+        else:
+            meanwhile()
     except psycopg.errors.UniqueViolation:
         savepoint.rollback()
         return False
@@ -215,8 +230,17 @@ def write_events(
             signal_rows.rows.append({**row, "indicators": Jsonb(row["indicators"])})
     tables = [orders, positions, equity, tick_rows, signal_rows]
 
-    if _copy_fresh(conn, accounts, txs, tables):
-        return append_audit_batch(conn, _audit_events(events, rows, actor, lambda _: True), now)
+    # Every event's audit payload is made while the server checks the batch; they are all
+    # needed unless a stored key sends the batch down the staged path.
+    audit: list[AuditEvent] = []
+    texts: list[str] = []
+
+    def prepare_audit() -> None:
+        audit.extend(_audit_events(events, rows, actor, lambda _: True))
+        texts.extend(canonical_json(a.payload) for a in audit)
+
+    if _copy_fresh(conn, accounts, txs, tables, meanwhile=prepare_audit):
+        return append_audit_texts(conn, audit, texts, now)
 
     new_accounts = {a.id for a in save_accounts(conn, accounts)}
     new_txs = {t.id for t in save_transactions(conn, txs)}

@@ -6,13 +6,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
+import psycopg.errors
 import pytest
 import sqlalchemy as sa
+from psycopg import pq
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage import StorageError
+from ingot_storage.audit import driver_connection
 from ingot_storage.errors import db_errors
-from ingot_storage.staging import insert_new_rows
+from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import accounts, equity_snapshots, order_history
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -94,3 +97,34 @@ def test_a_unique_constraint_other_than_the_key_fails_the_batch(engine: Engine) 
 def test_nothing_to_insert_sends_nothing(conn: Connection) -> None:
     assert insert_new_rows(conn, order_history, COLUMNS, [], ["client_id", "status"]) == set()
     assert stored(conn) == []
+
+
+def test_copy_runs_meanwhile_after_the_rows_and_before_the_answer(conn: Connection) -> None:
+    link = driver_connection(conn).pgconn
+    seen: list[pq.TransactionStatus] = []
+
+    def meanwhile() -> None:
+        seen.append(link.transaction_status)  # ACTIVE: a command whose answer is not read yet
+
+    copy_rows(conn, order_history, COLUMNS, [order("a"), order("b")], meanwhile=meanwhile)
+    assert seen == [pq.TransactionStatus.ACTIVE]
+    assert link.transaction_status == pq.TransactionStatus.INTRANS
+    assert [r[0] for r in stored(conn)] == ["a", "b"]
+
+
+def test_copy_with_meanwhile_raises_the_servers_error_by_its_kind(conn: Connection) -> None:
+    copy_rows(conn, order_history, COLUMNS, [order("a")])
+    savepoint = conn.begin_nested()
+    with pytest.raises(psycopg.errors.UniqueViolation, match="uq_order_history_client"):
+        copy_rows(conn, order_history, COLUMNS, [order("b"), order("a")], meanwhile=list)
+    savepoint.rollback()  # the session goes on
+    assert [r[0] for r in stored(conn)] == ["a"]
+
+
+def test_copy_reads_the_answer_even_when_meanwhile_fails(conn: Connection) -> None:
+    def meanwhile() -> None:
+        raise ValueError("no canonical form")
+
+    with pytest.raises(ValueError, match="no canonical form"):
+        copy_rows(conn, order_history, COLUMNS, [order("a")], meanwhile=meanwhile)
+    assert [r[0] for r in stored(conn)] == ["a"]  # the COPY itself completed; the link is fine
