@@ -37,16 +37,22 @@ class Symbol:
     @property
     def base_currency(self) -> Currency:
         """The base asset as a ledger currency."""
-        from ingot_core.accounting.currency import currency
-
-        return currency(self.base)
+        return _currency(self.base)
 
     @property
     def quote_currency(self) -> Currency:
         """The quote currency as a ledger currency."""
-        from ingot_core.accounting.currency import currency
-
-        return currency(self.quote)
+        return _currency(self.quote)
 
     def __str__(self) -> str:
         return f"{self.base}-{self.quote}"
+
+
+def _currency(code: str) -> Currency:
+    # Bound on first use (an import here at module level would be circular), then called
+    # directly: every fill asks a symbol for its currencies several times.
+    global _currency
+    from ingot_core.accounting.currency import currency
+
+    _currency = currency
+    return currency(code)

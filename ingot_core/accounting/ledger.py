@@ -153,9 +153,12 @@ class Ledger:
             )
         if tx.id in self._posted_ids:
             raise TransactionRejected(f"transaction {tx.id} rejected", ["it is already posted"])
+        net = self._net_debits
         for entry in tx.entries:
-            current = self._net_debits[entry.account_id]
-            self._net_debits[entry.account_id] = EXACT.add(current, entry.signed_amount)
+            if entry.side is EntrySide.DEBIT:
+                net[entry.account_id] = EXACT.add(net[entry.account_id], entry.amount)
+            else:
+                net[entry.account_id] = EXACT.subtract(net[entry.account_id], entry.amount)
         self._transactions.append(tx)
         self._posted_ids.add(tx.id)
 
