@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_core.engine import StorageEvent, TickReceived, is_financial
+from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
 from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
@@ -255,7 +256,7 @@ class StorageWorker:
                 m.last_error = f"after commit: {error}"
                 _log.warning("after-commit step failed: %s", error)
 
-    def _spill_batch(self, events: list[StorageEvent], error: StorageError) -> FlushOutcome:
+    def _spill_batch(self, events: list[StorageEvent], error: Exception) -> FlushOutcome:
         self.spill.append(events)
         self._metrics.spilled_batches += 1
         self._metrics.errors += 1
@@ -265,7 +266,7 @@ class StorageWorker:
                 "PostgreSQL unreachable; batch of %d spilled to %s", len(events), self.spill.path
             )
         else:
-            _log.error("batch refused by PostgreSQL (%s); kept in %s", error, self.spill.path)
+            _log.error("batch refused (%s); kept in %s", error, self.spill.path)
         self._next_retry = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, self.max_backoff)
         return FlushOutcome.SPILLED
@@ -273,7 +274,7 @@ class StorageWorker:
     def _drain_spill(self) -> bool:
         try:
             write_spilled(self.spill, self._write)
-        except StorageError as error:
+        except (StorageError, IngotError) as error:
             self._metrics.errors += 1
             self._metrics.last_error = str(error)
             self._next_retry = time.monotonic() + self._backoff
@@ -297,6 +298,6 @@ class StorageWorker:
             return FlushOutcome.SPILLED
         try:
             self._write(events)
-        except StorageError as error:
+        except (StorageError, IngotError) as error:  # IngotError: a payload with no JSON form
             return self._spill_batch(events, error)
         return FlushOutcome.COMMITTED

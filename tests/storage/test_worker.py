@@ -154,7 +154,8 @@ def test_every_persisted_event_is_audited_and_the_chain_verifies(trading, engine
     assert report.failure is None
 
 
-def test_replayed_batch_never_duplicates(engine: Engine) -> None:
+def collecting_engine(engine: Engine) -> tuple[TradingEngine, list]:
+    """An engine on a persisted book whose events are collected, not written; one fill made."""
     ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
     events: list = []
 
@@ -167,6 +168,11 @@ def test_replayed_batch_never_duplicates(engine: Engine) -> None:
     eng = TradingEngine(ledger, USD, sink=Collect(), caps=BIG)
     eng.on_tick(Ticker(BTC, Decimal("100"), T0))
     eng.place_order(order(1), T0)
+    return eng, events
+
+
+def test_replayed_batch_never_duplicates(engine: Engine) -> None:
+    eng, events = collecting_engine(engine)
     eng.place_order(order(2, limit="50"), T0)
     tables = ("order_history", "transactions", "entries", "accounts", "position_snapshots",
               "equity_snapshots", "ticks", "audit_log")  # fmt: skip
@@ -179,18 +185,7 @@ def test_replayed_batch_never_duplicates(engine: Engine) -> None:
 
 
 def test_a_partly_stored_batch_writes_and_audits_only_its_new_part(engine: Engine) -> None:
-    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
-    events: list = []
-
-    class Collect:
-        def emit(self, unit) -> None:
-            events.extend(unit)
-
-    with engine.begin() as conn:
-        persist_ledger(conn, ledger)
-    eng = TradingEngine(ledger, USD, sink=Collect(), caps=BIG)
-    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
-    eng.place_order(order(1), T0)
+    eng, events = collecting_engine(engine)
     first = list(events)
     eng.place_order(order(2), T0 + timedelta(seconds=1))
     with engine.begin() as conn:
@@ -216,6 +211,22 @@ def test_ticks_drop_oldest_with_a_counter(engine: Engine, tmp_path: Path) -> Non
     assert worker.metrics().dropped_ticks == 7
     kept = [e.ticker.price for e in worker._take_ticks()]
     assert kept == [Decimal(p) for p in range(107, 112)]
+
+
+def test_a_batch_with_no_canonical_payload_is_spilled_and_the_worker_goes_on(
+    engine: Engine, tmp_path: Path
+) -> None:
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=1).start()
+    try:
+        worker.emit([EquitySnapshot(Decimal("NaN"), "USD", T0)])  # NaN has no canonical form
+        assert worker.flush(timeout=30) is FlushOutcome.SPILLED
+        assert "not a finite number" in (worker.metrics().last_error or "")
+        assert count(engine, "equity_snapshots") == 0  # rolled back with its audit entry
+        worker.emit([EquitySnapshot(Decimal(1), "USD", T0 + timedelta(seconds=1))])
+        assert worker.flush(timeout=30) is FlushOutcome.SPILLED  # behind the refused one
+    finally:
+        worker.close(timeout=30)
+    assert worker.metrics().spilled_batches == 2
 
 
 def test_financial_events_block_rather_than_drop(engine: Engine, tmp_path: Path) -> None:
