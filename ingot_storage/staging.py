@@ -86,7 +86,10 @@ class _MeanwhileWriter(LibpqWriter):
         while pgconn.put_copy_end() == 0:
             _wait(pgconn.socket, write=True)
         while pgconn.flush() != 0:
-            _wait(pgconn.socket, write=True)
+            # As libpq asks: while the output waits, read what the server sends meanwhile.
+            readable, _, _ = select.select([pgconn.socket], [pgconn.socket], [])
+            if readable:
+                pgconn.consume_input()
         try:
             self._meanwhile()
         finally:  # the answer is read whatever happened, so the connection stays usable
