@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection, Engine
 
+from ingot_core.audit import AuditEntry
 from ingot_core.engine import StorageEvent, TickReceived, is_financial
 from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
@@ -220,6 +221,16 @@ class StorageWorker:
             self._conn = self._engine.connect()
         return self._conn
 
+    def _write_on_connection(self, events: list[StorageEvent]) -> list[AuditEntry]:
+        try:
+            with db_errors():
+                conn = self._connection()
+                with conn.begin():
+                    return write_events(conn, events, self.actor)
+        except BaseException:
+            self._release_connection()
+            raise
+
     def _release_connection(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -228,14 +239,15 @@ class StorageWorker:
 
     def _write(self, events: list[StorageEvent]) -> None:
         started = time.perf_counter()
+        held = self._conn is not None
         try:
-            with db_errors():
-                conn = self._connection()
-                with conn.begin():
-                    written = write_events(conn, events, self.actor)
-        except BaseException:
-            self._release_connection()
-            raise
+            written = self._write_on_connection(events)
+        except DatabaseUnavailable:
+            if not held:
+                raise
+            # The connection kept since the last batch may have died with a server restart
+            # in between (the pool's ping used to catch that): one more try on a new one.
+            written = self._write_on_connection(events)
         elapsed = (time.perf_counter() - started) * 1000
         m = self._metrics
         m.batches += 1

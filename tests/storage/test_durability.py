@@ -106,6 +106,31 @@ def test_outage_spills_then_drains_in_order_without_loss_or_duplicates(
     assert not (tmp_path / "spill.jsonl").read_text()
 
 
+def test_a_restart_between_batches_costs_no_spill(own_server, tmp_path: Path) -> None:
+    server, url = own_server
+    engine = create_db_engine(url, pool_size=2)
+    migrations.upgrade(engine)
+    ledger = bootstrap_ledger(USD, Decimal("1000000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    worker = StorageWorker(engine, tmp_path / "spill.jsonl", flush_interval_ms=20).start()
+    eng = TradingEngine(ledger, USD, sink=worker, caps=BIG)
+    eng.on_tick(Ticker(BTC, Decimal("100"), T0))
+    assert worker.flush() is FlushOutcome.COMMITTED  # the worker now holds a connection
+    pg_ctl(server, "-w", "stop", "-m", "fast")
+    pg_ctl(server, "-w", "-o", f"-h '' -k {server.pgdata}", "-l", str(server.log_path), "start")
+    eng.place_order(
+        OrderRequest("after", BTC, OrderSide.BUY, OrderType.MARKET, Decimal("0.01")), T0
+    )
+    assert worker.flush() is FlushOutcome.COMMITTED  # its dead connection was replaced
+    worker.close()
+    assert worker.metrics().spilled_batches == 0
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT client_id FROM order_history")).scalars().all()
+    engine.dispose()
+    assert stored == ["after"]
+
+
 CHILD = textwrap.dedent(
     """
     import sys
