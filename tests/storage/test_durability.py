@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_core.accounting import bootstrap_ledger
+from ingot_core.accounting import Ledger, bootstrap_ledger
 from ingot_core.engine import RiskCaps, TradingEngine
 from ingot_core.execution import OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
@@ -56,15 +56,21 @@ def own_server(tmp_path: Path) -> Iterator[tuple[EmbeddedServer, URL]]:
     server.stop()
 
 
-def test_outage_spills_then_drains_in_order_without_loss_or_duplicates(
-    own_server, tmp_path: Path
-) -> None:
-    server, url = own_server
+def fresh_book(url: URL) -> tuple[sa.Engine, Ledger]:
+    """A migrated database on `url` holding a new book of 1,000,000.00 USD."""
     engine = create_db_engine(url, pool_size=2)
     migrations.upgrade(engine)
     ledger = bootstrap_ledger(USD, Decimal("1000000.00"), T0)
     with engine.begin() as conn:
         persist_ledger(conn, ledger)
+    return engine, ledger
+
+
+def test_outage_spills_then_drains_in_order_without_loss_or_duplicates(
+    own_server, tmp_path: Path
+) -> None:
+    server, url = own_server
+    engine, ledger = fresh_book(url)
     worker = StorageWorker(
         engine, tmp_path / "spill.jsonl", batch_size=20, flush_interval_ms=20, max_backoff_s=0.5
     ).start()
@@ -108,11 +114,7 @@ def test_outage_spills_then_drains_in_order_without_loss_or_duplicates(
 
 def test_a_restart_between_batches_costs_no_spill(own_server, tmp_path: Path) -> None:
     server, url = own_server
-    engine = create_db_engine(url, pool_size=2)
-    migrations.upgrade(engine)
-    ledger = bootstrap_ledger(USD, Decimal("1000000.00"), T0)
-    with engine.begin() as conn:
-        persist_ledger(conn, ledger)
+    engine, ledger = fresh_book(url)
     worker = StorageWorker(engine, tmp_path / "spill.jsonl", flush_interval_ms=20).start()
     eng = TradingEngine(ledger, USD, sink=worker, caps=BIG)
     eng.on_tick(Ticker(BTC, Decimal("100"), T0))
