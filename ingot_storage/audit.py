@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -37,10 +37,12 @@ __all__ = [
     "AUDIT_LOCK",
     "COPY_COLUMNS",
     "AuditHead",
+    "AuditRecord",
     "append_audit",
     "append_audit_batch",
     "append_audit_texts",
     "audit_head",
+    "audit_record",
     "copy_row",
     "iter_audit",
     "query_audit",
@@ -51,6 +53,15 @@ AUDIT_LOCK = 0x696E676F742D6175
 
 COPY_COLUMNS = 'seq, "timestamp", event_type, actor, entity_id, payload_text, leaf_hash, chain_hash'
 _COPY = f"COPY audit_log ({COPY_COLUMNS}) FROM STDIN"
+
+
+class AuditRecord(NamedTuple):
+    """An audit event whose payload is already canonical JSON text."""
+
+    event_type: str
+    actor: str
+    entity_id: UUID | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -99,19 +110,21 @@ def append_audit_batch(
     Raises CanonicalJsonError (before anything is written) when a payload has no canonical
     form.
     """
-    return append_audit_texts(conn, events, [canonical_json(e.payload) for e in events], now)
+    return append_audit_texts(conn, [audit_record(e) for e in events], now)
+
+
+def audit_record(event: AuditEvent) -> AuditRecord:
+    """`event` with its payload made canonical; raises CanonicalJsonError when it has none."""
+    text = canonical_json(event.payload)
+    return AuditRecord(event.event_type, event.actor, event.entity_id, text)
 
 
 @translate_db_errors
 def append_audit_texts(
-    conn: Connection,
-    events: Sequence[AuditEvent],
-    texts: Sequence[str],
-    now: datetime | None = None,
+    conn: Connection, records: Sequence[AuditRecord], now: datetime | None = None
 ) -> list[AuditEntry]:
-    """`append_audit_batch` for payloads already made canonical:
-    `texts[i]` must be `canonical_json(events[i].payload)`."""
-    if not events:
+    """`append_audit_batch` for events whose payloads are already canonical text."""
+    if not records:
         return []
     timestamp = _microsecond_utc(now or datetime.now(UTC))
     ts_us = to_micros(timestamp)
@@ -119,16 +132,11 @@ def append_audit_texts(
     head = audit_head(conn)
     entries: list[AuditEntry] = []
     previous = head.chain_hash
-    for offset, (event, text) in enumerate(zip(events, texts, strict=True), start=1):
-        seq = head.size + offset
-        leaf = leaf_hash(
-            seq, ts_us, event.event_type, event.actor, entity_bytes(event.entity_id), text.encode()
-        )
+    for seq, (event_type, actor, entity_id, text) in enumerate(records, start=head.size + 1):
+        leaf = leaf_hash(seq, ts_us, event_type, actor, entity_bytes(entity_id), text.encode())
         previous = chain_hash(previous, leaf)
         entries.append(
-            AuditEntry(
-                seq, timestamp, event.event_type, event.actor, event.entity_id, text, leaf, previous
-            )
+            AuditEntry(seq, timestamp, event_type, actor, entity_id, text, leaf, previous)
         )
     with driver_connection(conn).cursor() as cursor, cursor.copy(_COPY) as copy:
         for entry in entries:

@@ -24,9 +24,9 @@ from sqlalchemy.engine import Connection
 from ingot_core.accounting import Account, Transaction
 from ingot_core.audit import (
     AuditEntry,
-    AuditEvent,
     account_created,
     canonical_json,
+    canonical_record,
     transaction_posted,
 )
 from ingot_core.engine import (
@@ -44,7 +44,7 @@ from ingot_core.engine import (
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.symbols import Symbol
 from ingot_storage.accounts import copy_new_accounts, save_accounts
-from ingot_storage.audit import append_audit_batch, append_audit_texts
+from ingot_storage.audit import AuditRecord, append_audit_texts, audit_record
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.staging import copy_rows, insert_new_rows
@@ -99,9 +99,9 @@ def _order_row(order: Order) -> dict[str, Any]:
 
 
 class _AuditTexts:
-    """Builds audit payloads from the rows just written, remembering, for one batch, the
-    strings they repeat: an order's fill shares its instant with its position and equity
-    snapshots, and its entity id with its position."""
+    """Writes canonical audit payloads for one batch, remembering the strings its rows
+    repeat: an order's fill shares its instant with its position and equity snapshots, and
+    its entity id with its position."""
 
     def __init__(self) -> None:
         self._instants: dict[tuple[datetime, object], str] = {}
@@ -120,16 +120,10 @@ class _AuditTexts:
             entity = self._entities[client_id] = order_entity_id(client_id)
         return entity
 
-    def payload(self, row: dict[str, Any]) -> dict[str, Any]:
-        """The row with its instants as ISO 8601 text and its NULLs left out."""
-        instant = self.instant
-        return {
-            k: instant(v) if isinstance(v, datetime) else v for k, v in row.items() if v is not None
-        }
-
-    def order(self, order: Order, row: dict[str, Any], actor: str) -> AuditEvent:
-        kind = f"order_{order.status.value.lower()}"
-        return AuditEvent(kind, actor, self.entity(order.request.client_id), self.payload(row))
+    def row(self, row: dict[str, Any]) -> str:
+        """The payload of a row just written: its instants as ISO 8601 text and its NULLs
+        left out, as canonical JSON."""
+        return canonical_record(row, self.instant)
 
 
 @dataclass
@@ -210,7 +204,7 @@ def write_events(
     equity = _Rows(equity_snapshots, ("at", "currency"))
     tick_rows = _Rows(ticks, ("symbol", "ts"))
     signal_rows = _Rows(signals, ("client_id",))
-    rows: dict[int, dict[str, Any]] = {}  # order and position rows by id() of their event
+    rows: dict[int, dict[str, Any]] = {}  # order, position and equity rows by id() of event
     for event in events:
         if isinstance(event, OrderUpdated):
             rows[id(event)] = row = _order_row(event.order)
@@ -219,7 +213,8 @@ def write_events(
             rows[id(event)] = row = _position_row(event)
             positions.rows.append(row)
         elif isinstance(event, EquitySnapshot):
-            equity.rows.append({"at": event.at, "currency": event.currency, "nav": event.nav})
+            rows[id(event)] = row = {"at": event.at, "currency": event.currency, "nav": event.nav}
+            equity.rows.append(row)
         elif isinstance(event, TickReceived):
             t = event.ticker
             tick_rows.rows.append(
@@ -232,15 +227,13 @@ def write_events(
 
     # Every event's audit payload is made while the server checks the batch; they are all
     # needed unless a stored key sends the batch down the staged path.
-    audit: list[AuditEvent] = []
-    texts: list[str] = []
+    audit: list[AuditRecord] = []
 
     def prepare_audit() -> None:
-        audit.extend(_audit_events(events, rows, actor, lambda _: True))
-        texts.extend(canonical_json(a.payload) for a in audit)
+        audit.extend(_audit_records(events, rows, actor, lambda _: True))
 
     if _copy_fresh(conn, accounts, txs, tables, meanwhile=prepare_audit):
-        return append_audit_texts(conn, audit, texts, now)
+        return append_audit_texts(conn, audit, now)
 
     new_accounts = {a.id for a in save_accounts(conn, accounts)}
     new_txs = {t.id for t in save_transactions(conn, txs)}
@@ -261,41 +254,44 @@ def write_events(
             return (event.at, event.currency) in new_equity
         return False
 
-    return append_audit_batch(conn, _audit_events(events, rows, actor, fresh), now)
+    return append_audit_texts(conn, _audit_records(events, rows, actor, fresh), now)
 
 
-def _audit_events(
+def _audit_records(
     events: Sequence[StorageEvent],
     rows: dict[int, dict[str, Any]],
     actor: str,
     fresh: Callable[[StorageEvent], bool],
-) -> list[AuditEvent]:
-    """The audit events of the `fresh` events (those whose rows were just written);
-    `rows` holds the order and position rows written, by id() of their event."""
+) -> list[AuditRecord]:
+    """The audit records of the `fresh` events (those whose rows were just written);
+    `rows` holds the order, position and equity rows written, by id() of their event."""
     texts = _AuditTexts()
-    audit: list[AuditEvent] = []
+    records: list[AuditRecord] = []
     for event in events:
         if isinstance(event, TickReceived) or not fresh(event):
             continue  # ticks are market data, not money: never audited
         if isinstance(event, AccountCreated):
-            audit.append(account_created(event.account, actor))
+            records.append(audit_record(account_created(event.account, actor)))
         elif isinstance(event, TransactionPosted):
-            audit.append(transaction_posted(event.transaction, actor))
+            records.append(audit_record(transaction_posted(event.transaction, actor)))
         elif isinstance(event, OrderUpdated):
-            audit.append(texts.order(event.order, rows[id(event)], actor))
+            order = event.order
+            kind = f"order_{order.status.value.lower()}"
+            entity = texts.entity(order.request.client_id)
+            records.append(AuditRecord(kind, actor, entity, texts.row(rows[id(event)])))
         elif isinstance(event, PositionSnapshot):
-            payload = texts.payload(rows[id(event)])
             entity = texts.entity(event.client_id)
-            audit.append(AuditEvent("position_snapshot", actor, entity, payload))
+            text = texts.row(rows[id(event)])
+            records.append(AuditRecord("position_snapshot", actor, entity, text))
         elif isinstance(event, SignalRaised):
             row = _signal_row(event)
             row["ts"] = texts.instant(row["ts"])
             entity = texts.entity(event.client_id)
-            audit.append(AuditEvent("signal_raised", actor, entity, row))
+            records.append(AuditRecord("signal_raised", actor, entity, canonical_json(row)))
         elif isinstance(event, EquitySnapshot):
-            payload = {"at": texts.instant(event.at), "currency": event.currency, "nav": event.nav}
-            audit.append(AuditEvent("equity_snapshot", actor, None, payload))
-    return audit
+            text = texts.row(rows[id(event)])
+            records.append(AuditRecord("equity_snapshot", actor, None, text))
+    return records
 
 
 def _signal_row(e: SignalRaised) -> dict[str, Any]:

@@ -1,6 +1,11 @@
 """The tamper-evident audit trail's pure parts: canonical JSON, hashing, Merkle trees, proofs."""
 
-from ingot_core.audit.canonical import MAX_SAFE_INTEGER, CanonicalJsonError, canonical_json
+from ingot_core.audit.canonical import (
+    MAX_SAFE_INTEGER,
+    CanonicalJsonError,
+    canonical_json,
+    canonical_record,
+)
 from ingot_core.audit.events import AuditEntry, AuditEvent, account_created, transaction_posted
 from ingot_core.audit.hashing import (
     ZERO_HASH,
@@ -30,6 +35,7 @@ __all__ = [
     "MerkleFrontier",
     "account_created",
     "canonical_json",
+    "canonical_record",
     "chain_hash",
     "checkpoint_message",
     "entity_bytes",

@@ -11,26 +11,30 @@ payloads are written in one canonical form:
 - floats, NaN and infinities refused: money never travels as a binary float;
 - U+0000 and unpaired surrogates refused anywhere, keys included.
 
-The heavy lifting is the C-accelerated `json` encoder; this module only normalizes the
-value tree first.
+The usual payload is written straight to text, strings through the `json` module's C string
+writer; anything unusual takes a careful pass that names every problem, or normalizes the
+value tree for the `json` encoder.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ingot_core.errors import ValidationError
 
-__all__ = ["MAX_SAFE_INTEGER", "CanonicalJsonError", "canonical_json"]
+__all__ = ["MAX_SAFE_INTEGER", "CanonicalJsonError", "canonical_json", "canonical_record"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
 )
+# The encoder's own string writer (C): escapes `"`, `\\` and control characters only.
+_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class CanonicalJsonError(ValidationError):
@@ -93,75 +97,117 @@ def _plain(value: Decimal) -> str:
     return text if "E" not in text else format(value, "f")
 
 
-def _fast(value: Any) -> Any:
-    # Exact-type dispatch without path bookkeeping: the common payload (str keys, str /
-    # int / Decimal / bool / None leaves, dicts and lists) never leaves this function.
-    kind = type(value)
-    if kind is dict:
-        return _fast_dict(value)
-    if kind is str:
-        if "\x00" in value:
-            raise _NeedsCarefulPass
-        return value
-    if kind is int:
-        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else str(value)
-    if kind is Decimal:
-        if not value.is_finite():
-            raise _NeedsCarefulPass
-        return _plain(value)
-    if value is None or kind is bool:
-        return value
-    if kind is list or kind is tuple:
-        return [_fast(item) for item in value]
-    raise _NeedsCarefulPass
+# Payloads come in a few shapes, so the checked, sorted members of each key sequence seen are
+# kept (up to a bound), and the next dict with the same keys in the same order reuses them:
+# each key in canonical order, with its written form and the colon.
+_MEMBERS: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+_MEMBERS_LIMIT = 4096
 
 
-# Payloads come in a few shapes, so the checked, sorted key order of each key sequence seen
-# is kept (up to a bound) and the next dict with the same keys in the same order reuses it.
-_KEY_ORDERS: dict[tuple[Any, ...], tuple[str, ...]] = {}
-_KEY_ORDERS_LIMIT = 4096
-
-
-def _key_order(value: dict[Any, Any]) -> tuple[str, ...]:
+def _members(value: Mapping[Any, Any]) -> list[tuple[str, str]]:
     keys = tuple(value)
-    order = _KEY_ORDERS.get(keys)
-    if order is not None:
-        return order
+    members = _MEMBERS.get(keys)
+    if members is not None:
+        return members
     for key in keys:
         if type(key) is not str or "\x00" in key:
             raise _NeedsCarefulPass
-    if all(key.isascii() for key in keys):
-        order = tuple(sorted(keys))  # for ASCII, code point order is UTF-16 order
-    else:
-        order = tuple(sorted(keys, key=_utf16_order))
-    if len(_KEY_ORDERS) < _KEY_ORDERS_LIMIT:
-        _KEY_ORDERS[keys] = order
-    return order
+    # For ASCII keys, code point order is UTF-16 order.
+    ascii_only = all(key.isascii() for key in keys)
+    order = sorted(keys, key=None if ascii_only else _utf16_order)
+    members = [(key, _string(key) + ":") for key in order]
+    if len(_MEMBERS) < _MEMBERS_LIMIT:
+        _MEMBERS[keys] = members
+    return members
 
 
-def _fast_dict(value: dict[Any, Any]) -> dict[str, Any]:
-    out = {}
-    for key in _key_order(value):
+def _write(value: Any) -> str:
+    # The canonical text written directly, by exact type, without path bookkeeping: the
+    # common payload (str keys; str, int, Decimal, bool and None leaves; dicts and lists)
+    # never leaves this function. Anything else goes to the careful pass.
+    kind = type(value)
+    if kind is dict:
+        return _write_object(value, _members(value))
+    if kind is str:
+        if "\x00" in value:
+            raise _NeedsCarefulPass
+        return _string(value)
+    if kind is Decimal:
+        if not value.is_finite():
+            raise _NeedsCarefulPass
+        return '"' + _plain(value) + '"'
+    if kind is int:
+        return str(value) if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else f'"{value}"'
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list or kind is tuple:
+        return "[" + ",".join([_write(item) for item in value]) + "]"
+    raise _NeedsCarefulPass
+
+
+def _write_object(value: Mapping[str, Any], members: list[tuple[str, str]]) -> str:
+    parts = []
+    for key, prefix in members:
         item = value[key]
         # The usual leaves inline (a payload is mostly strings and Decimals); the rest recurse.
         kind = type(item)
         if kind is str and "\x00" not in item:
-            out[key] = item
+            parts.append(prefix + _string(item))
         elif kind is Decimal and item.is_finite():
-            out[key] = _plain(item)
+            parts.append(prefix + '"' + _plain(item) + '"')
         else:
-            out[key] = _fast(item)
-    return out
+            parts.append(prefix + _write(item))
+    return "{" + ",".join(parts) + "}"
 
 
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of `value`; raises CanonicalJsonError listing every problem."""
     try:
-        text: str = _ENCODER.encode(_fast(value))
+        text = _write(value)
         text.encode("utf-8")  # one check for unpaired surrogates anywhere
         return text
     except (_NeedsCarefulPass, UnicodeEncodeError):
         pass
+    return _careful(value)
+
+
+def canonical_record(record: Mapping[str, Any], instant: Callable[[datetime], str]) -> str:
+    """The canonical JSON of a flat record as an audit payload: members that are None left
+    out, and datetimes written as the strings `instant` makes of them (ISO 8601).
+
+    The same text as `canonical_json` of that payload, without building it.
+    """
+    try:
+        parts = []
+        for key, prefix in _members(record):
+            item = record[key]
+            if item is None:
+                continue
+            kind = type(item)
+            if kind is datetime:
+                parts.append(prefix + _string(instant(item)))
+            elif kind is str and "\x00" not in item:
+                parts.append(prefix + _string(item))
+            elif kind is Decimal and item.is_finite():
+                parts.append(prefix + '"' + _plain(item) + '"')
+            else:
+                parts.append(prefix + _write(item))
+        text = "{" + ",".join(parts) + "}"
+        text.encode("utf-8")
+        return text
+    except (_NeedsCarefulPass, UnicodeEncodeError):
+        pass
+    payload = {
+        key: instant(item) if isinstance(item, datetime) else item
+        for key, item in record.items()
+        if item is not None
+    }
+    return _careful(payload)
+
+
+def _careful(value: Any) -> str:
     problems: list[str] = []
     normalized = _normalize(value, "$", problems)
     if problems:
