@@ -147,7 +147,12 @@ def _write(value: Any) -> str:
     raise _NeedsCarefulPass
 
 
-def _write_object(value: Mapping[str, Any], members: list[tuple[str, str]]) -> str:
+def _write_object(
+    value: Mapping[str, Any],
+    members: list[tuple[str, str]],
+    instant: Callable[[datetime], str] | None = None,
+) -> str:
+    # With `instant`, the object is a record: None members left out, datetimes as text.
     parts = []
     for key, prefix in members:
         item = value[key]
@@ -157,19 +162,26 @@ def _write_object(value: Mapping[str, Any], members: list[tuple[str, str]]) -> s
             parts.append(prefix + _string(item))
         elif kind is Decimal and item.is_finite():
             parts.append(prefix + '"' + _plain(item) + '"')
+        elif instant is not None and item is None:
+            continue
+        elif instant is not None and kind is datetime:
+            parts.append(prefix + _string(instant(item)))
         else:
             parts.append(prefix + _write(item))
     return "{" + ",".join(parts) + "}"
 
 
+def _valid_utf8(text: str) -> str:
+    text.encode("utf-8")  # one check for unpaired surrogates anywhere
+    return text
+
+
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of `value`; raises CanonicalJsonError listing every problem."""
     try:
-        text = _write(value)
-        text.encode("utf-8")  # one check for unpaired surrogates anywhere
-        return text
+        return _valid_utf8(_write(value))
     except (_NeedsCarefulPass, UnicodeEncodeError):
-        pass
+        pass  # the careful pass raises outside the handler: no chained traceback
     return _careful(value)
 
 
@@ -180,23 +192,7 @@ def canonical_record(record: Mapping[str, Any], instant: Callable[[datetime], st
     The same text as `canonical_json` of that payload, without building it.
     """
     try:
-        parts = []
-        for key, prefix in _members(record):
-            item = record[key]
-            if item is None:
-                continue
-            kind = type(item)
-            if kind is datetime:
-                parts.append(prefix + _string(instant(item)))
-            elif kind is str and "\x00" not in item:
-                parts.append(prefix + _string(item))
-            elif kind is Decimal and item.is_finite():
-                parts.append(prefix + '"' + _plain(item) + '"')
-            else:
-                parts.append(prefix + _write(item))
-        text = "{" + ",".join(parts) + "}"
-        text.encode("utf-8")
-        return text
+        return _valid_utf8(_write_object(record, _members(record), instant))
     except (_NeedsCarefulPass, UnicodeEncodeError):
         pass
     payload = {
