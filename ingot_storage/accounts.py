@@ -48,16 +48,21 @@ def _row_to_account(row: Any) -> Account:
         raise CorruptLedger(f"stored account {row.id} is invalid: {error}") from error
 
 
+def _account_values(account: Account) -> list[Any]:
+    row = _account_to_row(account)
+    return [row[name] for name in _NAMES]
+
+
 @translate_db_errors
 def save_accounts(conn: Connection, new_accounts: Sequence[Account]) -> list[Account]:
-    """Insert accounts in one statement; return those that were new, in the order given.
+    """Insert accounts (a COPY stage, one INSERT); return those that were new, in order.
 
     Saving an account already stored is a no-op; a different account under a stored id
     raises IntegrityViolation rather than being silently ignored.
     """
     if not new_accounts:
         return []
-    rows = [[row[name] for name in _NAMES] for row in map(_account_to_row, new_accounts)]
+    rows = [_account_values(account) for account in new_accounts]
     inserted = {key for (key,) in insert_new_rows(conn, accounts, _NAMES, rows, ["id"])}
     skipped = [account for account in new_accounts if account.id not in inserted]
     if skipped:
@@ -79,7 +84,7 @@ def copy_new_accounts(conn: Connection, new_accounts: Sequence[Account]) -> None
     """COPY accounts none of which is stored yet; a stored one fails the COPY (psycopg's
     UniqueViolation), so the caller runs this under a savepoint and falls back to
     `save_accounts`."""
-    rows = ([row[name] for name in _NAMES] for row in map(_account_to_row, new_accounts))
+    rows = (_account_values(account) for account in new_accounts)
     copy_rows(conn, accounts, _NAMES, rows)
 
 

@@ -1,4 +1,5 @@
-"""Batch writes through COPY: rows into a session's temporary stage, then one INSERT … SELECT.
+"""Batch writes through COPY: rows straight into a table (`copy_rows`, for rows known to be
+new), or into a session's temporary stage and then one INSERT … SELECT (`insert_new_rows`).
 
 A multi-row INSERT costs the client a parameter list to build and the server a statement
 with thousands of parameters to parse and plan, per batch. COPY sends the rows as a stream

@@ -29,6 +29,10 @@ _HEADER = ("id", "posted_at", "description")
 _ENTRY = ("transaction_id", "position", "account_id", "side", "amount", "currency_code", "decimals")
 
 
+def _header_row(tx: Transaction) -> tuple[Any, ...]:
+    return (tx.id, tx.posted_at, tx.description)  # in _HEADER order
+
+
 def _entry_rows(tx: Transaction) -> list[tuple[Any, ...]]:
     return [
         (
@@ -54,7 +58,7 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Tran
     """
     if not txs:
         return []
-    headers = [(t.id, t.posted_at, t.description) for t in txs]
+    headers = [_header_row(t) for t in txs]
     inserted = {key for (key,) in insert_new_rows(conn, transactions, _HEADER, headers, ["id"])}
     new = [tx for tx in txs if tx.id in inserted]
     existing = [tx for tx in txs if tx.id not in inserted]
@@ -76,7 +80,7 @@ def copy_new_transactions(
     """COPY transactions none of which is stored yet, with their entries; a stored id fails
     the COPY (psycopg's UniqueViolation), so the caller runs this under a savepoint and falls
     back to `save_transactions`. `meanwhile` runs while the server checks the entries."""
-    copy_rows(conn, transactions, _HEADER, ((t.id, t.posted_at, t.description) for t in txs))
+    copy_rows(conn, transactions, _HEADER, map(_header_row, txs))
     rows = (row for tx in txs for row in _entry_rows(tx))
     copy_rows(conn, entries, _ENTRY, rows, meanwhile=meanwhile)
 
