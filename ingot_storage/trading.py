@@ -10,7 +10,7 @@ batch therefore writes nothing twice and audits nothing twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -59,11 +59,13 @@ from ingot_storage.transactions import copy_new_transactions, save_transactions
 
 __all__ = [
     "OrderRow",
+    "PreparedBatch",
     "TradingState",
     "iter_orders",
     "load_trading_state",
     "order_entity_id",
     "orders_after",
+    "prepare_events",
     "query_orders",
     "write_events",
 ]
@@ -148,33 +150,106 @@ class _Rows:
         return insert_new_rows(conn, self.table, list(self.rows[0]), values, list(self.keys))
 
 
-def _copy_fresh(
-    conn: Connection,
-    accounts: list[Account],
-    txs: list[Transaction],
-    tables: list[_Rows],
-    meanwhile: Callable[[], object],
-) -> bool:
+class PreparedBatch:
+    """A batch of engine events made ready to write: its rows and the canonical payloads of
+    its audit entries, built before its database transaction opens.
+
+    Events are added a few at a time (the storage worker prepares the next batch while the
+    server works on the current one). A payload with no canonical form does not stop the
+    adding: the error is kept and raised when the batch is written, so the batch is refused
+    whole, as if it had been prepared then.
+    """
+
+    def __init__(self, actor: str = "engine") -> None:
+        self.actor = actor
+        self.events: list[StorageEvent] = []
+        self.accounts: list[Account] = []
+        self.txs: list[Transaction] = []
+        self.orders = _Rows(order_history, ("client_id", "status"))
+        self.positions = _Rows(position_snapshots, ("client_id",))
+        self.equity = _Rows(equity_snapshots, ("at", "currency"))
+        self.ticks = _Rows(ticks, ("symbol", "ts"))
+        self.signals = _Rows(signals, ("client_id",))
+        # The audit record of each audited event, in order (ticks are never audited).
+        self.audit: list[tuple[StorageEvent, AuditRecord]] = []
+        self.error: Exception | None = None
+        self._texts = _AuditTexts()
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @property
+    def tables(self) -> list[_Rows]:
+        """The rows of every table but the ledger's, in the order they are written."""
+        return [self.orders, self.positions, self.equity, self.ticks, self.signals]
+
+    def add(self, events: Sequence[StorageEvent]) -> None:
+        """Prepare `events` and append them to the batch."""
+        self.events.extend(events)
+        if self.error is not None:
+            return  # the batch is refused whole anyway
+        try:
+            for event in events:
+                self._add(event)
+        except Exception as error:  # raised again when the batch is written
+            self.error = error
+
+    def _add(self, event: StorageEvent) -> None:
+        texts, actor = self._texts, self.actor
+        if isinstance(event, OrderUpdated):
+            order = event.order
+            row = _order_row(order)
+            self.orders.rows.append(row)
+            kind = f"order_{order.status.value.lower()}"
+            entity = texts.entity(order.request.client_id)
+            self._audit(event, kind, entity, texts.row(row))
+        elif isinstance(event, TransactionPosted):
+            self.txs.append(event.transaction)
+            self.audit.append((event, audit_record(transaction_posted(event.transaction, actor))))
+        elif isinstance(event, PositionSnapshot):
+            row = _position_row(event)
+            self.positions.rows.append(row)
+            entity = texts.entity(event.client_id)
+            self._audit(event, "position_snapshot", entity, texts.row(row))
+        elif isinstance(event, EquitySnapshot):
+            row = {"at": event.at, "currency": event.currency, "nav": event.nav}
+            self.equity.rows.append(row)
+            self._audit(event, "equity_snapshot", None, texts.row(row))
+        elif isinstance(event, AccountCreated):
+            self.accounts.append(event.account)
+            self.audit.append((event, audit_record(account_created(event.account, actor))))
+        elif isinstance(event, TickReceived):
+            t = event.ticker
+            self.ticks.rows.append(
+                {"symbol": str(t.symbol), "ts": t.timestamp, "price": t.price, "volume": t.volume}
+            )
+        elif isinstance(event, SignalRaised):
+            row = _signal_row(event)
+            self.signals.rows.append({**row, "indicators": Jsonb(row["indicators"])})
+            row["ts"] = texts.instant(row["ts"])
+            entity = texts.entity(event.client_id)
+            self._audit(event, "signal_raised", entity, canonical_json(row))
+
+    def _audit(self, event: StorageEvent, kind: str, entity: uuid.UUID | None, text: str) -> None:
+        self.audit.append((event, AuditRecord(kind, self.actor, entity, text)))
+
+
+def _copy_fresh(conn: Connection, batch: PreparedBatch) -> bool:
     """COPY a batch none of whose rows is stored yet straight into its tables.
 
     That is the usual batch, and it costs PostgreSQL one pass over each row. The COPYs run
     under a savepoint: when a natural key is already stored (a replayed batch, or a key twice
     in one batch) they are rolled back and False says so, for the staged path to sort out.
     Any other refusal (a foreign key, a CHECK) raises here as it would there.
-
-    `meanwhile` runs once, while the server checks the entries' foreign keys (the costliest
-    part of the batch for it), or at the end when there are none.
     """
     savepoint = conn.begin_nested()
     try:
-        if accounts:
-            copy_new_accounts(conn, accounts)
-        for part in tables:
+        if batch.accounts:
+            copy_new_accounts(conn, batch.accounts)
+        for part in batch.tables:
             part.copy(conn)
-        if txs:
-            copy_new_transactions(conn, txs, meanwhile=meanwhile)
-        else:
-            meanwhile()
+        if batch.txs:
+            copy_new_transactions(conn, batch.txs)
     except psycopg.errors.UniqueViolation:
         savepoint.rollback()
         return False
@@ -185,59 +260,37 @@ def _copy_fresh(
     return True
 
 
+def prepare_events(events: Sequence[StorageEvent], actor: str = "engine") -> PreparedBatch:
+    """`events` made ready to write (see PreparedBatch)."""
+    batch = PreparedBatch(actor)
+    batch.add(events)
+    return batch
+
+
 @translate_db_errors
 def write_events(
     conn: Connection,
-    events: Sequence[StorageEvent],
+    events: Sequence[StorageEvent] | PreparedBatch,
     actor: str = "engine",
     now: datetime | None = None,
 ) -> list[AuditEntry]:
     """Persist a batch of engine events and their audit entries in the caller's transaction.
 
     Only the rows not stored yet are written and audited, so a replayed batch writes nothing
-    twice and audits nothing twice.
+    twice and audits nothing twice. A PreparedBatch is written with its own actor. Raises
+    CanonicalJsonError, before anything is written, when a payload has no canonical form.
     """
-    accounts = [e.account for e in events if isinstance(e, AccountCreated)]
-    txs = [e.transaction for e in events if isinstance(e, TransactionPosted)]
-    orders = _Rows(order_history, ("client_id", "status"))
-    positions = _Rows(position_snapshots, ("client_id",))
-    equity = _Rows(equity_snapshots, ("at", "currency"))
-    tick_rows = _Rows(ticks, ("symbol", "ts"))
-    signal_rows = _Rows(signals, ("client_id",))
-    rows: dict[int, dict[str, Any]] = {}  # order, position and equity rows by id() of event
-    for event in events:
-        if isinstance(event, OrderUpdated):
-            rows[id(event)] = row = _order_row(event.order)
-            orders.rows.append(row)
-        elif isinstance(event, PositionSnapshot):
-            rows[id(event)] = row = _position_row(event)
-            positions.rows.append(row)
-        elif isinstance(event, EquitySnapshot):
-            rows[id(event)] = row = {"at": event.at, "currency": event.currency, "nav": event.nav}
-            equity.rows.append(row)
-        elif isinstance(event, TickReceived):
-            t = event.ticker
-            tick_rows.rows.append(
-                {"symbol": str(t.symbol), "ts": t.timestamp, "price": t.price, "volume": t.volume}
-            )
-        elif isinstance(event, SignalRaised):
-            row = _signal_row(event)
-            signal_rows.rows.append({**row, "indicators": Jsonb(row["indicators"])})
-    tables = [orders, positions, equity, tick_rows, signal_rows]
+    batch = events if isinstance(events, PreparedBatch) else prepare_events(events, actor)
+    if batch.error is not None:
+        raise batch.error
+    if _copy_fresh(conn, batch):
+        return append_audit_texts(conn, [record for _, record in batch.audit], now)
 
-    # Every event's audit payload is made while the server checks the batch; they are all
-    # needed unless a stored key sends the batch down the staged path.
-    audit: list[AuditRecord] = []
-
-    def prepare_audit() -> None:
-        audit.extend(_audit_records(events, rows, actor, lambda _: True))
-
-    if _copy_fresh(conn, accounts, txs, tables, meanwhile=prepare_audit):
-        return append_audit_texts(conn, audit, now)
-
-    new_accounts = {a.id for a in save_accounts(conn, accounts)}
-    new_txs = {t.id for t in save_transactions(conn, txs)}
-    new_orders, new_positions, new_equity, _, new_signals = (t.insert_new(conn) for t in tables)
+    new_accounts = {a.id for a in save_accounts(conn, batch.accounts)}
+    new_txs = {t.id for t in save_transactions(conn, batch.txs)}
+    new_orders, new_positions, new_equity, _, new_signals = (
+        t.insert_new(conn) for t in batch.tables
+    )
 
     def fresh(event: StorageEvent) -> bool:
         if isinstance(event, AccountCreated):
@@ -254,44 +307,8 @@ def write_events(
             return (event.at, event.currency) in new_equity
         return False
 
-    return append_audit_texts(conn, _audit_records(events, rows, actor, fresh), now)
-
-
-def _audit_records(
-    events: Sequence[StorageEvent],
-    rows: dict[int, dict[str, Any]],
-    actor: str,
-    fresh: Callable[[StorageEvent], bool],
-) -> list[AuditRecord]:
-    """The audit records of the `fresh` events (those whose rows were just written);
-    `rows` holds the order, position and equity rows written, by id() of their event."""
-    texts = _AuditTexts()
-    records: list[AuditRecord] = []
-    for event in events:
-        if isinstance(event, TickReceived) or not fresh(event):
-            continue  # ticks are market data, not money: never audited
-        if isinstance(event, AccountCreated):
-            records.append(audit_record(account_created(event.account, actor)))
-        elif isinstance(event, TransactionPosted):
-            records.append(audit_record(transaction_posted(event.transaction, actor)))
-        elif isinstance(event, OrderUpdated):
-            order = event.order
-            kind = f"order_{order.status.value.lower()}"
-            entity = texts.entity(order.request.client_id)
-            records.append(AuditRecord(kind, actor, entity, texts.row(rows[id(event)])))
-        elif isinstance(event, PositionSnapshot):
-            entity = texts.entity(event.client_id)
-            text = texts.row(rows[id(event)])
-            records.append(AuditRecord("position_snapshot", actor, entity, text))
-        elif isinstance(event, SignalRaised):
-            row = _signal_row(event)
-            row["ts"] = texts.instant(row["ts"])
-            entity = texts.entity(event.client_id)
-            records.append(AuditRecord("signal_raised", actor, entity, canonical_json(row)))
-        elif isinstance(event, EquitySnapshot):
-            text = texts.row(rows[id(event)])
-            records.append(AuditRecord("equity_snapshot", actor, None, text))
-    return records
+    records = [record for event, record in batch.audit if fresh(event)]
+    return append_audit_texts(conn, records, now)
 
 
 def _signal_row(e: SignalRaised) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from typing import Any
 from uuid import UUID
@@ -74,15 +74,12 @@ def save_transactions(conn: Connection, txs: Sequence[Transaction]) -> list[Tran
     return new
 
 
-def copy_new_transactions(
-    conn: Connection, txs: Sequence[Transaction], meanwhile: Callable[[], object] | None = None
-) -> None:
+def copy_new_transactions(conn: Connection, txs: Sequence[Transaction]) -> None:
     """COPY transactions none of which is stored yet, with their entries; a stored id fails
     the COPY (psycopg's UniqueViolation), so the caller runs this under a savepoint and falls
-    back to `save_transactions`. `meanwhile` runs while the server checks the entries."""
+    back to `save_transactions`."""
     copy_rows(conn, transactions, _HEADER, map(_header_row, txs))
-    rows = (row for tx in txs for row in _entry_rows(tx))
-    copy_rows(conn, entries, _ENTRY, rows, meanwhile=meanwhile)
+    copy_rows(conn, entries, _ENTRY, (row for tx in txs for row in _entry_rows(tx)))
 
 
 def save_transaction(conn: Connection, tx: Transaction) -> bool:

@@ -36,7 +36,8 @@ from ingot_core.feed import Ticker
 from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
 from ingot_storage.spill import SpillFile
-from ingot_storage.trading import write_events
+from ingot_storage.staging import working_while_waiting
+from ingot_storage.trading import PreparedBatch, prepare_events, write_events
 
 __all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill", "write_spilled"]
 
@@ -50,6 +51,27 @@ class _Barrier:
 
 
 _STOP = object()
+
+
+class _Pending:
+    """The batch being gathered, its events prepared as they come, and what else the queue
+    said: flush barriers, and the stop. A barrier or the stop closes it (write it now)."""
+
+    def __init__(self, actor: str) -> None:
+        self.batch = PreparedBatch(actor)
+        self.barriers: list[_Barrier] = []
+        self.stop = False
+        self.closed = False
+        self.started = time.monotonic()
+
+    def take(self, item: object) -> None:
+        if item is _STOP:
+            self.stop = self.closed = True
+        elif isinstance(item, _Barrier):
+            self.barriers.append(item)
+            self.closed = True  # someone is waiting: write now
+        elif isinstance(item, list):
+            self.batch.add(item)  # one operation's events, never split across batches
 
 
 def write_spilled(spill: SpillFile, write: Callable[[list[StorageEvent]], object]) -> int:
@@ -110,6 +132,7 @@ class StorageWorker:
         self._metrics = WorkerMetrics()
         self._backoff = 0.1
         self._next_retry = 0.0
+        self._next: _Pending | None = None  # gathered while the batch before it is written
         self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
         self._started = False
 
@@ -172,27 +195,35 @@ class StorageWorker:
 
     # -- the worker thread ----------------------------------------------------------------
 
-    def _collect(self) -> tuple[list[StorageEvent], list[_Barrier], bool]:
-        events: list[StorageEvent] = []
-        barriers: list[_Barrier] = []
-        deadline = time.monotonic() + self.interval
-        stop = False
-        while len(events) < self.batch_size and not stop:
+    def _collect(self) -> _Pending:
+        """The next batch: what was gathered while the last one was written, then more from
+        the queue until it is full, closed, or its interval has run out."""
+        pending, self._next = self._next or _Pending(self.actor), None
+        deadline = pending.started + self.interval
+        while len(pending.batch) < self.batch_size and not pending.closed:
             timeout = deadline - time.monotonic()
             if timeout <= 0:
                 break
             try:
-                item = self._queue.get(timeout=timeout)
+                pending.take(self._queue.get(timeout=timeout))
             except queue.Empty:
                 break
-            if item is _STOP:
-                stop = True
-            elif isinstance(item, _Barrier):
-                barriers.append(item)
-                break  # someone is waiting: write now
-            elif isinstance(item, list):
-                events.extend(item)  # one operation's events, never split across batches
-        return events, barriers, stop
+        return pending
+
+    def _gather_next(self) -> bool:
+        """One short step of work on the next batch, run while the server works on this
+        one: take one item off the queue and prepare its events. False when there is none
+        waiting, or the next batch is already full or closed."""
+        pending = self._next
+        if pending is None:
+            pending = self._next = _Pending(self.actor)
+        if pending.closed or len(pending.batch) >= self.batch_size:
+            return False
+        try:
+            pending.take(self._queue.get_nowait())
+        except queue.Empty:
+            return False
+        return True
 
     def _take_ticks(self) -> list[StorageEvent]:
         with self._tick_lock:
@@ -203,10 +234,11 @@ class StorageWorker:
     def _run(self) -> None:
         stop = False
         while not stop:
-            events, barriers, stop = self._collect()
-            events += self._take_ticks()
-            outcome = self._persist(events) if events else self._retry_spill()
-            for barrier in barriers:
+            pending = self._collect()
+            stop = pending.stop
+            pending.batch.add(self._take_ticks())
+            outcome = self._persist(pending.batch) if pending.batch else self._retry_spill()
+            for barrier in pending.barriers:
                 barrier.outcome = outcome
                 barrier.done.set()
         # Leave nothing behind: whatever is still spilled gets one last try.
@@ -221,12 +253,12 @@ class StorageWorker:
             self._conn = self._engine.connect()
         return self._conn
 
-    def _write_on_connection(self, events: list[StorageEvent]) -> list[AuditEntry]:
+    def _write_on_connection(self, batch: PreparedBatch) -> list[AuditEntry]:
         try:
             with db_errors():
                 conn = self._connection()
-                with conn.begin():
-                    return write_events(conn, events, self.actor)
+                with working_while_waiting(conn, self._gather_next), conn.begin():
+                    return write_events(conn, batch)
         except BaseException:
             self._release_connection()
             raise
@@ -237,17 +269,18 @@ class StorageWorker:
             with contextlib.suppress(Exception):  # a broken link may refuse even to close
                 conn.close()
 
-    def _write(self, events: list[StorageEvent]) -> None:
+    def _write(self, batch: PreparedBatch) -> None:
         started = time.perf_counter()
         held = self._conn is not None
         try:
-            written = self._write_on_connection(events)
+            written = self._write_on_connection(batch)
         except DatabaseUnavailable:
             if not held:
                 raise
             # The connection kept since the last batch may have died with a server restart
             # in between (the pool's ping used to catch that): one more try on a new one.
-            written = self._write_on_connection(events)
+            written = self._write_on_connection(batch)
+        events = batch.events
         elapsed = (time.perf_counter() - started) * 1000
         m = self._metrics
         m.batches += 1
@@ -284,8 +317,11 @@ class StorageWorker:
         return FlushOutcome.SPILLED
 
     def _drain_spill(self) -> bool:
+        def write(events: list[StorageEvent]) -> None:
+            self._write(prepare_events(events, self.actor))
+
         try:
-            write_spilled(self.spill, self._write)
+            write_spilled(self.spill, write)
         except (StorageError, IngotError) as error:
             self._metrics.errors += 1
             self._metrics.last_error = str(error)
@@ -302,14 +338,15 @@ class StorageWorker:
             return FlushOutcome.COMMITTED
         return FlushOutcome.SPILLED
 
-    def _persist(self, events: list[StorageEvent]) -> FlushOutcome:
+    def _persist(self, batch: PreparedBatch) -> FlushOutcome:
+        events = batch.events
         if self.spill.size() and not self._drain_spill():
             # Still down: queue behind what is already spilled, so order holds.
             self.spill.append(events)
             self._metrics.spilled_batches += 1
             return FlushOutcome.SPILLED
         try:
-            self._write(events)
+            self._write(batch)
         except (StorageError, IngotError) as error:  # IngotError: a payload with no JSON form
             return self._spill_batch(events, error)
         return FlushOutcome.COMMITTED

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from ingot_storage import StorageError
 from ingot_storage.audit import driver_connection
 from ingot_storage.errors import db_errors
-from ingot_storage.staging import copy_rows, insert_new_rows
+from ingot_storage.staging import copy_rows, insert_new_rows, working_while_waiting
 from ingot_storage.tables import accounts, equity_snapshots, order_history
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -99,32 +99,53 @@ def test_nothing_to_insert_sends_nothing(conn: Connection) -> None:
     assert stored(conn) == []
 
 
-def test_copy_runs_meanwhile_after_the_rows_and_before_the_answer(conn: Connection) -> None:
+def test_steps_run_while_the_server_works_and_stop_when_there_is_none_left(
+    conn: Connection,
+) -> None:
     link = driver_connection(conn).pgconn
     seen: list[pq.TransactionStatus] = []
 
-    def meanwhile() -> None:
+    def step() -> bool:
         seen.append(link.transaction_status)  # ACTIVE: a command whose answer is not read yet
+        return len(seen) < 3
 
-    copy_rows(conn, order_history, COLUMNS, [order("a"), order("b")], meanwhile=meanwhile)
-    assert seen == [pq.TransactionStatus.ACTIVE]
-    assert link.transaction_status == pq.TransactionStatus.INTRANS
+    with working_while_waiting(conn, step):
+        assert conn.execute(sa.text("SELECT 7 FROM pg_sleep(0.2)")).scalar_one() == 7
+    assert seen == [pq.TransactionStatus.ACTIVE] * 3  # then it waited as usual
+
+
+def test_the_answer_ends_the_steps_even_when_work_remains(conn: Connection) -> None:
+    steps = 0
+
+    def step() -> bool:
+        nonlocal steps
+        steps += 1
+        return True  # always more to do
+
+    with working_while_waiting(conn, step):
+        assert conn.execute(sa.text("SELECT 7 FROM pg_sleep(0.05)")).scalar_one() == 7
+        copy_rows(conn, order_history, COLUMNS, [order("a"), order("b")])
+    assert steps > 0
     assert [r[0] for r in stored(conn)] == ["a", "b"]
 
 
-def test_copy_with_meanwhile_raises_the_servers_error_by_its_kind(conn: Connection) -> None:
+def test_a_refusal_while_working_raises_by_its_kind_and_the_session_goes_on(
+    conn: Connection,
+) -> None:
     copy_rows(conn, order_history, COLUMNS, [order("a")])
     savepoint = conn.begin_nested()
-    with pytest.raises(psycopg.errors.UniqueViolation, match="uq_order_history_client"):
-        copy_rows(conn, order_history, COLUMNS, [order("b"), order("a")], meanwhile=list)
-    savepoint.rollback()  # the session goes on
+    with (
+        working_while_waiting(conn, lambda: True),
+        pytest.raises(psycopg.errors.UniqueViolation, match="uq_order_history_client"),
+    ):
+        copy_rows(conn, order_history, COLUMNS, [order("b"), order("a")])
+    savepoint.rollback()
     assert [r[0] for r in stored(conn)] == ["a"]
 
 
-def test_copy_reads_the_answer_even_when_meanwhile_fails(conn: Connection) -> None:
-    def meanwhile() -> None:
-        raise ValueError("no canonical form")
-
-    with pytest.raises(ValueError, match="no canonical form"):
-        copy_rows(conn, order_history, COLUMNS, [order("a")], meanwhile=meanwhile)
-    assert [r[0] for r in stored(conn)] == ["a"]  # the COPY itself completed; the link is fine
+def test_the_connection_waits_as_usual_afterwards(conn: Connection) -> None:
+    raw = driver_connection(conn)
+    with working_while_waiting(conn, lambda: False):
+        assert "wait" in vars(raw)
+    assert "wait" not in vars(raw)  # psycopg's own method again
+    assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
