@@ -229,6 +229,36 @@ def test_a_batch_with_no_canonical_payload_is_spilled_and_the_worker_goes_on(
     assert worker.metrics().spilled_batches == 2
 
 
+def test_the_next_batch_is_gathered_while_one_is_written(engine: Engine, tmp_path: Path) -> None:
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=3)  # not started yet
+    gathered = 0
+    gather = worker._gather_next
+
+    def counting() -> bool:
+        nonlocal gathered
+        took = gather()
+        gathered += took
+        return took
+
+    worker._gather_next = counting  # type: ignore[method-assign]
+    for n in range(30):
+        worker.emit([EquitySnapshot(Decimal(n), "USD", T0 + timedelta(seconds=n))])
+    # The last batch holds a payload with no canonical form, most likely prepared while the
+    # one before it was written: refused in its own turn, and only it.
+    worker.emit([EquitySnapshot(Decimal("NaN"), "USD", T0 + timedelta(hours=1))])
+    worker.start()
+    assert worker.flush(timeout=30) is FlushOutcome.SPILLED
+    worker.close(timeout=30)
+    assert gathered > 0  # prepared during the writes of the batches before
+    with engine.connect() as conn:
+        navs = conn.execute(sa.text("SELECT nav FROM equity_snapshots ORDER BY at")).scalars()
+        assert list(navs) == [Decimal(n) for n in range(30)]  # every one, in order
+        assert verify_audit_chain(conn).failure is None
+    assert worker.metrics().spilled_batches == 1
+    [refused] = worker.spill.batches()
+    assert len(refused) == 1
+
+
 def test_financial_events_block_rather_than_drop(engine: Engine, tmp_path: Path) -> None:
     worker = StorageWorker(engine, tmp_path / "s.jsonl", queue_capacity=2)  # not started yet
     done = threading.Event()
