@@ -27,7 +27,7 @@ from ingot_core.audit import (
     account_created,
     canonical_json,
     canonical_record,
-    transaction_posted,
+    transaction_posted_text,
 )
 from ingot_core.engine import (
     AccountCreated,
@@ -204,8 +204,10 @@ class PreparedBatch:
             entity = texts.entity(order.request.client_id)
             self._audit(event, kind, entity, texts.row(row))
         elif isinstance(event, TransactionPosted):
-            self.txs.append(event.transaction)
-            self.audit.append((event, audit_record(transaction_posted(event.transaction, actor))))
+            tx = event.transaction
+            self.txs.append(tx)
+            text = transaction_posted_text(tx)
+            self.audit.append((event, AuditRecord("transaction_posted", actor, tx.id, text)))
         elif isinstance(event, PositionSnapshot):
             row = _position_row(event)
             self.positions.rows.append(row)

@@ -6,7 +6,13 @@ from ingot_core.audit.canonical import (
     canonical_json,
     canonical_record,
 )
-from ingot_core.audit.events import AuditEntry, AuditEvent, account_created, transaction_posted
+from ingot_core.audit.events import (
+    AuditEntry,
+    AuditEvent,
+    account_created,
+    transaction_posted,
+    transaction_posted_text,
+)
 from ingot_core.audit.hashing import (
     ZERO_HASH,
     chain_hash,
@@ -46,5 +52,6 @@ __all__ = [
     "rfc6962_leaf",
     "to_micros",
     "transaction_posted",
+    "transaction_posted_text",
     "verify_inclusion",
 ]

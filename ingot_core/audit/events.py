@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from ingot_core.accounting import Account, Transaction
+from ingot_core.audit.canonical import _plain, _string, _valid_utf8, canonical_json
 
 __all__ = [
     "AuditEntry",
     "AuditEvent",
     "account_created",
     "transaction_posted",
+    "transaction_posted_text",
 ]
 
 
@@ -95,3 +98,45 @@ def transaction_posted(tx: Transaction, actor: str) -> AuditEvent:
             ],
         },
     )
+
+
+def transaction_posted_text(tx: Transaction) -> str:
+    """The canonical JSON of `transaction_posted(tx, …).payload`, written straight from the
+    transaction: a fill's is the payload the ledger writes most, and building the dict first
+    costs as much again. Raises CanonicalJsonError as `canonical_json` of the payload would.
+    """
+    description = tx.description
+    parts = []
+    for e in tx.entries:
+        amount = e.amount
+        if type(amount) is not Decimal or not amount.is_finite():
+            return canonical_json(transaction_posted(tx, "").payload)  # it says what is wrong
+        parts.append(
+            f'{{"account_id":"{_account_text(e.account_id)}","amount":"{_plain(amount)}",'
+            f'"currency":{_string(e.currency.code)},"side":{_string(e.side.value)}}}'
+        )
+    if "\x00" in description:  # a currency code is letters and digits
+        return canonical_json(transaction_posted(tx, "").payload)
+    text = (
+        f'{{"description":{_string(description)},"entries":[{",".join(parts)}],'
+        f'"id":"{tx.id}","posted_at":{_string(tx.posted_at.isoformat())}}}'
+    )
+    try:
+        return _valid_utf8(text)
+    except UnicodeEncodeError:
+        return canonical_json(transaction_posted(tx, "").payload)
+
+
+# A book has few accounts and every fill names five of them: their ids' text is kept (up to
+# a bound), a lookup being a fraction of the cost of writing a UUID out.
+_ACCOUNT_TEXTS: dict[UUID, str] = {}
+_ACCOUNT_TEXTS_LIMIT = 4096
+
+
+def _account_text(account_id: UUID) -> str:
+    text = _ACCOUNT_TEXTS.get(account_id)
+    if text is None:
+        text = str(account_id)
+        if len(_ACCOUNT_TEXTS) < _ACCOUNT_TEXTS_LIMIT:
+            _ACCOUNT_TEXTS[account_id] = text
+    return text

@@ -11,11 +11,14 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingot_core.accounting import Currency, Entry, EntrySide, Transaction
 from ingot_core.audit import (
     MAX_SAFE_INTEGER,
     CanonicalJsonError,
     canonical_json,
     canonical_record,
+    transaction_posted,
+    transaction_posted_text,
 )
 
 
@@ -137,6 +140,39 @@ def test_a_record_is_written_as_canonical_json_of_its_payload(record: dict[str, 
     written: str | list[str]
     try:
         written = canonical_record(record, datetime.isoformat)
+    except CanonicalJsonError as error:
+        written = error.problems
+    assert written == expected
+
+
+entries = st.builds(
+    Entry,
+    st.uuids(),
+    st.sampled_from(EntrySide),
+    st.decimals() | st.integers(),  # the ledger refuses non-Decimals; the writer must too
+    st.builds(Currency, st.from_regex(r"[A-Z0-9]{2,12}", fullmatch=True), st.integers(0, 18)),
+)
+transactions = st.builds(
+    Transaction,
+    st.uuids(),
+    st.datetimes(timezones=st.timezones()),
+    st.text(),
+    st.lists(entries, max_size=6).map(tuple),
+)
+
+
+@given(tx=transactions)
+def test_a_transaction_is_written_as_canonical_json_of_its_payload(tx: Transaction) -> None:
+    """transaction_posted_text writes without building the payload; the text and the
+    refusals must be those of canonical_json on the audit event's payload."""
+    expected: str | list[str]
+    try:
+        expected = canonical_json(transaction_posted(tx, "engine").payload)
+    except CanonicalJsonError as error:
+        expected = error.problems
+    written: str | list[str]
+    try:
+        written = transaction_posted_text(tx)
     except CanonicalJsonError as error:
         written = error.problems
     assert written == expected
