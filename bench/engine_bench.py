@@ -6,9 +6,9 @@
 
 1. Ingot: the TradingEngine places market orders on the paper exchange; the StorageWorker
    persists every event (ledger transaction and entries, order row, position snapshot,
-   equity snapshot, and an audit entry for each) through COPY stages and one INSERT … SELECT
-   per table, STORAGE_BATCH_SIZE (--batch, default 50) events per commit; timed until the
-   final flush returns.
+   equity snapshot, and an audit entry for each) by COPY straight into each table (through a
+   stage and INSERT … SELECT only for a replayed batch), STORAGE_BATCH_SIZE (--batch, default
+   50) events per commit; timed until the final flush returns.
 2. Raw COPY: the very rows Ingot wrote, every table, COPY'd into identical tables with
    the same number of commits.
 3. Per-event ORM: the same rows, each added through a SQLAlchemy ORM Session and committed
