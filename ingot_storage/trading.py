@@ -206,8 +206,7 @@ class PreparedBatch:
         elif isinstance(event, TransactionPosted):
             tx = event.transaction
             self.txs.append(tx)
-            text = transaction_posted_text(tx)
-            self.audit.append((event, AuditRecord("transaction_posted", actor, tx.id, text)))
+            self._audit(event, "transaction_posted", tx.id, transaction_posted_text(tx))
         elif isinstance(event, PositionSnapshot):
             row = _position_row(event)
             self.positions.rows.append(row)
