@@ -78,7 +78,7 @@ def working_while_waiting(conn: Connection, step: Callable[[], bool]) -> Iterato
     raw = driver_connection(conn)
     usual = raw.wait
 
-    def wait(gen: PQGen[_T], interval: float = 0.1, timeout: float | None = None) -> _T:
+    def wait(gen: PQGen[_T], *args: Any, **kwargs: Any) -> _T:
         try:
             state = next(gen)
             while True:
@@ -86,7 +86,7 @@ def working_while_waiting(conn: Connection, step: Callable[[], bool]) -> Iterato
                 if ready:
                     state = gen.send(ready)
                 elif not step():
-                    return usual(_resumed(state, gen), interval, timeout)
+                    return usual(_resumed(state, gen), *args, **kwargs)
         except StopIteration as done:
             result: _T = done.value
             return result

@@ -10,7 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from ingot_core.accounting import Account, Transaction
-from ingot_core.audit.canonical import _plain, _string, _valid_utf8, canonical_json
+from ingot_core.audit.canonical import (
+    _NeedsCarefulPass,
+    _plain,
+    _string,
+    _valid_utf8,
+    canonical_json,
+)
 
 __all__ = [
     "AuditEntry",
@@ -105,26 +111,29 @@ def transaction_posted_text(tx: Transaction) -> str:
     transaction: a fill's is the payload the ledger writes most, and building the dict first
     costs as much again. Raises CanonicalJsonError as `canonical_json` of the payload would.
     """
-    description = tx.description
+    try:
+        return _valid_utf8(_transaction_text(tx))
+    except (_NeedsCarefulPass, UnicodeEncodeError):
+        pass  # canonical_json of the payload says what is wrong, outside the handler
+    return canonical_json(transaction_posted(tx, "").payload)
+
+
+def _transaction_text(tx: Transaction) -> str:
     parts = []
     for e in tx.entries:
         amount = e.amount
         if type(amount) is not Decimal or not amount.is_finite():
-            return canonical_json(transaction_posted(tx, "").payload)  # it says what is wrong
+            raise _NeedsCarefulPass
         parts.append(
             f'{{"account_id":"{_account_text(e.account_id)}","amount":"{_plain(amount)}",'
             f'"currency":{_string(e.currency.code)},"side":{_string(e.side.value)}}}'
         )
-    if "\x00" in description:  # a currency code is letters and digits
-        return canonical_json(transaction_posted(tx, "").payload)
-    text = (
-        f'{{"description":{_string(description)},"entries":[{",".join(parts)}],'
+    if "\x00" in tx.description:  # a currency code is letters and digits
+        raise _NeedsCarefulPass
+    return (
+        f'{{"description":{_string(tx.description)},"entries":[{",".join(parts)}],'
         f'"id":"{tx.id}","posted_at":{_string(tx.posted_at.isoformat())}}}'
     )
-    try:
-        return _valid_utf8(text)
-    except UnicodeEncodeError:
-        return canonical_json(transaction_posted(tx, "").payload)
 
 
 # A book has few accounts and every fill names five of them: their ids' text is kept (up to

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 import rfc8785
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ingot_core.accounting import Currency, Entry, EntrySide, Transaction
@@ -161,7 +162,18 @@ transactions = st.builds(
 )
 
 
+_USD = Currency("USD", 2)
+_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 @given(tx=transactions)
+@example(tx=Transaction(UUID(int=1), _AT, "a\x00b", ()))  # NUL: no canonical form
+@example(tx=Transaction(UUID(int=1), _AT, "\ud800", ()))  # an unpaired surrogate
+@example(
+    tx=Transaction(
+        UUID(int=1), _AT, "", (Entry(UUID(int=2), EntrySide.DEBIT, Decimal("NaN"), _USD),)
+    )
+)
 def test_a_transaction_is_written_as_canonical_json_of_its_payload(tx: Transaction) -> None:
     """transaction_posted_text writes without building the payload; the text and the
     refusals must be those of canonical_json on the audit event's payload."""
