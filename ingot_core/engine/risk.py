@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ingot_core.money import EXACT
+
 __all__ = ["RiskCaps", "risk_veto"]
 
 
@@ -36,14 +38,15 @@ def risk_veto(
     """Why an order adding `added_exposure` must be refused, or None to let it through."""
     if rests and open_orders >= caps.max_open_orders:
         return f"max open orders reached ({open_orders} of {caps.max_open_orders})"
-    if added_exposure > 0 and symbol_exposure + added_exposure > caps.max_symbol_exposure:
-        return (
-            f"{symbol} exposure would be {symbol_exposure + added_exposure}, "
-            f"above the cap of {caps.max_symbol_exposure}"
-        )
-    if added_exposure > 0 and total_exposure + added_exposure > caps.max_exposure:
-        return (
-            f"total exposure would be {total_exposure + added_exposure}, "
-            f"above the cap of {caps.max_exposure}"
-        )
+    if added_exposure <= 0:
+        return None
+    # Summed exactly: the default context would round past 28 digits, and a rounded sum can
+    # land on the wrong side of a cap.
+    symbol_after = EXACT.add(symbol_exposure, added_exposure)
+    if symbol_after > caps.max_symbol_exposure:
+        cap = caps.max_symbol_exposure
+        return f"{symbol} exposure would be {symbol_after}, above the cap of {cap}"
+    total_after = EXACT.add(total_exposure, added_exposure)
+    if total_after > caps.max_exposure:
+        return f"total exposure would be {total_after}, above the cap of {caps.max_exposure}"
     return None

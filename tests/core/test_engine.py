@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -21,6 +22,7 @@ from ingot_core.engine import (
     TradingMode,
     TransactionPosted,
     UnknownOrder,
+    risk_veto,
 )
 from ingot_core.execution import OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.feed import Ticker
@@ -184,6 +186,24 @@ def test_resting_buys_on_a_symbol_without_a_mark_count_towards_total_exposure() 
     order = e.place_order(buy("0.01"), T0).order  # 600.00 more at the mark: 1600.00 in all
     assert order.status is OrderStatus.REJECTED
     assert order.reason == "total exposure would be 1600.00, above the cap of 1500"
+
+
+def test_exposure_is_summed_exactly_against_the_caps() -> None:
+    # 28 nines plus 0.6 is 0.4 below 10**28; the default 28-digit context rounds the sum up
+    # to 10**28, which is above a cap 0.3 below it.
+    held = Decimal("9" * 28)
+    cap = Decimal("9" * 28 + ".7")
+    caps = RiskCaps(max_exposure=cap, max_symbol_exposure=cap)
+    veto = partial(risk_veto, caps, symbol="BTC-USD", open_orders=0, rests=False)
+    assert veto(added_exposure=Decimal("0.6"), symbol_exposure=held, total_exposure=held) is None
+    assert (
+        veto(added_exposure=Decimal("0.8"), symbol_exposure=held, total_exposure=Decimal(0))
+        == f"BTC-USD exposure would be {held}.8, above the cap of {cap}"
+    )
+    assert (
+        veto(added_exposure=Decimal("0.8"), symbol_exposure=Decimal(0), total_exposure=held)
+        == f"total exposure would be {held}.8, above the cap of {cap}"
+    )
 
 
 def test_shadow_mode_records_intended_orders_and_never_fills() -> None:
