@@ -113,7 +113,8 @@ def post_order_fill(
         raise InvalidFill(f"fill of order {fill.order_id}", problems)
     base, quote = fill.symbol.base_currency, fill.symbol.quote_currency
     created: list[Account] = []
-    legs = _legs.setdefault(ledger, {}).get((base, quote))
+    booked = _legs.get(ledger)
+    legs = None if booked is None else booked.get((base, quote))
     if legs is None:
         created = ensure_currency_accounts(ledger, quote=quote, base=base, new_id=new_id)
         legs = _Legs(
@@ -128,7 +129,7 @@ def post_order_fill(
                 )
             )
         )
-        _legs[ledger][base, quote] = legs
+        _legs.setdefault(ledger, {})[base, quote] = legs
 
     buy = fill.side is OrderSide.BUY
     debit, credit = EntrySide.DEBIT, EntrySide.CREDIT

@@ -72,7 +72,7 @@ def validate_transaction(
         account = accounts.get(entry.account_id)
         if account is None:
             problems.append(f"entry {n}: account {entry.account_id} does not exist")
-        elif account.currency != ccy:
+        elif account.currency is not ccy and account.currency != ccy:
             problems.append(
                 f"entry {n}: currency {ccy.code} does not match account "
                 f"{account.name} ({account.currency.code})"

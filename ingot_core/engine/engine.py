@@ -284,13 +284,14 @@ class TradingEngine:
 
     def _apply_fill(self, order: Order, ack: OrderAcknowledgment) -> Order:
         filled = order.acknowledged(ack)
-        posting = post_order_fill(self.ledger, filled.fill())
+        fill = filled.fill()
+        posting = post_order_fill(self.ledger, fill)
         for account in posting.accounts_created:
             self._emit(AccountCreated(account))
         self._emit(TransactionPosted(posting.transaction))
         self._record(filled)
         symbol = order.request.symbol
-        position = apply_fill(self.positions.get(symbol, Position(symbol)), filled.fill())
+        position = apply_fill(self.positions.get(symbol, Position(symbol)), fill)
         self.positions[symbol] = position
         self._emit(PositionSnapshot(position, ack.timestamp, order.request.client_id))
         self._maybe_equity(ack.timestamp)
