@@ -62,6 +62,7 @@ __all__ = [
     "PreparedBatch",
     "TradingState",
     "iter_orders",
+    "latest_marks",
     "load_trading_state",
     "order_entity_id",
     "orders_after",
@@ -445,14 +446,20 @@ class TradingState:
 
 
 @translate_db_errors
-def load_trading_state(conn: Connection) -> TradingState:
-    """Latest marks, every order's latest state, positions replayed from fills."""
-    marks = {
+def latest_marks(conn: Connection) -> dict[Symbol, Decimal]:
+    """Each symbol's last recorded price: its latest tick (a manual mark is one too)."""
+    return {
         Symbol.parse(symbol): price
         for symbol, price in conn.execute(
             sa.text("SELECT DISTINCT ON (symbol) symbol, price FROM ticks ORDER BY symbol, ts DESC")
         )
     }
+
+
+@translate_db_errors
+def load_trading_state(conn: Connection) -> TradingState:
+    """Latest marks, every order's latest state, positions replayed from fills."""
+    marks = latest_marks(conn)
     latest: dict[str, OrderRow] = {}
     positions: dict[Symbol, Position] = {}
     for row in iter_orders(conn):

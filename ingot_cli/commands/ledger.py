@@ -12,7 +12,7 @@ from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
 from ingot_cli.session import Session
-from ingot_core.accounting import Account, Balance, Currency, currency
+from ingot_core.accounting import Account, AccountType, Balance, Currency, currency
 from ingot_core.money import parse_decimal
 
 __all__ = ["NavReport", "compute_nav", "list_accounts", "list_balances", "parse_marks", "register"]
@@ -40,11 +40,13 @@ class NavReport:
       quote: the currency NAV is expressed in.
       nav: assets minus liabilities, exact.
       marks: the prices used, by currency code.
+      recorded: the codes whose price is their last recorded mark rather than a given one.
     """
 
     quote: Currency
     nav: Decimal
     marks: dict[str, Decimal]
+    recorded: tuple[str, ...] = ()
 
 
 def parse_marks(items: Sequence[str]) -> dict[str, Decimal]:
@@ -74,14 +76,31 @@ def parse_marks(items: Sequence[str]) -> dict[str, Decimal]:
 
 
 def compute_nav(session: Session, quote_code: str | None, mark_items: Sequence[str]) -> NavReport:
-    """NAV of the ledger in `quote_code` (default: the book's base currency)."""
-    marks = parse_marks(mark_items)
+    """NAV of the ledger in `quote_code` (default: the book's base currency), at the marks
+    given, and for every other held currency at its last recorded mark against `quote_code`
+    (`ingot mark`, or a tick), as `ingot status` values the book."""
+    given = parse_marks(mark_items)
     book = session.book
     try:
         quote = currency(quote_code) if quote_code else book.base_currency
     except ValueError as error:
         raise BadInput("--quote", [str(error)]) from None
-    return NavReport(quote, book.ledger.nav(quote, marks), marks)
+    from ingot_storage.trading import latest_marks
+
+    with session.database.connect() as conn:
+        last = latest_marks(conn)
+    held = {
+        b.account.currency.code
+        for b in book.ledger.balances()
+        if b.amount and b.account.type in (AccountType.ASSET, AccountType.LIABILITY)
+    }
+    recorded = {
+        s.base: price
+        for s, price in last.items()
+        if s.quote == quote.code and s.base in held and s.base not in given
+    }
+    marks = {**recorded, **given}
+    return NavReport(quote, book.ledger.nav(quote, marks), marks, tuple(sorted(recorded)))
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -141,9 +160,19 @@ def render_balances(out: Output, balances: Sequence[Balance]) -> None:
 def render_nav(out: Output, report: NavReport) -> None:
     """NAV as one line or JSON."""
     if out.json_mode:
-        out.json({"quote": report.quote.code, "nav": report.nav, "marks": report.marks})
+        out.json(
+            {
+                "quote": report.quote.code,
+                "nav": report.nav,
+                "marks": report.marks,
+                "recorded": list(report.recorded),
+            }
+        )
         return
     out.line(f"NAV: {format_amount(report.nav, report.quote.decimals)} {report.quote.code}")
+    if report.recorded:
+        prices = ", ".join(f"{code} {report.marks[code]}" for code in report.recorded)
+        out.line(f"at the last recorded marks: {prices}")
 
 
 # -- Typer registration ---------------------------------------------------------------------

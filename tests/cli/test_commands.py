@@ -136,6 +136,24 @@ def test_nav_without_a_needed_mark_is_bad_input(invoke) -> None:
     )
 
 
+@pytest.mark.usefixtures("book_with_btc")
+def test_nav_values_a_held_currency_at_its_last_recorded_mark(invoke) -> None:
+    assert invoke("mark", "BTC-USD", "60000").exit_code == 0
+    assert invoke("mark", "BTC-USD", "61000").exit_code == 0
+    assert invoke("mark", "BTC-EUR", "1").exit_code == 0  # another quote: not a USD price
+    result = invoke("nav")
+    assert result.exit_code == 0, result.output
+    # 69,988.00 cash + 0.5 x 61,000 (the latest mark)
+    assert result.output.splitlines() == [
+        "NAV: 100,488.00 USD",
+        "at the last recorded marks: BTC 61000",
+    ]
+    data = json.loads(invoke("nav", "--json").output)
+    assert (Decimal(data["nav"]), data["recorded"]) == (Decimal("100488.00"), ["BTC"])
+    given = invoke("nav", "--mark", "BTC=62000")  # a given mark wins over the recorded one
+    assert given.output.strip() == "NAV: 100,988.00 USD"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
