@@ -107,6 +107,7 @@ class Session:
                 self.spill_path,
                 batch_size=config.batch_size,
                 flush_interval_ms=config.flush_interval_ms,
+                group_commit_max=config.group_commit_max,
                 # Checkpoints every N entries / T seconds of activity; shutdown adds one.
                 after_commit=audit.after_commit,
                 tick_mirror=None if self.questdb is None else self.questdb.send_ticks,

@@ -7,6 +7,7 @@
 | PG_POOL_SIZE              | connections in the pool (1-100)          | 5                       |
 | STORAGE_BATCH_SIZE        | events per write batch (1-100000)        | 50                      |
 | STORAGE_FLUSH_INTERVAL_MS | longest wait for a partial batch (1-60000)| 100                    |
+| STORAGE_GROUP_COMMIT_MAX  | most events one commit groups (1-100000) | 1000                    |
 | INGOT_DATA_DIR            | embedded database, keys, history         | user data directory     |
 | INGOT_BASE_CURRENCY       | currency of a fresh ledger               | USD                     |
 | INGOT_OPENING_CAPITAL     | paper capital of a fresh ledger          | 100000.00               |
@@ -202,6 +203,8 @@ class StorageConfig:
       pg_pool_size: PostgreSQL connections in the pool.
       batch_size: events written per batch.
       flush_interval_ms: longest wait before a partial batch is written.
+      group_commit_max: the most events one commit takes in under load (what arrives while a
+        batch is written joins the next); never fewer than batch_size.
       data_dir: directory for the embedded database, keys and history.
       base_currency: the currency a fresh ledger is kept in.
       opening_capital: the paper capital a fresh ledger starts with.
@@ -219,6 +222,7 @@ class StorageConfig:
     pg_pool_size: int = 5
     batch_size: int = 50
     flush_interval_ms: int = 100
+    group_commit_max: int = 1000
     data_dir: Path = field(default_factory=lambda: _data_dir({}))
     base_currency: Currency = field(default_factory=lambda: currency("USD"))
     opening_capital: Decimal = Decimal("100000.00")
@@ -248,6 +252,7 @@ class StorageConfig:
             pg_pool_size=_int(env, "PG_POOL_SIZE", 5, 1, 100),
             batch_size=_int(env, "STORAGE_BATCH_SIZE", 50, 1, 100_000),
             flush_interval_ms=_int(env, "STORAGE_FLUSH_INTERVAL_MS", 100, 1, 60_000),
+            group_commit_max=_int(env, "STORAGE_GROUP_COMMIT_MAX", 1000, 1, 100_000),
             data_dir=_data_dir(env),
             base_currency=base,
             opening_capital=_opening_capital(env, base),
@@ -285,6 +290,7 @@ class StorageConfig:
             f"StorageConfig(database_url={self.redacted_database_url!r}, "
             f"questdb_ilp_addr={self.questdb_ilp_addr!r}, pg_pool_size={self.pg_pool_size}, "
             f"batch_size={self.batch_size}, flush_interval_ms={self.flush_interval_ms}, "
+            f"group_commit_max={self.group_commit_max}, "
             f"data_dir={str(self.data_dir)!r}, base_currency={self.base_currency.code!r}, "
             f"opening_capital={str(self.opening_capital)!r}, "
             f"audit_key={str(self.audit_key_path)!r}, checkpoint_every={self.checkpoint_every}, "

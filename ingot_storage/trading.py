@@ -155,10 +155,11 @@ class PreparedBatch:
     """A batch of engine events made ready to write: its rows and the canonical payloads of
     its audit entries, built before its database transaction opens.
 
-    Events are added a few at a time (the storage worker prepares the next batch while the
-    server works on the current one). A payload with no canonical form does not stop the
-    adding: the error is kept and raised when the batch is written, so the batch is refused
-    whole, as if it had been prepared then.
+    Events are added a unit at a time (the storage worker prepares the next batch while the
+    server works on the current one). A payload with no canonical form is refused with its
+    unit: `add` leaves a batch that already holds events as it was and says so, for the unit
+    to go into a batch of its own; the first unit of a batch is kept with its error, which is
+    raised when the batch is written, so that batch is refused whole.
     """
 
     def __init__(self, actor: str = "engine") -> None:
@@ -175,6 +176,14 @@ class PreparedBatch:
         self.audit: list[tuple[StorageEvent, AuditRecord]] = []
         self.error: Exception | None = None
         self._texts = _AuditTexts()
+        # Every list a unit appends to, so that a refused unit can be taken back out.
+        self._lists: tuple[list[Any], ...] = (
+            self.events,
+            self.accounts,
+            self.txs,
+            self.audit,
+            *(part.rows for part in self.tables),
+        )
 
     def __len__(self) -> int:
         return len(self.events)
@@ -184,16 +193,27 @@ class PreparedBatch:
         """The rows of every table but the ledger's, in the order they are written."""
         return [self.orders, self.positions, self.equity, self.ticks, self.signals]
 
-    def add(self, events: Sequence[StorageEvent]) -> None:
-        """Prepare `events` and append them to the batch."""
-        self.events.extend(events)
+    def add(self, events: Sequence[StorageEvent]) -> bool:
+        """Prepare `events` (one unit) and append them to the batch.
+
+        False when one of them has no canonical form and the batch already held events: the
+        batch is left as it was, and the unit is refused only in a batch of its own.
+        """
         if self.error is not None:
-            return  # the batch is refused whole anyway
+            self.events.extend(events)
+            return True  # the batch is refused whole anyway
+        sizes = [len(part) for part in self._lists]
+        self.events.extend(events)
         try:
             for event in events:
                 self._add(event)
-        except Exception as error:  # raised again when the batch is written
-            self.error = error
+        except Exception as error:
+            if sizes[0]:
+                for part, size in zip(self._lists, sizes, strict=True):
+                    del part[size:]
+                return False
+            self.error = error  # raised again when the batch is written
+        return True
 
     def _add(self, event: StorageEvent) -> None:
         texts, actor = self._texts, self.actor

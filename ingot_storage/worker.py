@@ -4,6 +4,12 @@ One background thread takes events from the engine, batches them (STORAGE_BATCH_
 or STORAGE_FLUSH_INTERVAL_MS, whichever first) and writes each batch in ONE PostgreSQL
 transaction: data rows and their audit entries together, through COPY (ingot_storage.staging).
 
+- Group commit: the events that arrive while a batch is being written join the next one, up
+  to STORAGE_GROUP_COMMIT_MAX events, so a burst costs a commit (and its flush to disk) per
+  group rather than per STORAGE_BATCH_SIZE. A quiet stream is written as before.
+- A unit whose audit payload has no canonical form (a NaN) is refused in a batch of its own,
+  so it never takes the events gathered before it down with it.
+
 - Financial events go through a bounded queue: when it is full, `emit` blocks the engine
   rather than drop one. Ticks go to a ring buffer that drops the oldest, counted and logged.
 - `flush()` is a barrier: it returns once everything emitted before it is committed (or,
@@ -64,14 +70,21 @@ class _Pending:
         self.closed = False
         self.started = time.monotonic()
 
-    def take(self, item: object) -> None:
+    def take(self, item: object) -> list[StorageEvent] | None:
+        """Take the next item off the queue; a unit this batch would be refused for is
+        handed back, closing it, to head the next batch alone."""
         if item is _STOP:
             self.stop = self.closed = True
         elif isinstance(item, _Barrier):
             self.barriers.append(item)
             self.closed = True  # someone is waiting: write now
-        elif isinstance(item, list):
-            self.batch.add(item)  # one operation's events, never split across batches
+        elif isinstance(item, list):  # one operation's events, never split across batches
+            if not self.batch.add(item):
+                self.closed = True
+                return item
+            if self.batch.error is not None:
+                self.closed = True  # refused as it stands: nothing more joins it
+        return None
 
 
 def write_spilled(spill: SpillFile, write: Callable[[list[StorageEvent]], object]) -> int:
@@ -105,6 +118,7 @@ class StorageWorker:
         *,
         batch_size: int = 50,
         flush_interval_ms: int = 100,
+        group_commit_max: int = 1000,
         queue_capacity: int = 10_000,
         tick_capacity: int = 10_000,
         actor: str = "engine",
@@ -116,6 +130,7 @@ class StorageWorker:
         self._conn: Connection | None = None  # the worker's own, held between batches
         self.spill = SpillFile(spill_path)
         self.batch_size = batch_size
+        self.group_commit_max = max(batch_size, group_commit_max)
         self.interval = flush_interval_ms / 1000
         self.actor = actor
         self.max_backoff = max_backoff_s
@@ -133,6 +148,7 @@ class StorageWorker:
         self._backoff = 0.1
         self._next_retry = 0.0
         self._next: _Pending | None = None  # gathered while the batch before it is written
+        self._held: list[StorageEvent] | None = None  # a refused unit, to go alone next
         self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
         self._started = False
 
@@ -198,14 +214,14 @@ class StorageWorker:
     def _collect(self) -> _Pending:
         """The next batch: what was gathered while the last one was written, then more from
         the queue until it is full, closed, or its interval has run out."""
-        pending, self._next = self._next or _Pending(self.actor), None
+        pending, self._next = self._next or self._new_pending(), None
         deadline = pending.started + self.interval
         while len(pending.batch) < self.batch_size and not pending.closed:
             timeout = deadline - time.monotonic()
             if timeout <= 0:
                 break
             try:
-                pending.take(self._queue.get(timeout=timeout))
+                self._take(pending, self._queue.get(timeout=timeout))
             except queue.Empty:
                 break
         return pending
@@ -213,17 +229,30 @@ class StorageWorker:
     def _gather_next(self) -> bool:
         """One short step of work on the next batch, run while the server works on this
         one: take one item off the queue and prepare its events. False when there is none
-        waiting, or the next batch is already full or closed."""
+        waiting, or the next batch is closed or holds STORAGE_GROUP_COMMIT_MAX events (it
+        may pass STORAGE_BATCH_SIZE: what arrives during a commit joins the next one)."""
         pending = self._next
         if pending is None:
-            pending = self._next = _Pending(self.actor)
-        if pending.closed or len(pending.batch) >= self.batch_size:
+            pending = self._next = self._new_pending()
+        if pending.closed or len(pending.batch) >= self.group_commit_max:
             return False
         try:
-            pending.take(self._queue.get_nowait())
+            self._take(pending, self._queue.get_nowait())
         except queue.Empty:
             return False
         return True
+
+    def _new_pending(self) -> _Pending:
+        pending = _Pending(self.actor)
+        held, self._held = self._held, None
+        if held is not None:
+            pending.take(held)  # alone, and ahead of everything that came after it
+        return pending
+
+    def _take(self, pending: _Pending, item: object) -> None:
+        held = pending.take(item)
+        if held is not None:
+            self._held = held
 
     def _take_ticks(self) -> list[StorageEvent]:
         with self._tick_lock:

@@ -24,7 +24,7 @@ from ingot_core.symbols import Symbol
 from ingot_storage import persist_ledger, recover_ledger
 from ingot_storage.audit_verify import verify_audit_chain
 from ingot_storage.export import export_orders_csv, export_orders_json
-from ingot_storage.trading import load_trading_state, query_orders, write_events
+from ingot_storage.trading import load_trading_state, prepare_events, query_orders, write_events
 from ingot_storage.worker import FlushOutcome, StorageWorker
 from tests.builders import T0, USD
 
@@ -257,6 +257,69 @@ def test_the_next_batch_is_gathered_while_one_is_written(engine: Engine, tmp_pat
     assert worker.metrics().spilled_batches == 1
     [refused] = worker.spill.batches()
     assert len(refused) == 1
+
+
+def equity(n: int) -> list[EquitySnapshot]:
+    """One unit: an equity snapshot of NAV `n`, `n` seconds after T0."""
+    return [EquitySnapshot(Decimal(n), "USD", T0 + timedelta(seconds=n))]
+
+
+REFUSED = [EquitySnapshot(Decimal("NaN"), "USD", T0 + timedelta(days=1))]  # no canonical form
+
+
+def committed_navs(engine: Engine) -> list[Decimal]:
+    with engine.connect() as conn:
+        assert verify_audit_chain(conn).failure is None
+        navs = conn.execute(sa.text("SELECT nav FROM equity_snapshots ORDER BY at")).scalars()
+        return list(navs)
+
+
+def batches_for_a_backlog(engine: Engine, tmp_path: Path, group_commit_max: int) -> int:
+    """Commits taken by 60 one-event units queued before the worker starts (a burst)."""
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=3, flush_interval_ms=60_000,
+                           group_commit_max=group_commit_max)  # fmt: skip
+    for n in range(60):
+        worker.emit(equity(n))
+    worker.start()
+    assert worker.flush(timeout=30) is FlushOutcome.COMMITTED
+    worker.close(timeout=30)
+    assert committed_navs(engine) == [Decimal(n) for n in range(60)]
+    return worker.metrics().batches
+
+
+def test_what_arrives_during_a_commit_joins_the_next_batch(engine: Engine, tmp_path: Path) -> None:
+    # The first batch takes STORAGE_BATCH_SIZE (3); the rest gathers while it commits.
+    assert batches_for_a_backlog(engine, tmp_path, group_commit_max=1000) < 20
+
+
+def test_group_commit_max_bounds_a_batch(engine: Engine, tmp_path: Path) -> None:
+    assert batches_for_a_backlog(engine, tmp_path, group_commit_max=3) == 20  # 60 / 3
+
+
+def test_a_unit_with_no_canonical_payload_is_refused_alone(engine: Engine, tmp_path: Path) -> None:
+    worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=100, flush_interval_ms=60_000)
+    for unit in [*map(equity, range(5)), REFUSED, *map(equity, range(5, 8))]:
+        worker.emit(unit)
+    worker.start()
+    assert worker.flush(timeout=30) is FlushOutcome.SPILLED
+    worker.close(timeout=30)
+    # The five before it were in its batch, and are committed; it is spilled alone, and the
+    # ones after it wait behind it in the spill, in order.
+    assert committed_navs(engine) == [Decimal(n) for n in range(5)]
+    refused, behind = worker.spill.batches()
+    assert list(map(repr, refused)) == list(map(repr, REFUSED))  # NaN != NaN
+    assert behind == [e for n in range(5, 8) for e in equity(n)]
+
+
+def test_a_refused_unit_leaves_a_prepared_batch_as_it_was() -> None:
+    batch = prepare_events(equity(0))
+    # The unit's first event is prepared before its second is refused: both go.
+    assert batch.add([*equity(1), *REFUSED]) is False
+    assert (len(batch), len(batch.equity.rows), len(batch.audit), batch.error) == (1, 1, 1, None)
+    assert batch.add(equity(2)) is True
+    assert len(batch.audit) == 2
+    alone = prepare_events(REFUSED)  # a first unit is kept, and refused when written
+    assert (len(alone), alone.error is not None) == (1, True)
 
 
 def test_financial_events_block_rather_than_drop(engine: Engine, tmp_path: Path) -> None:
