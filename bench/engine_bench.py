@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """End-to-end persisted financial events per second, against two baselines in one run.
 
-    .venv/bin/python bench/engine_bench.py [--orders 5000] [--batch 50] [--repeat 1]
-                                           [--database-url URL]
+    .venv/bin/python bench/engine_bench.py [--orders 5000] [--batch 50] [--group 1000]
+                                           [--repeat 1] [--database-url URL]
 
 1. Ingot: the TradingEngine places market orders on the paper exchange; the StorageWorker
    persists every event (ledger transaction and entries, order row, position snapshot,
    equity snapshot, and an audit entry for each) by COPY straight into each table (through a
-   stage and INSERT … SELECT only for a replayed batch), STORAGE_BATCH_SIZE (--batch, default
-   50) events per commit; timed until the final flush returns.
+   stage and INSERT … SELECT only for a replayed batch), a batch every STORAGE_BATCH_SIZE
+   (--batch, default 50) events, and what arrives during a commit grouped into the next, up
+   to STORAGE_GROUP_COMMIT_MAX (--group, default 1000); timed until the final flush returns.
 2. Raw COPY: the very rows Ingot wrote, every table, COPY'd into identical tables with
-   the same number of commits.
+   as many commits as Ingot made.
 3. Per-event ORM: the same rows, each added through a SQLAlchemy ORM Session and committed
    on its own (the way freqtrade and hummingbot persist trades).
 4. The engine's hot path with storage attached: ticks per second through on_tick while the
@@ -60,8 +61,9 @@ def counts(engine: sa.Engine) -> dict[str, int]:
 
 
 def run_ingot(
-    engine: sa.Engine, orders: int, spill: Path, batch: int
-) -> tuple[float, int, dict[str, int]]:
+    engine: sa.Engine, orders: int, spill: Path, batch: int, group: int
+) -> tuple[float, int, dict[str, int], int]:
+    """Ingot's run: (seconds, financial events, rows by table, commits)."""
     ledger = bootstrap_ledger(currency("USD"), Decimal("1000000000.00"), T0)
     with engine.begin() as conn:
         persist_ledger(conn, ledger)
@@ -74,7 +76,9 @@ def run_ingot(
             events += sum(1 for e in unit if type(e).__name__ != "TickReceived")
             super().emit(unit)
 
-    worker = Counting(engine, spill, batch_size=batch, flush_interval_ms=100).start()
+    worker = Counting(
+        engine, spill, batch_size=batch, flush_interval_ms=100, group_commit_max=group
+    ).start()
     trading = TradingEngine(
         ledger, currency("USD"), sink=worker, caps=CAPS, equity_interval=timedelta(0)
     )
@@ -91,7 +95,7 @@ def run_ingot(
     worker.close()
     after = counts(engine)
     rows = {t: after[t] - before[t] for t in TABLES}
-    return elapsed, events, rows
+    return elapsed, events, rows, worker.metrics().batches
 
 
 def raw_copy(engine: sa.Engine, commits: int) -> float:
@@ -177,9 +181,10 @@ def ticks_per_second(engine: sa.Engine | None, spill: Path, ticks: int) -> float
 def one_run(args: argparse.Namespace) -> tuple[float, float, float]:
     """One run on a fresh database: (Ingot, raw COPY, ORM) in events per second."""
     with bench_database(args.database_url) as (engine, _url, workdir):
-        seconds, events, rows = run_ingot(engine, args.orders, workdir / "spill.jsonl", args.batch)
+        seconds, events, rows, commits = run_ingot(
+            engine, args.orders, workdir / "spill.jsonl", args.batch, args.group
+        )
         total_rows = sum(rows.values())
-        commits = max(1, round(events / args.batch))
         copy_s = raw_copy(engine, commits)
         orm_s, orm_rows = orm_per_event(engine, args.orm_rows)
         ingot_rate = events / seconds
@@ -190,7 +195,8 @@ def one_run(args: argparse.Namespace) -> tuple[float, float, float]:
             f"{total_rows:,} {rows}"
         )
         print(
-            f"Ingot end to end: {ingot_rate:,.0f} events/s ({args.orders / seconds:,.0f} orders/s)"
+            f"Ingot end to end: {ingot_rate:,.0f} events/s ({args.orders / seconds:,.0f} "
+            f"orders/s, {commits:,} commits)"
         )
         print(
             f"raw COPY of the same rows ({commits:,} commits): {copy_rate:,.0f} events/s "
@@ -217,6 +223,9 @@ def main() -> None:
     parser.add_argument("--orm-rows", type=int, default=3000, help="rows for the ORM baseline")
     parser.add_argument("--ticks", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=50, help="STORAGE_BATCH_SIZE (default 50)")
+    parser.add_argument(
+        "--group", type=int, default=1000, help="STORAGE_GROUP_COMMIT_MAX (default 1000)"
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs, each on a fresh embedded database"
     )
