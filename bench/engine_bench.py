@@ -13,7 +13,9 @@
 2. Raw COPY: the very rows Ingot wrote, every table, COPY'd into identical tables with
    as many commits as Ingot made.
 3. Per-event ORM: the same rows, each added through a SQLAlchemy ORM Session and committed
-   on its own (the way freqtrade and hummingbot persist trades).
+   on its own (the way freqtrade and hummingbot persist trades): the target's baseline. Also
+   printed, a stricter reading: the same rows committed an event's worth at a time (rows ÷
+   events, 3.25, on average), which is about three times faster.
 4. The engine's hot path with storage attached: ticks per second through on_tick while the
    worker runs, against the engine with no storage at all.
 
@@ -129,8 +131,9 @@ def raw_copy(engine: sa.Engine, commits: int) -> float:
     return time.perf_counter() - started
 
 
-def orm_per_event(engine: sa.Engine, limit: int) -> tuple[float, int]:
-    """Each row added by the ORM and committed alone; returns (seconds, rows)."""
+def orm_per_event(engine: sa.Engine, limit: int, rows_per_commit: float = 1) -> tuple[float, int]:
+    """Rows added by the ORM and committed `rows_per_commit` at a time (on average; 1: each
+    row alone); returns (seconds, rows)."""
     metadata = sa.MetaData()
     mapper = registry()
     classes = {}
@@ -155,13 +158,14 @@ def orm_per_event(engine: sa.Engine, limit: int) -> tuple[float, int]:
     work = every[::step][:limit]
     started = time.perf_counter()
     with Session(engine) as session:
-        for t, row in work:
+        for n, (t, row) in enumerate(work, 1):
             cls, cols = classes[t]
             obj = cls()
             for c in cols:
                 setattr(obj, c, row[c])
             session.add(obj)
-            session.commit()
+            if int(n / rows_per_commit) > int((n - 1) / rows_per_commit) or n == len(work):
+                session.commit()
     return time.perf_counter() - started, len(work)
 
 
@@ -178,8 +182,9 @@ def ticks_per_second(engine: sa.Engine | None, spill: Path, ticks: int) -> float
     return ticks / elapsed
 
 
-def one_run(args: argparse.Namespace) -> tuple[float, float, float]:
-    """One run on a fresh database: (Ingot, raw COPY, ORM) in events per second."""
+def one_run(args: argparse.Namespace) -> tuple[float, float, float, float]:
+    """One run on a fresh database, in events per second: (Ingot, raw COPY, ORM committing
+    each row, ORM committing each event's rows)."""
     with bench_database(args.database_url) as (engine, _url, workdir):
         seconds, events, rows, commits = run_ingot(
             engine, args.orders, workdir / "spill.jsonl", args.batch, args.group
@@ -187,9 +192,11 @@ def one_run(args: argparse.Namespace) -> tuple[float, float, float]:
         total_rows = sum(rows.values())
         copy_s = raw_copy(engine, commits)
         orm_s, orm_rows = orm_per_event(engine, args.orm_rows)
+        grouped_s, _ = orm_per_event(engine, args.orm_rows, total_rows / events)
         ingot_rate = events / seconds
         copy_rate = events / copy_s  # the same rows, as events per second
         orm_rate = events / (orm_s * total_rows / orm_rows)  # scaled to all rows
+        grouped_rate = events / (grouped_s * total_rows / orm_rows)
         print(
             f"orders: {args.orders:,}; financial events: {events:,}; rows written: "
             f"{total_rows:,} {rows}"
@@ -206,6 +213,10 @@ def one_run(args: argparse.Namespace) -> tuple[float, float, float]:
             f"per-event ORM add+commit ({orm_rows:,} rows timed): {orm_rate:,.0f} events/s "
             f"-> Ingot {ingot_rate / orm_rate:.0f}x faster (target >= 30x)"
         )
+        print(
+            f"stricter: ORM add+commit of each event's rows ({total_rows / events:.2f} on "
+            f"average): {grouped_rate:,.0f} events/s -> Ingot {ingot_rate / grouped_rate:.0f}x"
+        )
         if args.ticks:
             bare = ticks_per_second(None, workdir / "t0.jsonl", args.ticks)
             attached = ticks_per_second(engine, workdir / "t1.jsonl", args.ticks)
@@ -214,7 +225,7 @@ def one_run(args: argparse.Namespace) -> tuple[float, float, float]:
                 f"without ({attached / bare:.0%}; target: >= 10,000 ticks/s, never blocked)"
             )
             args.ticks = 0  # once is enough
-    return ingot_rate, copy_rate, orm_rate
+    return ingot_rate, copy_rate, orm_rate, grouped_rate
 
 
 def main() -> None:
@@ -235,15 +246,19 @@ def main() -> None:
         parser.error("--repeat needs a fresh database per run: leave out --database-url")
     runs = [one_run(args) for _ in range(args.repeat)]
     if len(runs) > 1:
-        ingot, copy, orm = (statistics.median(r[i] for r in runs) for i in range(3))
-        vs_copy = ", ".join(f"{i / c:.0%}" for i, c, _ in runs)
-        vs_orm = ", ".join(f"{i / o:.0f}x" for i, _, o in runs)
+        ingot, copy, orm, grouped = (statistics.median(r[i] for r in runs) for i in range(4))
+        vs_copy = ", ".join(f"{r[0] / r[1]:.0%}" for r in runs)
+        vs_orm = ", ".join(f"{r[0] / r[2]:.0f}x" for r in runs)
+        vs_grouped = ", ".join(f"{r[0] / r[3]:.0f}x" for r in runs)
         print(f"medians of {len(runs)} runs (each on a fresh database):")
-        print(f"  Ingot {ingot:,.0f} events/s; raw COPY {copy:,.0f}; ORM {orm:,.0f}")
-        print(f"  Ingot vs raw COPY: median {statistics.median(i / c for i, c, _ in runs):.0%} "
+        print(f"  Ingot {ingot:,.0f} events/s; raw COPY {copy:,.0f}; ORM {orm:,.0f}; "
+              f"ORM by event {grouped:,.0f}")  # fmt: skip
+        print(f"  Ingot vs raw COPY: median {statistics.median(r[0] / r[1] for r in runs):.0%} "
               f"(runs: {vs_copy}; target >= 30%)")  # fmt: skip
-        print(f"  Ingot vs ORM: median {statistics.median(i / o for i, _, o in runs):.0f}x "
+        print(f"  Ingot vs ORM: median {statistics.median(r[0] / r[2] for r in runs):.0f}x "
               f"(runs: {vs_orm}; target >= 30x)")  # fmt: skip
+        strict = statistics.median(r[0] / r[3] for r in runs)
+        print(f"  stricter, vs ORM by event: median {strict:.0f}x (runs: {vs_grouped})")
 
 
 if __name__ == "__main__":
