@@ -19,7 +19,7 @@ class FlushOutcome(StrEnum):
 class WorkerMetrics:
     """Counters the worker keeps (shown by `ingot status`)."""
 
-    queue_depth: int = 0
+    queue_depth: int = 0  # operations waiting: in the queue, or gathered for the next batch
     batches: int = 0
     rows: int = 0
     audit_entries: int = 0

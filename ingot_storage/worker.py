@@ -69,6 +69,7 @@ class _Pending:
         self.stop = False
         self.closed = False
         self.started = time.monotonic()
+        self.units = 0  # operations taken in
 
     def take(self, item: object) -> list[StorageEvent] | None:
         """Take the next item off the queue; a unit this batch would be refused for is
@@ -82,6 +83,7 @@ class _Pending:
             if not self.batch.add(item):
                 self.closed = True
                 return item
+            self.units += 1
             if self.batch.error is not None:
                 self.closed = True  # refused as it stands: nothing more joins it
         return None
@@ -204,10 +206,11 @@ class StorageWorker:
 
     def metrics(self) -> WorkerMetrics:
         """A snapshot of the counters."""
-        m = self._metrics
-        return WorkerMetrics(
-            **{**m.__dict__, "queue_depth": self._queue.qsize(), "spill_bytes": self.spill.size()}
-        )
+        m, ahead = self._metrics, self._next
+        # Waiting to be written: in the queue, or already gathered for the next batch.
+        depth = self._queue.qsize() + (ahead.units if ahead is not None else 0)
+        spill = self.spill.size()
+        return WorkerMetrics(**{**m.__dict__, "queue_depth": depth, "spill_bytes": spill})
 
     # -- the worker thread ----------------------------------------------------------------
 

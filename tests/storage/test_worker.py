@@ -296,6 +296,16 @@ def test_group_commit_max_bounds_a_batch(engine: Engine, tmp_path: Path) -> None
     assert batches_for_a_backlog(engine, tmp_path, group_commit_max=3) == 20  # 60 / 3
 
 
+def test_queue_depth_counts_what_is_gathered_for_the_next_batch(
+    engine: Engine, tmp_path: Path
+) -> None:
+    worker = StorageWorker(engine, tmp_path / "s.jsonl")
+    for n in range(3):
+        worker.emit(equity(n))
+    assert worker._gather_next()  # not started: gathers as it would during a write
+    assert worker.metrics().queue_depth == 3  # 2 in the queue, 1 gathered
+
+
 def test_a_unit_with_no_canonical_payload_is_refused_alone(engine: Engine, tmp_path: Path) -> None:
     worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=100, flush_interval_ms=60_000)
     for unit in [*map(equity, range(5)), REFUSED, *map(equity, range(5, 8))]:
