@@ -7,6 +7,7 @@
         ├── SchemaError            migrations missing, ahead of this Ingot, or failed
         ├── IntegrityViolation     the database refused a write (constraint, conflict)
         ├── CorruptLedger          persisted rows do not rebuild a valid ledger
+        ├── SpillError             the spill file holds a batch that cannot be read or written
         └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
@@ -30,6 +31,7 @@ __all__ = [
     "IntegrityViolation",
     "SchemaError",
     "SourceUnavailable",
+    "SpillError",
     "StorageError",
     "db_errors",
     "translate_db_errors",
@@ -54,6 +56,11 @@ class ConfigError(StorageError):
 
 class DatabaseUnavailable(StorageError):
     """PostgreSQL could not be reached, or the embedded server could not start."""
+
+
+class SpillError(StorageError):
+    """The spill file holds a batch that cannot be read back, or that PostgreSQL refuses:
+    the batches behind it wait, so that nothing is written out of order."""
 
 
 class SchemaError(StorageError):

@@ -8,10 +8,14 @@ idempotent, so a batch replayed twice is written once.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,12 +33,16 @@ from ingot_core.engine import (
     TickReceived,
     TransactionPosted,
 )
+from ingot_core.errors import IngotError
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.feed import Ticker
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
+from ingot_storage.errors import DatabaseUnavailable, SpillError
 
-__all__ = ["SpillFile", "decode_event", "encode_event"]
+__all__ = ["DrainResult", "SpillFile", "decode_event", "encode_event"]
+
+_log = logging.getLogger(__name__)
 
 
 def _d(value: Decimal | None) -> str | None:
@@ -227,38 +235,192 @@ def decode_event(data: dict[str, Any]) -> StorageEvent:
     raise ValueError(f"unknown spilled event kind {kind!r}")
 
 
+@dataclass(frozen=True)
+class DrainResult:
+    """What a drain did.
+
+    Attributes:
+      written: batches written to PostgreSQL (or found already there) and taken out.
+      set_aside: batches moved to the set-aside file instead.
+      left: batches still in the spill (PostgreSQL went away during the drain).
+    """
+
+    written: int = 0
+    set_aside: int = 0
+    left: int = 0
+
+
 class SpillFile:
-    """Append-only JSONL of event batches, fsync'd on every append."""
+    """Append-only JSONL of event batches, fsync'd on every append.
+
+    Every access holds an exclusive lock on the file (flock), so two processes of one book
+    never interleave their lines, and a drain never truncates a batch appended while it ran.
+    A line is a batch only once its newline is written: an unfinished last line is a write
+    cut off by a crash, never acknowledged, and is cut away before the next append (it would
+    otherwise run into the next batch's line). Any other line that cannot be read is an error,
+    never skipped.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    @property
+    def set_aside_path(self) -> Path:
+        """Where `drain(..., set_aside=True)` keeps the batches PostgreSQL refuses."""
+        return self.path.with_name(f"{self.path.stem}.set-aside.jsonl")
+
     def append(self, batch: Sequence[StorageEvent]) -> None:
         """Write one batch durably."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        line = json.dumps([encode_event(e) for e in batch], separators=(",", ":"))
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        line = json.dumps([encode_event(e) for e in batch], separators=(",", ":")) + "\n"
+        with self._locked() as fd:
+            _cut_unfinished_line(fd, self.path)
+            _write_all(fd, line.encode("utf-8"))
+            os.fsync(fd)
 
     def batches(self) -> list[list[StorageEvent]]:
-        """Every spilled batch, oldest first (a torn last line from a crash is skipped)."""
+        """Every spilled batch, oldest first."""
         if not self.path.exists():
             return []
-        out = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        with self._locked() as fd:
+            lines = _complete_lines(fd)
+        return [self._decode(line, number) for number, line in enumerate(lines, 1)]
+
+    def drain(
+        self, write: Callable[[list[StorageEvent]], object], *, set_aside: bool = False
+    ) -> DrainResult:
+        """Write every batch in order with `write`, taking each out of the spill once written.
+
+        A batch that cannot be read, or that `write` refuses (anything but PostgreSQL being
+        unreachable), stops the drain and is raised, left at the head of the spill so that
+        nothing after it is written out of order. With `set_aside`, it is appended to
+        `set_aside_path` instead (kept, never deleted) and the drain goes on.
+        """
+        if not self.size():
+            return DrainResult()
+        written = moved = 0
+        with self._locked() as fd:
+            lines = _complete_lines(fd)
+            remaining = list(lines)
             try:
-                out.append([decode_event(d) for d in json.loads(line)])
-            except (ValueError, KeyError):
-                continue  # only a write cut off by a crash can be partial; it was never acked
-        return out
+                for number, line in enumerate(lines, 1):
+                    try:
+                        write(self._decode(line, number))
+                    except DatabaseUnavailable:
+                        raise
+                    except IngotError as error:
+                        if not set_aside:
+                            raise
+                        self._set_aside(line, error)
+                        moved += 1
+                    else:
+                        written += 1
+                    remaining.pop(0)
+            finally:
+                self._keep(fd, remaining, len(lines))
+        return DrainResult(written, moved, len(remaining))
 
     def size(self) -> int:
         """Bytes waiting in the spill."""
         return self.path.stat().st_size if self.path.exists() else 0
 
-    def clear(self) -> None:
-        """Forget every batch (after all of them were committed)."""
-        if self.path.exists():
-            os.truncate(self.path, 0)
+    def _decode(self, line: bytes, number: int) -> list[StorageEvent]:
+        try:
+            return [decode_event(d) for d in json.loads(line)]
+        except (ValueError, KeyError, TypeError) as error:
+            raise SpillError(
+                f"{self.path}, batch {number}: cannot be read ({type(error).__name__}: {error})"
+            ) from None
+
+    def _set_aside(self, line: bytes, error: Exception) -> None:
+        aside = SpillFile(self.set_aside_path)
+        note = json.dumps({"set_aside_at": datetime.now(UTC).isoformat(), "reason": str(error)})
+        with aside._locked() as fd:
+            _cut_unfinished_line(fd, aside.path)
+            _write_all(fd, note.encode("utf-8") + b"\n" + line + b"\n")
+            os.fsync(fd)
+        _log.warning("spilled batch set aside in %s: %s", aside.path, error)
+
+    def _keep(self, fd: int, remaining: list[bytes], read: int) -> None:
+        """Leave only `remaining` (the last lines read) in the spill, crash-safely."""
+        if len(remaining) == read:
+            return  # nothing was taken out
+        if not remaining:
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+            return
+        # Replaced whole: a crash leaves either the old file (whose written batches are
+        # written again, idempotently) or the new one, never a part.
+        temporary = self.path.with_name(f"{self.path.name}.tmp")
+        with open(temporary, "wb") as handle:
+            handle.write(b"".join(line + b"\n" for line in remaining))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        _fsync_directory(self.path.parent)
+
+    @contextmanager
+    def _locked(self) -> Iterator[int]:
+        """The file, open to read and append, under an exclusive lock that other processes
+        respect. Opened again when the file was replaced while this process waited."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                    break
+            except FileNotFoundError:
+                pass
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+        try:
+            yield fd
+        finally:
+            os.close(fd)  # and the lock with it
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _complete_lines(fd: int) -> list[bytes]:
+    """The file's lines that end in a newline; an unfinished last one is left out."""
+    lines = _read_all(fd).split(b"\n")
+    lines.pop()  # b"" after the last newline, or an unfinished write
+    return lines
+
+
+def _cut_unfinished_line(fd: int, path: Path) -> None:
+    """Cut away an unfinished last line: a write a crash cut off, never acknowledged."""
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    end = _read_all(fd).rfind(b"\n") + 1
+    os.ftruncate(fd, end)
+    os.fsync(fd)
+    cut = size - end
+    _log.warning("%s: cut an unfinished write of %d bytes (a crash during an append)", path, cut)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

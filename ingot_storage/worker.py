@@ -41,11 +41,11 @@ from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
 from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
-from ingot_storage.spill import SpillFile
+from ingot_storage.spill import DrainResult, SpillFile
 from ingot_storage.staging import working_while_waiting
 from ingot_storage.trading import PreparedBatch, prepare_events, write_events
 
-__all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill", "write_spilled"]
+__all__ = ["DrainResult", "FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill"]
 
 _log = logging.getLogger(__name__)
 
@@ -89,25 +89,23 @@ class _Pending:
         return None
 
 
-def write_spilled(spill: SpillFile, write: Callable[[list[StorageEvent]], object]) -> int:
-    """Write every spilled batch in order with `write`, then empty the spill; return count."""
-    batches = spill.batches()
-    for batch in batches:
-        write(batch)
-    spill.clear()
-    if batches:
-        _log.info("%d spilled batches written to PostgreSQL", len(batches))
-    return len(batches)
-
-
-def drain_spill(engine: Engine, spill_path: Path, actor: str = "engine") -> int:
-    """At start-up, before the ledger is recovered: write what an earlier process spilled."""
+def drain_spill(
+    engine: Engine, spill_path: Path, actor: str = "engine", *, set_aside: bool = False
+) -> DrainResult:
+    """At start-up, before the ledger is recovered: write what an earlier process spilled,
+    each batch in its own transaction (see SpillFile.drain for `set_aside`)."""
 
     def write(batch: list[StorageEvent]) -> None:
         with db_errors(), engine.begin() as conn:
             write_events(conn, batch, actor)
 
-    return write_spilled(SpillFile(spill_path), write)
+    return _logged(SpillFile(spill_path).drain(write, set_aside=set_aside))
+
+
+def _logged(result: DrainResult) -> DrainResult:
+    if result.written:
+        _log.info("%d spilled batches written to PostgreSQL", result.written)
+    return result
 
 
 class StorageWorker:
@@ -353,7 +351,7 @@ class StorageWorker:
             self._write(prepare_events(events, self.actor))
 
         try:
-            write_spilled(self.spill, write)
+            _logged(self.spill.drain(write))
         except (StorageError, IngotError) as error:
             self._metrics.errors += 1
             self._metrics.last_error = str(error)
