@@ -64,14 +64,33 @@ class Session:
         # Start-up, the same for every command: schema at head, ledger recovered (or
         # bootstrapped and audited in a fresh database).
         from ingot_storage import open_book
-        from ingot_storage.worker import drain_spill
 
         database = self.open_database(upgrade=True)
         if self._book is None:
-            # Batches an earlier process spilled during an outage go in before recovery.
-            drain_spill(database.engine, self.spill_path)
+            self._drain_spill(database)
             self._book = open_book(database, self.config, self._clock())
         return database, self._book
+
+    def _drain_spill(self, database: Database) -> None:
+        """Batches an earlier process spilled go in before recovery, in order; one that
+        PostgreSQL refuses stops the start, named, with the way out."""
+        from ingot_core.errors import IngotError
+        from ingot_storage.errors import DatabaseUnavailable, SpillError
+        from ingot_storage.spill import SpillFile
+        from ingot_storage.worker import drain_spill
+
+        try:
+            drain_spill(database.engine, self.spill_path)
+        except DatabaseUnavailable:
+            raise
+        except IngotError as error:
+            aside = SpillFile(self.spill_path).set_aside_path
+            raise SpillError(
+                f"the spill file {self.spill_path} holds a batch that cannot be written "
+                f"({error}); the batches after it wait behind it. 'ingot db spill' shows "
+                f"them; 'ingot db spill --set-aside' writes the rest and keeps such batches "
+                f"in {aside}"
+            ) from None
 
     @property
     def database(self) -> Database:

@@ -1,7 +1,8 @@
-"""Database administration: `ingot db upgrade` and `ingot db status`."""
+"""Database administration: `ingot db upgrade`, `ingot db status` and `ingot db spill`."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,8 +14,17 @@ from ingot_cli.session import Session
 
 if TYPE_CHECKING:
     from ingot_storage import DatabaseStatus
+    from ingot_storage.spill import DrainResult
 
-__all__ = ["UpgradeResult", "app", "database_state", "upgrade_database"]
+__all__ = [
+    "SpillReport",
+    "UpgradeResult",
+    "app",
+    "database_state",
+    "drain_spill_setting_aside",
+    "spill_report",
+    "upgrade_database",
+]
 
 app = typer.Typer(help="Database schema and health.", invoke_without_command=True)
 
@@ -56,6 +66,98 @@ def database_state(session: Session) -> DatabaseStatus:
     from ingot_storage import database_status
 
     return database_status(session.open_database(upgrade=False))
+
+
+@dataclass(frozen=True)
+class SpillReport:
+    """What waits in this database's spill file.
+
+    Attributes:
+      path: the spill file.
+      size: its size in bytes.
+      batches: the batches in it (those read before an unreadable one, if any).
+      events: their events, counted by kind.
+      unreadable: why a batch cannot be read back, if one cannot.
+      set_aside_path: where `--set-aside` keeps the batches PostgreSQL refuses.
+      drained: what `--set-aside` did, when it ran.
+    """
+
+    path: str
+    size: int
+    batches: int
+    events: dict[str, int]
+    unreadable: str | None
+    set_aside_path: str
+    drained: DrainResult | None = None
+
+
+def spill_report(session: Session, drained: DrainResult | None = None) -> SpillReport:
+    """Read the spill file without writing anything."""
+    from ingot_storage.errors import SpillError
+    from ingot_storage.spill import SpillFile
+
+    spill = SpillFile(session.spill_path)
+    try:
+        batches, unreadable = spill.batches(), None
+    except SpillError as error:
+        batches, unreadable = [], str(error)
+    kinds = Counter(type(event).__name__ for batch in batches for event in batch)
+    return SpillReport(
+        str(spill.path),
+        spill.size(),
+        len(batches),
+        dict(sorted(kinds.items())),
+        unreadable,
+        str(spill.set_aside_path),
+        drained,
+    )
+
+
+def drain_spill_setting_aside(session: Session) -> DrainResult:
+    """Write the spilled batches in order; keep those PostgreSQL refuses in the side file."""
+    from ingot_storage.worker import drain_spill
+
+    database = session.open_database(upgrade=True)
+    return drain_spill(database.engine, session.spill_path, set_aside=True)
+
+
+def render_spill(out: Output, report: SpillReport) -> None:
+    """The spill file's contents, and what `--set-aside` did."""
+    if out.json_mode:
+        drained = report.drained
+        out.json(
+            {
+                "path": report.path,
+                "bytes": report.size,
+                "batches": report.batches,
+                "events": report.events,
+                "unreadable": report.unreadable,
+                "set_aside_path": report.set_aside_path,
+                "drained": None
+                if drained is None
+                else {"written": drained.written, "set_aside": drained.set_aside},
+            }
+        )
+        return
+    if report.drained is not None:
+        drained = report.drained
+        out.line(
+            f"Batches written to PostgreSQL: {format_count(drained.written)}; set aside: "
+            f"{format_count(drained.set_aside)}"
+            + (f" (kept in {report.set_aside_path})" if drained.set_aside else "")
+        )
+    if not report.size:
+        out.line("The spill file is empty: every event is in PostgreSQL.")
+        return
+    facts = [
+        ("File", report.path),
+        ("Size", f"{format_count(report.size)} B"),
+        ("Batches", format_count(report.batches)),
+    ]
+    facts += [(f"  {kind}", format_count(count)) for kind, count in report.events.items()]
+    if report.unreadable is not None:
+        facts.append(("Unreadable", report.unreadable))
+    out.table([Column("Spill"), Column("")], facts)
 
 
 def render_upgrade(out: Output, result: UpgradeResult) -> None:
@@ -115,3 +217,20 @@ def upgrade_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
 def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
     """Show server kind and version, schema revision and row counts."""
     render_status(output_for(json_mode), database_state(session_of(ctx)))
+
+
+@app.command("spill")
+def spill_command(
+    ctx: typer.Context,
+    set_aside: bool = typer.Option(
+        False,
+        "--set-aside",
+        help="Write the spilled batches now, in order, and keep any that PostgreSQL refuses "
+        "(or that cannot be read) in a side file instead of letting them hold the rest back.",
+    ),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Show the batches waiting in the spill file (written during an outage)."""
+    session = session_of(ctx)
+    drained = drain_spill_setting_aside(session) if set_aside else None
+    render_spill(output_for(json_mode), spill_report(session, drained))

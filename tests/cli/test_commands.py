@@ -74,6 +74,38 @@ def test_db_upgrade_on_empty_database(invoke, empty_database_url: URL) -> None:
     assert second.output.strip() == f"Database already at revision {SCHEMA_HEAD} (head)."
 
 
+def test_a_spilled_batch_postgresql_refuses_is_named_and_can_be_set_aside(
+    invoke, cli_env: dict[str, str]
+) -> None:
+    from ingot_cli.session import Session
+    from ingot_core.engine import EquitySnapshot
+    from ingot_storage.spill import SpillFile
+
+    assert invoke("balances").exit_code == 0
+    session = Session(cli_env)
+    spill = SpillFile(session.spill_path)
+    session.close()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    spill.append([EquitySnapshot(Decimal("NaN"), "USD", at)])  # no canonical payload
+    spill.append([EquitySnapshot(Decimal("12.5"), "USD", at)])
+    refused = invoke("balances")
+    assert refused.exit_code == 1
+    [message] = refused.output.splitlines()
+    assert message.startswith(f"error: the spill file {spill.path} holds a batch that cannot ")
+    assert "NaN is not a finite number" in message
+    assert "'ingot db spill --set-aside'" in message
+    shown = json.loads(invoke("db", "spill", "--json").output)
+    assert (shown["batches"], shown["events"]) == (2, {"EquitySnapshot": 2})
+    result = invoke("db", "spill", "--set-aside")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == [
+        f"Batches written to PostgreSQL: 1; set aside: 1 (kept in {spill.set_aside_path})",
+        "The spill file is empty: every event is in PostgreSQL.",
+    ]
+    assert invoke("balances").exit_code == 0
+    assert "NaN" in spill.set_aside_path.read_text()
+
+
 def test_first_command_bootstraps_the_ledger(invoke) -> None:
     result = invoke("balances")
     assert result.exit_code == 0, result.output
