@@ -271,11 +271,8 @@ class SpillFile:
 
     def append(self, batch: Sequence[StorageEvent]) -> None:
         """Write one batch durably."""
-        line = json.dumps([encode_event(e) for e in batch], separators=(",", ":")) + "\n"
-        with self._locked() as fd:
-            _cut_unfinished_line(fd, self.path)
-            _write_all(fd, line.encode("utf-8"))
-            os.fsync(fd)
+        line = json.dumps([encode_event(e) for e in batch], separators=(",", ":"))
+        self._append_lines(line.encode("utf-8"))
 
     def batches(self) -> list[list[StorageEvent]]:
         """Every spilled batch, oldest first."""
@@ -300,7 +297,6 @@ class SpillFile:
         written = moved = 0
         with self._locked() as fd:
             lines = _complete_lines(fd)
-            remaining = list(lines)
             try:
                 for number, line in enumerate(lines, 1):
                     try:
@@ -314,10 +310,9 @@ class SpillFile:
                         moved += 1
                     else:
                         written += 1
-                    remaining.pop(0)
             finally:
-                self._keep(fd, remaining, len(lines))
-        return DrainResult(written, moved, len(remaining))
+                self._keep(fd, lines, written + moved)
+        return DrainResult(written, moved, len(lines) - written - moved)
 
     def size(self) -> int:
         """Bytes waiting in the spill."""
@@ -331,19 +326,23 @@ class SpillFile:
                 f"{self.path}, batch {number}: cannot be read ({type(error).__name__}: {error})"
             ) from None
 
+    def _append_lines(self, *lines: bytes) -> None:
+        with self._locked() as fd:
+            _cut_unfinished_line(fd, self.path)
+            _write_all(fd, b"".join(line + b"\n" for line in lines))
+            os.fsync(fd)
+
     def _set_aside(self, line: bytes, error: Exception) -> None:
         aside = SpillFile(self.set_aside_path)
         note = json.dumps({"set_aside_at": datetime.now(UTC).isoformat(), "reason": str(error)})
-        with aside._locked() as fd:
-            _cut_unfinished_line(fd, aside.path)
-            _write_all(fd, note.encode("utf-8") + b"\n" + line + b"\n")
-            os.fsync(fd)
+        aside._append_lines(note.encode("utf-8"), line)
         _log.warning("spilled batch set aside in %s: %s", aside.path, error)
 
-    def _keep(self, fd: int, remaining: list[bytes], read: int) -> None:
-        """Leave only `remaining` (the last lines read) in the spill, crash-safely."""
-        if len(remaining) == read:
-            return  # nothing was taken out
+    def _keep(self, fd: int, lines: list[bytes], taken: int) -> None:
+        """Take the first `taken` of the `lines` read out of the spill, crash-safely."""
+        remaining = lines[taken:]
+        if not taken:
+            return
         if not remaining:
             os.ftruncate(fd, 0)
             os.fsync(fd)
