@@ -242,12 +242,10 @@ class DrainResult:
     Attributes:
       written: batches written to PostgreSQL (or found already there) and taken out.
       set_aside: batches moved to the set-aside file instead.
-      left: batches still in the spill (PostgreSQL went away during the drain).
     """
 
     written: int = 0
     set_aside: int = 0
-    left: int = 0
 
 
 class SpillFile:
@@ -312,7 +310,7 @@ class SpillFile:
                         written += 1
             finally:
                 self._keep(fd, lines, written + moved)
-        return DrainResult(written, moved, len(lines) - written - moved)
+        return DrainResult(written, moved)
 
     def size(self) -> int:
         """Bytes waiting in the spill."""

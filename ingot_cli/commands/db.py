@@ -75,7 +75,7 @@ class SpillReport:
     Attributes:
       path: the spill file.
       size: its size in bytes.
-      batches: the batches in it (those read before an unreadable one, if any).
+      batches: the batches in it (0 when one of them cannot be read).
       events: their events, counted by kind.
       unreadable: why a batch cannot be read back, if one cannot.
       set_aside_path: where `--set-aside` keeps the batches PostgreSQL refuses.
