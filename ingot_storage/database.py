@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,8 +40,13 @@ def create_db_engine(url: URL, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=True,
-        # Every timestamp Ingot reads back is UTC, whatever the server's TimeZone says.
-        connect_args={"options": "-c TimeZone=UTC", "connect_timeout": 10},
+        # Every timestamp Ingot reads back is UTC, whatever the server's TimeZone says; the
+        # application name tells a waiting process (or pg_stat_activity) who holds a lock.
+        connect_args={
+            "options": "-c TimeZone=UTC",
+            "connect_timeout": 10,
+            "application_name": f"ingot pid {os.getpid()}",
+        },
     )
 
 

@@ -8,6 +8,7 @@
         ├── IntegrityViolation     the database refused a write (constraint, conflict)
         ├── CorruptLedger          persisted rows do not rebuild a valid ledger
         ├── SpillError             the spill file holds a batch that cannot be read or written
+        ├── BookBusy               another process is trading the book (exit 13)
         └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
@@ -25,6 +26,7 @@ from typing import ParamSpec, TypeVar
 from ingot_core.errors import IngotError
 
 __all__ = [
+    "BookBusy",
     "ConfigError",
     "CorruptLedger",
     "DatabaseUnavailable",
@@ -61,6 +63,16 @@ class DatabaseUnavailable(StorageError):
 class SpillError(StorageError):
     """The spill file holds a batch that cannot be read back, or that PostgreSQL refuses:
     the batches behind it wait, so that nothing is written out of order."""
+
+
+class BookBusy(StorageError):
+    """Another process holds the book's trading lock (ingot_storage.trading_lock)."""
+
+    def __init__(self, holder: str, waited_s: float) -> None:
+        self.holder = holder
+        super().__init__(
+            f"another Ingot process is trading this book ({holder}); waited {waited_s:g} s"
+        )
 
 
 class SchemaError(StorageError):

@@ -21,6 +21,7 @@ def test_storage_config_from_env_all_set(tmp_path: Path) -> None:
             "STORAGE_BATCH_SIZE": "500",
             "STORAGE_FLUSH_INTERVAL_MS": "250",
             "STORAGE_GROUP_COMMIT_MAX": "4000",
+            "INGOT_LOCK_WAIT_MS": "0",
             "INGOT_DATA_DIR": str(tmp_path),
             "INGOT_BASE_CURRENCY": "eur",
             "INGOT_OPENING_CAPITAL": "2500.50",
@@ -32,7 +33,7 @@ def test_storage_config_from_env_all_set(tmp_path: Path) -> None:
     assert config.database_url.database == "ingot"
     assert config.questdb_ilp_addr == ("quest.example", 9019)
     assert (config.pg_pool_size, config.batch_size, config.flush_interval_ms) == (9, 500, 250)
-    assert config.group_commit_max == 4000
+    assert (config.group_commit_max, config.lock_wait_ms) == (4000, 0)
     assert config.data_dir == tmp_path.resolve()
     assert config.base_currency == Currency("EUR", 2)
     assert config.opening_capital == Decimal("2500.50")
@@ -43,7 +44,7 @@ def test_storage_config_from_env_defaults() -> None:
     assert config.database_url is None  # the embedded server
     assert config.questdb_ilp_addr is None
     assert (config.pg_pool_size, config.batch_size, config.flush_interval_ms) == (5, 50, 100)
-    assert config.group_commit_max == 1000
+    assert (config.group_commit_max, config.lock_wait_ms) == (1000, 5000)
     assert config.data_dir.name == "ingot"
     assert config.base_currency.code == "USD"
     assert config.opening_capital == Decimal("100000.00")
@@ -66,6 +67,7 @@ def test_storage_config_pg_pool_size_parse_error() -> None:
         ("STORAGE_BATCH_SIZE", "-3", "out of range"),
         ("STORAGE_FLUSH_INTERVAL_MS", "1.5", "not a whole number"),
         ("STORAGE_GROUP_COMMIT_MAX", "0", "out of range 1-100000"),
+        ("INGOT_LOCK_WAIT_MS", "-1", "out of range 0-600000"),
         ("QUESTDB_ILP_ADDR", "localhost", "must be HOST:PORT"),
         ("QUESTDB_ILP_ADDR", "localhost:http", "is not a number"),
         ("QUESTDB_ILP_ADDR", "localhost:70000", "out of range"),

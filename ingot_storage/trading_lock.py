@@ -1,0 +1,102 @@
+"""The book's trading lock: one process at a time trades a book.
+
+An engine keeps the book's balances, positions and open orders in memory, read from the
+database when it starts. A second process trading the same book meanwhile would leave the
+first one's picture stale: its risk checks and position snapshots would work from balances
+that are no longer true. So a process takes this lock before it trades (places, cancels or
+marks, runs a strategy) and keeps it until its engine has written everything and closed.
+Reading (balances, history, status) needs no lock.
+
+The lock is a PostgreSQL session-level advisory lock, held on a connection of its own, outside
+the pool (PG_POOL_SIZE stays whole for the work): it goes with that connection, so a process
+that dies (even by SIGKILL) lets go of it at once.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ingot_storage.database import Database, create_db_engine
+from ingot_storage.errors import BookBusy, db_errors
+
+__all__ = ["TRADING_LOCK", "TradingLock"]
+
+# pg_advisory_lock key of the book's trading lock ("ingot-tr").
+TRADING_LOCK = 0x696E676F742D7472
+_POLL_S = 0.05
+
+
+class TradingLock:
+    """The held lock; `release` (or the end of the process) lets it go."""
+
+    def __init__(self, engine: Engine, conn: Connection) -> None:
+        self._engine = engine
+        self._conn: Connection | None = conn
+
+    @classmethod
+    def acquire(cls, database: Database, wait_s: float) -> TradingLock:
+        """Take the lock, waiting up to `wait_s` seconds for another process to let it go;
+        raise BookBusy, naming the holder, if it does not."""
+        engine = create_db_engine(database.engine.url, pool_size=1)
+        try:
+            with db_errors():
+                conn = engine.connect()
+                try:
+                    deadline = time.monotonic() + wait_s
+                    while not _try_lock(conn):
+                        if time.monotonic() >= deadline:
+                            raise BookBusy(_holder(conn), wait_s)
+                        time.sleep(_POLL_S)
+                except BaseException:
+                    conn.close()
+                    raise
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, conn)
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def release(self) -> None:
+        """Let the lock go (idempotent)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        # Closing the connection ends its server session, and the lock with it.
+        try:
+            conn.close()
+        finally:
+            self._engine.dispose()
+
+
+def _try_lock(conn: Connection) -> bool:
+    got = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(TRADING_LOCK))).scalar_one())
+    conn.commit()  # a session-level lock outlives the transaction; no transaction stays open
+    return got
+
+
+def _holder(conn: Connection) -> str:
+    """Who holds the lock: its client's application name, address and start, as far as the
+    server can say."""
+    row = conn.execute(
+        sa.text(
+            "SELECT a.pid, a.application_name, a.client_addr, a.backend_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.classid = :high AND l.objid = :low"
+        ),
+        {"high": TRADING_LOCK >> 32, "low": TRADING_LOCK & 0xFFFFFFFF},
+    ).first()
+    conn.commit()
+    if row is None:
+        return "a process that has just let go"
+    pid, application, address, started = row
+    who = application or f"PostgreSQL backend {pid}"
+    if address is not None:
+        who += f" at {address}"
+    return who if started is None else f"{who}, connected since {started:%Y-%m-%d %H:%M:%S} UTC"
