@@ -1,7 +1,8 @@
 """Exit codes, and the one place exceptions become a message and an exit code.
 
 Exit codes follow seed 003: 0 done, 10 network, 11 bad input, 12 configuration,
-13 overload; and 1 for a failed verification (a corrupt ledger, a broken audit chain).
+13 busy (another process is trading the book); and 1 for a failed verification (a corrupt
+ledger, a broken audit chain, a spilled batch that cannot be written).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ingot_core.errors import (
     ValidationError,
 )
 from ingot_storage.errors import (
+    BookBusy,
     ConfigError,
     CorruptLedger,
     DatabaseUnavailable,
@@ -60,6 +62,7 @@ class BadInput(ValidationError):
 # Most specific first: the first matching type decides.
 _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (ConfigError, EXIT_CONFIG),
+    (BookBusy, EXIT_OVERLOAD),
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
     (SourceUnavailable, EXIT_NETWORK),
@@ -76,6 +79,7 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
 _HINTS: dict[type[IngotError], str] = {
     MissingMarks: "give each price with --mark CODE=PRICE",
     DatabaseUnavailable: "check DATABASE_URL, or unset it to use the embedded PostgreSQL",
+    BookBusy: "run the command in that session, or close it first",
 }
 
 

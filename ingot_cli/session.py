@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # storage loads on first use, keeping `ingot --help` fast
     from ingot_storage import Book, Database, StorageConfig
     from ingot_storage.audit_trail import AuditTrail
     from ingot_storage.questdb import QuestDbMirror
+    from ingot_storage.trading_lock import TradingLock
     from ingot_storage.worker import StorageWorker
 
 __all__ = ["Session", "utc_now"]
@@ -42,6 +43,7 @@ class Session:
         self._engine: TradingEngine | None = None
         self._worker: StorageWorker | None = None
         self._questdb: QuestDbMirror | None = None
+        self._lock: TradingLock | None = None
 
     @property
     def config(self) -> StorageConfig:
@@ -151,6 +153,24 @@ class Session:
             self._worker, self._engine = worker.start(), engine
         return self._engine
 
+    @property
+    def trading_engine(self) -> TradingEngine:
+        """The engine, for a command that trades (places, cancels, marks, runs a strategy).
+
+        The session takes the book's trading lock first, waiting up to INGOT_LOCK_WAIT_MS for
+        another process to let go, and keeps it until it closes. What it read of the book
+        before it held the lock is read again, as another process may have traded since.
+        """
+        if self._lock is None:
+            from ingot_storage.trading_lock import TradingLock
+
+            database = self.open_database(upgrade=True)
+            self._lock = TradingLock.acquire(database, self.config.lock_wait_ms / 1000)
+            worker, self._worker, self._engine, self._book = self._worker, None, None, None
+            if worker is not None:
+                worker.close()  # whatever it was given is written before the book is reread
+        return self.engine
+
     def commit(self) -> FlushOutcome:
         """Wait until everything the engine emitted is committed (or spilled)."""
         if self._worker is None:
@@ -184,9 +204,9 @@ class Session:
     def close(self) -> None:
         """Checkpoint the audit log if it grew, then release the database and server."""
         database, book, audit = self._database, self._book, self._audit
-        worker, questdb = self._worker, self._questdb
+        worker, questdb, lock = self._worker, self._questdb, self._lock
         self._database, self._book, self._audit = None, None, None
-        self._engine, self._worker, self._questdb = None, None, None
+        self._engine, self._worker, self._questdb, self._lock = None, None, None, None
         if database is None:
             return
         try:
@@ -201,4 +221,6 @@ class Session:
 
                 (audit or AuditTrail(database, self.config)).checkpoint()
         finally:
+            if lock is not None:
+                lock.release()  # only now: everything this session traded is written
             database.close()

@@ -99,7 +99,7 @@ def run(
     else:
         symbol_text, interval_text = bars or ("", "")
         ticks = _bar_ticks(session, symbol_text, interval_text, since)
-    engine = session.engine
+    engine = session.trading_engine
     previous, engine.mode = engine.mode, mode
     try:
         with progress(f"Running {name}") as tick:

@@ -97,14 +97,14 @@ def place(
         quantity,
         limit,
     )
-    engine = session.engine
+    engine = session.trading_engine
     result = engine.place_order(request, datetime.now(UTC))
     return Done(result.order, result.created, session.commit())
 
 
 def cancel_order(session: Session, order_id: str) -> Done:
     """Cancel a resting order by client or exchange id."""
-    order = session.engine.cancel(order_id, datetime.now(UTC))
+    order = session.trading_engine.cancel(order_id, datetime.now(UTC))
     return Done(order, True, session.commit())
 
 
@@ -113,7 +113,7 @@ def set_mark(
 ) -> tuple[Ticker, list[Order], FlushOutcome]:
     """A manual tick: the tick taken, any resting orders it filled, and where it was stored."""
     tick = Ticker(parse_symbol(symbol_text), parse_amount(price_text, "price"), datetime.now(UTC))
-    filled = session.engine.on_tick(tick)
+    filled = session.trading_engine.on_tick(tick)
     return tick, filled, session.commit()
 
 

@@ -106,6 +106,47 @@ def test_a_spilled_batch_postgresql_refuses_is_named_and_can_be_set_aside(
     assert "NaN" in spill.set_aside_path.read_text()
 
 
+def test_a_trading_command_waits_for_another_process_then_says_who_trades(invoke, engine) -> None:
+    from ingot_storage.database import Database
+    from ingot_storage.trading_lock import TradingLock
+
+    assert invoke("mark", "BTC-USD", "50000").exit_code == 0
+    before = invoke("history", "--json").output
+    lock = TradingLock.acquire(Database(engine, "external", "test"), wait_s=0)  # "another"
+    try:
+        quick = {"INGOT_LOCK_WAIT_MS": "200"}
+        for args in (("buy", "BTC-USD", "0.01"), ("mark", "BTC-USD", "1"), ("cancel", "x")):
+            result = invoke(*args, env=quick)
+            assert result.exit_code == 13, result.output
+            [message] = result.output.splitlines()
+            assert message.startswith("error: another Ingot process is trading this book (")
+            assert message.endswith(
+                "waited 0.2 s (run the command in that session, or close it first)"
+            )
+        for reading in ("status", "positions", "balances", "orders"):
+            assert invoke(reading).exit_code == 0  # reading needs no lock
+    finally:
+        lock.release()
+    assert invoke("history", "--json").output == before  # nothing was written
+    assert invoke("buy", "BTC-USD", "0.01").exit_code == 0
+
+
+def test_a_session_rereads_the_book_when_it_starts_to_trade(invoke, cli_env) -> None:
+    from ingot_cli.session import Session
+
+    assert invoke("mark", "BTC-USD", "50000").exit_code == 0
+    session = Session(cli_env)  # as the REPL: it has read the book, it has not traded yet
+    try:
+        assert session.engine.positions == {}
+        assert invoke("buy", "BTC-USD", "0.01").exit_code == 0  # another process trades
+        [(symbol, position)] = session.trading_engine.positions.items()
+        assert (str(symbol), position.quantity) == ("BTC-USD", Decimal("0.01"))
+        cash = {b.account.name: b.amount for b in session.book.ledger.balances()}
+        assert cash["Assets:Cash:USD"] == Decimal("100000.00") - Decimal("500.25") - Decimal("1.30")
+    finally:
+        session.close()
+
+
 def test_first_command_bootstraps_the_ledger(invoke) -> None:
     result = invoke("balances")
     assert result.exit_code == 0, result.output
