@@ -58,10 +58,6 @@ class TradingLock:
             raise
         return cls(engine, conn)
 
-    @property
-    def held(self) -> bool:
-        return self._conn is not None
-
     def release(self) -> None:
         """Let the lock go (idempotent)."""
         conn, self._conn = self._conn, None
