@@ -310,6 +310,8 @@ class SpillFile:
                         written += 1
             finally:
                 self._keep(fd, lines, written + moved)
+                if written:
+                    _log.info("%d spilled batches written to PostgreSQL", written)
         return DrainResult(written, moved)
 
     def size(self) -> int:
@@ -338,9 +340,9 @@ class SpillFile:
 
     def _keep(self, fd: int, lines: list[bytes], taken: int) -> None:
         """Take the first `taken` of the `lines` read out of the spill, crash-safely."""
-        remaining = lines[taken:]
         if not taken:
             return
+        remaining = lines[taken:]
         if not remaining:
             os.ftruncate(fd, 0)
             os.fsync(fd)

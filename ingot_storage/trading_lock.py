@@ -32,40 +32,36 @@ _POLL_S = 0.05
 class TradingLock:
     """The held lock; `release` (or the end of the process) lets it go."""
 
-    def __init__(self, engine: Engine, conn: Connection) -> None:
+    def __init__(self, engine: Engine, conn: Connection | None) -> None:
         self._engine = engine
-        self._conn: Connection | None = conn
+        self._conn = conn
 
     @classmethod
     def acquire(cls, database: Database, wait_s: float) -> TradingLock:
         """Take the lock, waiting up to `wait_s` seconds for another process to let it go;
         raise BookBusy, naming the holder, if it does not."""
         engine = create_db_engine(database.engine.url, pool_size=1)
+        lock = cls(engine, None)
         try:
             with db_errors():
-                conn = engine.connect()
-                try:
-                    deadline = time.monotonic() + wait_s
-                    while not _try_lock(conn):
-                        if time.monotonic() >= deadline:
-                            raise BookBusy(_holder(conn), wait_s)
-                        time.sleep(_POLL_S)
-                except BaseException:
-                    conn.close()
-                    raise
+                lock._conn = conn = engine.connect()
+                deadline = time.monotonic() + wait_s
+                while not _try_lock(conn):
+                    if time.monotonic() >= deadline:
+                        raise BookBusy(_holder(conn), wait_s)
+                    time.sleep(_POLL_S)
         except BaseException:
-            engine.dispose()
+            lock.release()
             raise
-        return cls(engine, conn)
+        return lock
 
     def release(self) -> None:
         """Let the lock go (idempotent)."""
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
         # Closing the connection ends its server session, and the lock with it.
         try:
-            conn.close()
+            if conn is not None:
+                conn.close()
         finally:
             self._engine.dispose()
 

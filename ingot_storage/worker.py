@@ -45,7 +45,7 @@ from ingot_storage.spill import DrainResult, SpillFile
 from ingot_storage.staging import working_while_waiting
 from ingot_storage.trading import PreparedBatch, prepare_events, write_events
 
-__all__ = ["DrainResult", "FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill"]
+__all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill"]
 
 _log = logging.getLogger(__name__)
 
@@ -99,13 +99,7 @@ def drain_spill(
         with db_errors(), engine.begin() as conn:
             write_events(conn, batch, actor)
 
-    return _logged(SpillFile(spill_path).drain(write, set_aside=set_aside))
-
-
-def _logged(result: DrainResult) -> DrainResult:
-    if result.written:
-        _log.info("%d spilled batches written to PostgreSQL", result.written)
-    return result
+    return SpillFile(spill_path).drain(write, set_aside=set_aside)
 
 
 class StorageWorker:
@@ -351,7 +345,7 @@ class StorageWorker:
             self._write(prepare_events(events, self.actor))
 
         try:
-            _logged(self.spill.drain(write))
+            self.spill.drain(write)
         except (StorageError, IngotError) as error:
             self._metrics.errors += 1
             self._metrics.last_error = str(error)
