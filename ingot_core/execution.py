@@ -71,6 +71,21 @@ class OrderRequest:
     quantity: Decimal
     limit_price: Decimal | None = None
 
+    def same_order_as(self, other: OrderRequest) -> bool:
+        """Whether `other` asks for exactly this order (its client id aside)."""
+        return (
+            self.symbol == other.symbol
+            and self.side is other.side
+            and self.type is other.type
+            and self.quantity == other.quantity
+            and self.limit_price == other.limit_price
+        )
+
+    def describe(self) -> str:
+        """The order in a few words: `Buy 0.002 BTC-USD limit 59000`."""
+        limit = "" if self.limit_price is None else f" limit {self.limit_price}"
+        return f"{self.side.value} {self.quantity} {self.symbol}{limit}"
+
 
 def request_problems(request: OrderRequest) -> list[str]:
     """Every reason the request is malformed, as sentences."""
@@ -91,6 +106,12 @@ def request_problems(request: OrderRequest) -> list[str]:
             problems.append("a limit order needs a limit price")
         elif not price.is_finite() or price <= 0:
             problems.append(f"limit price {price} must be positive")
+        elif fraction_digits(price) > (quote := request.symbol.quote_currency).decimals:
+            # A limit off the quote's grid would settle, rounded, beyond the limit itself.
+            problems.append(
+                f"limit price {price} has more than the {quote.decimals} decimals "
+                f"{quote.code} allows"
+            )
     elif request.limit_price is not None:
         problems.append("a market order takes no limit price")
     return problems

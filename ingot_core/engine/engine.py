@@ -192,6 +192,9 @@ class TradingEngine:
     ) -> PlaceResult:
         """Check, then send (PAPER) or record (SHADOW) an order; never the same client id twice.
 
+        The same request again returns the order it placed; another request under a used
+        client id is malformed.
+
         Malformed requests raise InvalidOrder and change nothing. Risk vetoes, missing marks
         and insufficient funds produce a recorded Rejected order with its reason. A strategy
         passes its (signal, run id): the signal is recorded in the same unit as the order.
@@ -204,6 +207,14 @@ class TradingEngine:
             if existing is None:
                 raise InvalidOrder(
                     f"order {request.client_id}", ["this client id was already used"]
+                )
+            if not existing.request.same_order_as(request):
+                raise InvalidOrder(
+                    f"order {request.client_id}",
+                    [
+                        f"client id {request.client_id!r} already names another order "
+                        f"({existing.request.describe()})"
+                    ],
                 )
             return PlaceResult(existing, created=False)
         self._used_client_ids.add(request.client_id)

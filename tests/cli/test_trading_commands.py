@@ -120,3 +120,39 @@ def test_history_export(invoke, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"Exported 1 orders to {target}"
     assert json.loads(target.read_text())[0]["status"] == "Filled"
+
+
+def _book_rows(url: URL) -> tuple[int, int, int]:
+    return (
+        rows(url, "SELECT count(*) FROM order_history")[0][0],
+        rows(url, "SELECT count(*) FROM transactions")[0][0],
+        rows(url, "SELECT count(*) FROM audit_log")[0][0],
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sell", "BTC-USD", "0.001", "--limit", "61500.005"), "more than the 2 decimals USD"),
+        (("buy", "BTC-USD", "0.001", "--limit", "59999.995"), "more than the 2 decimals USD"),
+        (("sell", "BTC-USD", "0.001", "--client-id", "day-1"), "already names another order"),
+        (("buy", "BTC-USD", "0.003", "--client-id", "day-1"), "already names another order"),
+        (
+            ("buy", "BTC-USD", "0.002", "--limit", "59000", "--client-id", "day-1"),
+            "already names another order",
+        ),
+    ],
+)
+def test_off_grid_limits_and_reused_client_ids_exit_11_writing_nothing(
+    invoke, database_url: URL, args: tuple[str, ...], message: str
+) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    assert invoke("buy", "BTC-USD", "0.002", "--client-id", "day-1").exit_code == 0
+    before = _book_rows(database_url)
+    result = invoke(*args)
+    assert result.exit_code == 11, result.output
+    assert message in result.output
+    assert _book_rows(database_url) == before
+    same = invoke("buy", "BTC-USD", "0.002", "--client-id", "day-1")
+    assert same.exit_code == 0
+    assert "already placed: nothing new was sent" in same.output

@@ -123,10 +123,38 @@ def test_same_client_id_never_opens_twice() -> None:
     e = engine(sink=sink)
     e.on_tick(tick("60000"))
     first = e.place_order(buy("0.01", "dup"), T0)
-    again = e.place_order(buy("0.02", "dup"), T0)
+    e.on_tick(tick("61000"))
+    again = e.place_order(buy("0.01", "dup"), T0)
     assert (first.created, again.created) == (True, False)
     assert again.order == first.order
     assert len(sink.of(TransactionPosted)) == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        sell("0.01", "dup"),
+        buy("0.02", "dup"),
+        buy("0.01", "dup", limit="59000"),
+        OrderRequest("dup", Symbol("ETH", "USD"), OrderSide.BUY, OrderType.MARKET, Decimal("0.01")),
+    ],
+)
+def test_a_used_client_id_refuses_another_order(other: OrderRequest) -> None:
+    sink = RecordingSink()
+    e = engine(sink=sink)
+    e.on_tick(tick("60000"))
+    e.place_order(buy("0.01", "dup"), T0)
+    before = len(sink.events)
+    with pytest.raises(InvalidOrder, match=r"'dup' already names another order \(Buy 0.01 BTC-USD\)"):
+        e.place_order(other, T0)
+    assert len(sink.events) == before
+
+
+def test_the_same_request_again_is_idempotent_with_an_equal_quantity() -> None:
+    e = engine()
+    e.on_tick(tick("60000"))
+    e.place_order(buy("0.01", "dup"), T0)
+    assert e.place_order(buy("0.010", "dup"), T0).created is False
 
 
 @pytest.mark.parametrize(
@@ -135,6 +163,8 @@ def test_same_client_id_never_opens_twice() -> None:
         (buy("0"), "quantity 0 must be positive"),
         (buy("0.000000001"), "more than the 8 decimals BTC allows"),
         (buy("1", limit="-5"), "limit price -5 must be positive"),
+        (buy("1", limit="59999.995"), "limit price 59999.995 has more than the 2 decimals USD"),
+        (sell("1", "s", limit="61500.005"), "more than the 2 decimals USD allows"),
         (OrderRequest("c", BTC_USD, OrderSide.BUY, OrderType.LIMIT, Decimal(1)), "needs a limit"),
         (OrderRequest("", BTC_USD, OrderSide.BUY, OrderType.MARKET, Decimal(1)), "client id"),
     ],

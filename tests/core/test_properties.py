@@ -58,3 +58,36 @@ def test_total_debits_equal_total_credits_per_currency(trades) -> None:
         for entry in tx.entries:
             by_currency.setdefault(entry.currency.code, []).append(entry.signed_amount)
     assert all(exact_sum(legs) == 0 for legs in by_currency.values())
+
+
+limits = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("250000"), places=2)
+marks = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("250000"), places=4)
+
+
+@given(
+    side=st.sampled_from(OrderSide),
+    qty=quantities,
+    limit=limits,
+    mark=marks,
+    later=marks,
+    fee_rate=st.decimals(min_value=Decimal(0), max_value=Decimal("0.01"), places=4),
+)
+def test_a_limit_order_never_fills_beyond_its_limit(side, qty, limit, mark, later, fee_rate):
+    from ingot_core.engine import PaperExchange
+    from ingot_core.execution import OrderRequest, OrderStatus, OrderType
+
+    exchange = PaperExchange(fee_rate, Decimal(5))
+    request = OrderRequest("c", Symbol("BTC", "USD"), side, OrderType.LIMIT, qty, limit)
+    ack = exchange.place(request, mark, "P-1", T0)
+    if ack.status is OrderStatus.OPEN:
+        ack = exchange.on_tick(request, later, "P-1", T0)
+    if ack is None:
+        return
+    assert ack.fill_price is not None and ack.cost is not None and ack.fee is not None
+    if side is OrderSide.BUY:
+        assert ack.fill_price <= limit
+    else:
+        assert ack.fill_price >= limit
+    assert ack.fill_price.as_tuple().exponent >= -2
+    assert abs(ack.cost - qty * ack.fill_price) <= Decimal("0.005")
+    assert ack.fee >= 0
