@@ -145,7 +145,8 @@ def test_a_used_client_id_refuses_another_order(other: OrderRequest) -> None:
     e.on_tick(tick("60000"))
     e.place_order(buy("0.01", "dup"), T0)
     before = len(sink.events)
-    with pytest.raises(InvalidOrder, match=r"'dup' already names another order \(Buy 0.01 BTC-USD\)"):
+    refused = r"'dup' already names another order \(Buy 0.01 BTC-USD\)"
+    with pytest.raises(InvalidOrder, match=refused):
         e.place_order(other, T0)
     assert len(sink.events) == before
 

@@ -83,7 +83,9 @@ def test_a_limit_order_never_fills_beyond_its_limit(side, qty, limit, mark, late
         ack = exchange.on_tick(request, later, "P-1", T0)
     if ack is None:
         return
-    assert ack.fill_price is not None and ack.cost is not None and ack.fee is not None
+    assert ack.fill_price is not None
+    assert ack.cost is not None
+    assert ack.fee is not None
     if side is OrderSide.BUY:
         assert ack.fill_price <= limit
     else:
