@@ -117,7 +117,7 @@ class Session:
         """The trading engine over the book, its state restored, persisting through a worker."""
         if self._engine is None:
             from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
-            from ingot_storage.trading import load_trading_state
+            from ingot_storage.order_history import load_trading_state
             from ingot_storage.worker import StorageWorker
 
             database, book = self._start()

@@ -23,12 +23,16 @@ class Ticker:
       price: positive price in the quote currency.
       timestamp: UTC instant.
       volume: traded quantity at that price, when the source gives one.
+      seq: the print's place in its source: its trade id when the source gives one, else its
+        ordinal among the prints of this symbol at this instant (0 for the first), so that
+        every print is kept and the same print read twice is one tick.
     """
 
     symbol: Symbol
     price: Decimal
     timestamp: datetime
     volume: Decimal | None = None
+    seq: int = 0
 
 
 class BarInterval(StrEnum):

@@ -43,8 +43,11 @@ __all__ = [
     "append_audit_texts",
     "audit_head",
     "audit_record",
+    "audit_timestamp",
     "copy_row",
+    "driver_connection",
     "iter_audit",
+    "lock_audit_log",
     "query_audit",
 ]
 
@@ -94,8 +97,9 @@ def audit_head(conn: Connection) -> AuditHead:
     return AuditHead(0, ZERO_HASH) if row is None else AuditHead(row.seq, bytes(row.chain_hash))
 
 
-def _microsecond_utc(moment: datetime) -> datetime:
-    # PostgreSQL keeps microseconds; the hashed instant must be the stored one.
+def audit_timestamp(now: datetime | None = None) -> datetime:
+    """The instant entries appended now carry: `now` (timezone-aware) or the clock, in UTC."""
+    moment = datetime.now(UTC) if now is None else now
     if moment.tzinfo is None:
         raise ValueError("audit timestamps must be timezone-aware")
     return moment.astimezone(UTC)
@@ -121,15 +125,23 @@ def audit_record(event: AuditEvent) -> AuditRecord:
 
 @translate_db_errors
 def append_audit_texts(
-    conn: Connection, records: Sequence[AuditRecord], now: datetime | None = None
+    conn: Connection,
+    records: Sequence[AuditRecord],
+    now: datetime | None = None,
+    head: AuditHead | None = None,
 ) -> list[AuditEntry]:
-    """`append_audit_batch` for events whose payloads are already canonical text."""
+    """`append_audit_batch` for events whose payloads are already canonical text.
+
+    A caller that already holds the audit lock in this transaction passes the `head` it
+    read under it.
+    """
     if not records:
         return []
-    timestamp = _microsecond_utc(now or datetime.now(UTC))
+    timestamp = audit_timestamp(now)
     ts_us = to_micros(timestamp)
-    lock_audit_log(conn)
-    head = audit_head(conn)
+    if head is None:
+        lock_audit_log(conn)
+        head = audit_head(conn)
     entries: list[AuditEntry] = []
     previous = head.chain_hash
     for seq, (event_type, actor, entity_id, text) in enumerate(records, start=head.size + 1):

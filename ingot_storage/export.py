@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.audit import AuditEntry
 from ingot_storage.audit import iter_audit
-from ingot_storage.trading import OrderRow, iter_orders
+from ingot_storage.order_history import OrderRow, iter_orders
 
 Tick = Callable[[int], None] | None
 _PROGRESS_EVERY = 5000

@@ -199,19 +199,19 @@ class TickStage(_Stage):
     _table = "ingot_tick_stage"
     _create = (
         "CREATE TEMP TABLE IF NOT EXISTS ingot_tick_stage (symbol text, ts timestamptz, "
-        "price numeric, volume numeric) ON COMMIT DROP"
+        "seq bigint, price numeric, volume numeric) ON COMMIT DROP"
     )
-    _columns = "symbol, ts, price, volume"
+    _columns = "symbol, ts, seq, price, volume"
     _merge = (
-        "INSERT INTO ticks (symbol, ts, price, volume) "
-        "SELECT symbol, ts, price, volume FROM ingot_tick_stage ON CONFLICT DO NOTHING"
+        "INSERT INTO ticks (symbol, ts, seq, price, volume) "
+        "SELECT symbol, ts, seq, price, volume FROM ingot_tick_stage ON CONFLICT DO NOTHING"
     )
 
     def add(self, ticker: Ticker) -> None:
         """Stage one tick."""
         volume = "\\N" if ticker.volume is None else str(ticker.volume)
         stamp = ticker.timestamp.astimezone(UTC).isoformat()
-        self._write_line(f"{ticker.symbol}\t{stamp}\t{ticker.price}\t{volume}\n")
+        self._write_line(f"{ticker.symbol}\t{stamp}\t{ticker.seq}\t{ticker.price}\t{volume}\n")
 
 
 def save_bars(conn: Connection, bars: Iterable[OhlcvBar], source: str) -> int:
@@ -337,8 +337,8 @@ def iter_ticks(
         query = query.where(ticks.c.ts >= since)
     if until is not None:
         query = query.where(ticks.c.ts <= until)
-    for row in stream_rows(conn, query.order_by(ticks.c.ts)):
-        yield Ticker(symbol, row.price, row.ts, row.volume)
+    for row in stream_rows(conn, query.order_by(ticks.c.ts, ticks.c.seq)):
+        yield Ticker(symbol, row.price, row.ts, row.volume, row.seq)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
@@ -330,13 +330,37 @@ def parse_tick_line(number: int, text: str) -> Ticker | BadRow:
         moment = _timestamp(data["ts"])
     except (ValueError, OverflowError) as error:
         return BadRow(number, "ts", f"{data['ts']!r} {error}")
-    return Ticker(symbol, price, moment, volume)
+    trade_id = data.get("trade_id")
+    if trade_id is None:
+        return Ticker(symbol, price, moment, volume)
+    if isinstance(trade_id, bool) or not isinstance(trade_id, int) or not 0 <= trade_id < 2**63:
+        return BadRow(number, "trade_id", f"{trade_id!r} is not a whole number 0 to 2^63-1")
+    return Ticker(symbol, price, moment, volume, trade_id)
+
+
+class _PrintNumbers:
+    """Numbers the prints of one symbol at one instant 0, 1, 2 … in the order a source lists
+    them (a source lists them together, as a tape does), for ticks without a trade id."""
+
+    def __init__(self) -> None:
+        self._last: dict[Symbol, tuple[datetime, int]] = {}
+
+    def number(self, tick: Ticker) -> Ticker:
+        """`tick` with its ordinal as seq (a tick with a trade id keeps it)."""
+        last = self._last.get(tick.symbol)
+        ordinal = last[1] + 1 if last is not None and last[0] == tick.timestamp else 0
+        self._last[tick.symbol] = (tick.timestamp, ordinal)
+        if tick.seq or ordinal == 0:
+            return tick
+        return replace(tick, seq=ordinal)
 
 
 def _tick_rows(lines: Iterable[str]) -> Iterator[Ticker | BadRow]:
+    numbers = _PrintNumbers()
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            yield parse_tick_line(number, line)
+            row = parse_tick_line(number, line)
+            yield row if isinstance(row, BadRow) else numbers.number(row)
 
 
 def read_ticks(lines: Iterable[str], source: str) -> Iterator[Ticker]:

@@ -27,10 +27,11 @@ log = logging.getLogger(__name__)
 QUESTDB_TABLES = (
     """CREATE TABLE IF NOT EXISTS ticks (
     symbol    SYMBOL,
+    seq       LONG,
     price     DOUBLE,
     volume    DOUBLE,
     timestamp TIMESTAMP
-) TIMESTAMP(timestamp) PARTITION BY DAY WAL DEDUP UPSERT KEYS(symbol, timestamp)""",
+) TIMESTAMP(timestamp) PARTITION BY DAY WAL DEDUP UPSERT KEYS(timestamp, symbol, seq)""",
     """CREATE TABLE IF NOT EXISTS ohlcv_bars (
     symbol    SYMBOL,
     interval  SYMBOL,
@@ -42,6 +43,9 @@ QUESTDB_TABLES = (
     count     INT,
     timestamp TIMESTAMP
 ) TIMESTAMP(timestamp) PARTITION BY MONTH WAL DEDUP UPSERT KEYS(symbol, interval, timestamp)""",
+    # A ticks table made by an earlier release keyed a tick by (symbol, instant) only.
+    "ALTER TABLE ticks ADD COLUMN IF NOT EXISTS seq LONG",
+    "ALTER TABLE ticks DEDUP ENABLE UPSERT KEYS(timestamp, symbol, seq)",
 )
 
 
@@ -91,7 +95,7 @@ class QuestDbMirror:
         def rows(sender: Any) -> int:
             count = 0
             for t in tickers:
-                columns: dict[str, float] = {"price": float(t.price)}
+                columns: dict[str, float | int] = {"seq": t.seq, "price": float(t.price)}
                 if t.volume is not None:
                     columns["volume"] = float(t.volume)
                 sender.row(

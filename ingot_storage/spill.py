@@ -148,6 +148,7 @@ def encode_event(event: StorageEvent) -> dict[str, Any]:
         "price": _d(tick.price),
         "volume": _d(tick.volume),
         "at": tick.timestamp.isoformat(),
+        "seq": tick.seq,
     }
 
 
@@ -219,6 +220,7 @@ def decode_event(data: dict[str, Any]) -> StorageEvent:
                 Decimal(data["price"]),
                 datetime.fromisoformat(data["at"]),
                 _dd(data.get("volume")),
+                int(data.get("seq", 0)),
             )
         )
     if kind == "signal":

@@ -139,6 +139,9 @@ audit_checkpoint = sa.Table(
 # Seed 000 Task 2.6.1's order_history, one row per status change of an order (Open, then
 # Filled or Cancelled; or Filled / Rejected / Shadow at once), so it reads as a trade log.
 # (client_id, status) is the natural key: a replayed write never duplicates a row.
+# Two clocks, never mixed: event_at is market time (the tick or request that caused the
+# change); seq is the book's sequence (the audit seq of the row's own entry: gapless and
+# commit-ordered) and recorded_at the time the book wrote it. Replay and "recent" use seq.
 order_history = sa.Table(
     "order_history",
     metadata,
@@ -160,6 +163,8 @@ order_history = sa.Table(
     sa.Column("fee", sa.Numeric(asdecimal=True), nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("side IN ('Buy', 'Sell')", name="side"),
     sa.CheckConstraint("order_type IN ('Market', 'Limit')", name="order_type"),
     sa.CheckConstraint(
@@ -170,6 +175,7 @@ order_history = sa.Table(
     sa.Index("idx_order_history_symbol", "symbol"),
     sa.Index("idx_order_history_submitted", "submitted_at"),
     sa.Index("idx_order_history_status", "status"),
+    sa.Index("idx_order_history_recorded_at", "recorded_at"),
 )
 
 # A position as it stood after the fill of `client_id` (seed 004's position lifecycle).
@@ -196,7 +202,10 @@ equity_snapshots = sa.Table(
     sa.Column("nav", sa.Numeric(asdecimal=True), nullable=False),
 )
 
-# Last-trade prices (manual marks, replays, feeds). Best effort; never audited.
+# Last-trade prices (manual marks, replays, feeds). Best effort; never audited. A tick is
+# (symbol, instant, seq): seq is its trade id when the source gives one, else its ordinal
+# among the prints of that symbol and instant in its source, so many prints a second are
+# all kept and re-ingesting the same source stores nothing twice.
 ticks = sa.Table(
     "ticks",
     metadata,
@@ -204,8 +213,10 @@ ticks = sa.Table(
     sa.Column("ts", sa.DateTime(timezone=True), primary_key=True),
     sa.Column("price", sa.Numeric(asdecimal=True), nullable=False),
     sa.Column("volume", sa.Numeric(asdecimal=True), nullable=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.CheckConstraint("price > 0", name="price_positive"),
     sa.CheckConstraint("volume >= 0", name="volume_not_negative"),
+    sa.CheckConstraint("seq >= 0", name="seq_not_negative"),
 )
 
 BAR_INTERVALS = "('1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w')"

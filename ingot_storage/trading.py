@@ -1,19 +1,23 @@
-"""Orders, positions, equity and ticks in PostgreSQL, and the writer for engine events.
+"""The writer for engine events: orders, positions, equity, ticks and signals with the
+ledger rows and audit entries they cause.
 
 `write_events` persists a batch of engine events, with the audit entries of exactly the rows
 that were new, all in the caller's database transaction. A batch none of whose rows is stored
 yet (the usual one) is COPY'd straight into its tables. Otherwise each table's rows go through
 a COPY stage and one INSERT … SELECT … ON CONFLICT DO NOTHING on its natural key. Replaying a
 batch therefore writes nothing twice and audits nothing twice.
+
+The audit lock is taken before any row is written, so the batch knows the seq each of its
+entries gets: an order row carries its entry's seq as the book's sequence (`seq`) and the
+entry's time as its recorded time.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -33,19 +37,24 @@ from ingot_core.engine import (
     AccountCreated,
     EquitySnapshot,
     OrderUpdated,
-    Position,
     PositionSnapshot,
     SignalRaised,
     StorageEvent,
     TickReceived,
     TransactionPosted,
-    apply_fill,
 )
-from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
-from ingot_core.symbols import Symbol
+from ingot_core.execution import Order, OrderStatus
 from ingot_storage.accounts import copy_new_accounts, save_accounts
-from ingot_storage.audit import AuditRecord, append_audit_texts, audit_record
-from ingot_storage.database import stream_rows
+from ingot_storage.audit import (
+    AuditHead,
+    AuditRecord,
+    append_audit_texts,
+    audit_head,
+    audit_record,
+    audit_timestamp,
+    driver_connection,
+    lock_audit_log,
+)
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import (
@@ -58,16 +67,9 @@ from ingot_storage.tables import (
 from ingot_storage.transactions import copy_new_transactions, save_transactions
 
 __all__ = [
-    "OrderRow",
     "PreparedBatch",
-    "TradingState",
-    "iter_orders",
-    "latest_marks",
-    "load_trading_state",
     "order_entity_id",
-    "orders_after",
     "prepare_events",
-    "query_orders",
     "write_events",
 ]
 
@@ -98,6 +100,10 @@ def _order_row(order: Order) -> dict[str, Any]:
         "cost": order.cost,
         "fee": order.fee,
         "reason": order.reason,
+        # Known only once the batch holds the audit lock (PreparedBatch.number_orders); as
+        # NULLs here they stay out of the order's audit payload.
+        "seq": None,
+        "recorded_at": None,
     }
 
 
@@ -170,10 +176,12 @@ class PreparedBatch:
         self.orders = _Rows(order_history, ("client_id", "status"))
         self.positions = _Rows(position_snapshots, ("client_id",))
         self.equity = _Rows(equity_snapshots, ("at", "currency"))
-        self.ticks = _Rows(ticks, ("symbol", "ts"))
+        self.ticks = _Rows(ticks, ("symbol", "ts", "seq"))
         self.signals = _Rows(signals, ("client_id",))
         # The audit record of each audited event, in order (ticks are never audited).
         self.audit: list[tuple[StorageEvent, AuditRecord]] = []
+        # For each order row, the index of its record in `audit`.
+        self.order_records: list[int] = []
         self.error: Exception | None = None
         self._texts = _AuditTexts()
         # Every list a unit appends to, so that a refused unit can be taken back out.
@@ -182,6 +190,7 @@ class PreparedBatch:
             self.accounts,
             self.txs,
             self.audit,
+            self.order_records,
             *(part.rows for part in self.tables),
         )
 
@@ -223,6 +232,7 @@ class PreparedBatch:
             self.orders.rows.append(row)
             kind = f"order_{order.status.value.lower()}"
             entity = texts.entity(order.request.client_id)
+            self.order_records.append(len(self.audit))
             self._audit(event, kind, entity, texts.row(row))
         elif isinstance(event, TransactionPosted):
             tx = event.transaction
@@ -243,7 +253,13 @@ class PreparedBatch:
         elif isinstance(event, TickReceived):
             t = event.ticker
             self.ticks.rows.append(
-                {"symbol": str(t.symbol), "ts": t.timestamp, "price": t.price, "volume": t.volume}
+                {
+                    "symbol": str(t.symbol),
+                    "ts": t.timestamp,
+                    "seq": t.seq,
+                    "price": t.price,
+                    "volume": t.volume,
+                }
             )
         elif isinstance(event, SignalRaised):
             row = _signal_row(event)
@@ -254,6 +270,16 @@ class PreparedBatch:
 
     def _audit(self, event: StorageEvent, kind: str, entity: uuid.UUID | None, text: str) -> None:
         self.audit.append((event, AuditRecord(kind, self.actor, entity, text)))
+
+    def number_orders(self, head: AuditHead, recorded_at: datetime, fresh: Sequence[bool]) -> None:
+        """Give each order row the seq its audit entry gets after `head`, when only the
+        records marked `fresh` are appended, and the time the book records it."""
+        seqs, seq = [], head.size
+        for new in fresh:
+            seq += new
+            seqs.append(seq)
+        for row, index in zip(self.orders.rows, self.order_records, strict=True):
+            row["seq"], row["recorded_at"] = seqs[index], recorded_at
 
 
 def _copy_fresh(conn: Connection, batch: PreparedBatch) -> bool:
@@ -305,14 +331,20 @@ def write_events(
     batch = events if isinstance(events, PreparedBatch) else prepare_events(events, actor)
     if batch.error is not None:
         raise batch.error
+    timestamp = audit_timestamp(now)
+    lock_audit_log(conn)
+    head = audit_head(conn)
+    records = [record for _, record in batch.audit]
+    batch.number_orders(head, timestamp, [True] * len(records))
     if _copy_fresh(conn, batch):
-        return append_audit_texts(conn, [record for _, record in batch.audit], now)
+        return append_audit_texts(conn, records, timestamp, head)
 
     new_accounts = {a.id for a in save_accounts(conn, batch.accounts)}
     new_txs = {t.id for t in save_transactions(conn, batch.txs)}
-    new_orders, new_positions, new_equity, _, new_signals = (
-        t.insert_new(conn) for t in batch.tables
-    )
+    new_positions, new_equity, _, new_signals = (t.insert_new(conn) for t in batch.tables[1:])
+    new_orders = _new_order_keys(conn, batch.orders.rows)
+
+    unseen = set(new_orders)
 
     def fresh(event: StorageEvent) -> bool:
         if isinstance(event, AccountCreated):
@@ -320,7 +352,11 @@ def write_events(
         if isinstance(event, TransactionPosted):
             return event.transaction.id in new_txs
         if isinstance(event, OrderUpdated):
-            return (event.order.request.client_id, event.order.status.value) in new_orders
+            key = (event.order.request.client_id, event.order.status.value)
+            if key not in unseen:
+                return False
+            unseen.discard(key)  # a key twice in one batch is one row and one entry
+            return True
         if isinstance(event, PositionSnapshot):
             return (event.client_id,) in new_positions
         if isinstance(event, SignalRaised):
@@ -329,8 +365,29 @@ def write_events(
             return (event.at, event.currency) in new_equity
         return False
 
-    records = [record for event, record in batch.audit if fresh(event)]
-    return append_audit_texts(conn, records, now)
+    flags = [fresh(event) for event, _ in batch.audit]
+    batch.number_orders(head, timestamp, flags)
+    # The batch itself stays whole: a failed write is tried again with it.
+    fresh_rows = [r for r in batch.orders.rows if (r["client_id"], r["status"]) in new_orders]
+    _Rows(order_history, batch.orders.keys, fresh_rows).insert_new(conn)
+    fresh_records = [record for record, new in zip(records, flags, strict=True) if new]
+    return append_audit_texts(conn, fresh_records, timestamp, head)
+
+
+def _new_order_keys(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The (client id, status) keys of `rows` not stored yet. Under the audit lock no other
+    writer of the book can store one meanwhile."""
+    if not rows:
+        return set()
+    wanted = {(row["client_id"], row["status"]) for row in rows}
+    with driver_connection(conn).cursor() as cursor:
+        cursor.execute(
+            "SELECT client_id, status FROM order_history "
+            "WHERE (client_id, status) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            ([key[0] for key in wanted], [key[1] for key in wanted]),
+        )
+        stored = {(client_id, status) for client_id, status in cursor.fetchall()}
+    return wanted - stored
 
 
 def _signal_row(e: SignalRaised) -> dict[str, Any]:
@@ -359,137 +416,3 @@ def _position_row(e: PositionSnapshot) -> dict[str, Any]:
         "fees": p.fees,
         "at": e.at,
     }
-
-
-# -- queries ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    """One order_history row (seed 000's OrderHistoryRow plus settlement fields)."""
-
-    id: int
-    exchange_id: str | None
-    client_id: str
-    symbol: str
-    side: str
-    order_type: str
-    quantity: Decimal
-    price: Decimal | None
-    status: str
-    submitted_at: datetime
-    event_at: datetime
-    filled_at: datetime | None
-    fill_price: Decimal | None
-    fill_quantity: Decimal | None
-    cost: Decimal | None
-    fee: Decimal | None
-    reason: str | None
-
-
-_ORDER_COLUMNS = [order_history.c[name] for name in OrderRow.__dataclass_fields__]
-
-
-@translate_db_errors
-def query_orders(
-    conn: Connection, symbol: str | None = None, since: datetime | None = None, limit: int = 50
-) -> list[OrderRow]:
-    """Order history rows, newest first (seed 000, Task 2.6.3)."""
-    query = (
-        sa.select(*_ORDER_COLUMNS)
-        .order_by(order_history.c.event_at.desc(), order_history.c.id.desc())
-        .limit(limit)
-    )
-    if symbol is not None:
-        query = query.where(order_history.c.symbol == symbol)
-    if since is not None:
-        query = query.where(order_history.c.submitted_at >= since)
-    return [OrderRow(**row._mapping) for row in conn.execute(query)]
-
-
-@translate_db_errors
-def orders_after(conn: Connection, after_id: int, limit: int = 500) -> list[OrderRow]:
-    """Order history rows written after row `after_id`, oldest first (for a live view)."""
-    query = (
-        sa.select(*_ORDER_COLUMNS)
-        .where(order_history.c.id > after_id)
-        .order_by(order_history.c.id)
-        .limit(limit)
-    )
-    return [OrderRow(**row._mapping) for row in conn.execute(query)]
-
-
-def iter_orders(conn: Connection, since: datetime | None = None) -> Iterator[OrderRow]:
-    """Stream order history oldest first (for export), constant memory."""
-    query = sa.select(*_ORDER_COLUMNS).order_by(order_history.c.event_at, order_history.c.id)
-    if since is not None:
-        query = query.where(order_history.c.submitted_at >= since)
-    for row in stream_rows(conn, query):
-        yield OrderRow(**row._mapping)
-
-
-def _row_to_order(row: OrderRow) -> Order:
-    request = OrderRequest(
-        row.client_id,
-        Symbol.parse(row.symbol),
-        OrderSide(row.side),
-        OrderType(row.order_type),
-        row.quantity,
-        row.price,
-    )
-    return Order(
-        request,
-        row.exchange_id or "",
-        OrderStatus(row.status),
-        row.submitted_at,
-        row.event_at,
-        row.fill_price,
-        row.fill_quantity,
-        row.cost,
-        row.fee,
-        row.reason,
-    )
-
-
-@dataclass(frozen=True)
-class TradingState:
-    """What the engine needs from earlier sessions."""
-
-    marks: dict[Symbol, Decimal]
-    orders: list[Order]
-    positions: list[Position]
-
-    @property
-    def open_orders(self) -> list[Order]:
-        """Orders still resting."""
-        return [o for o in self.orders if o.status is OrderStatus.OPEN]
-
-
-@translate_db_errors
-def latest_marks(conn: Connection) -> dict[Symbol, Decimal]:
-    """Each symbol's last recorded price: its latest tick (a manual mark is one too)."""
-    return {
-        Symbol.parse(symbol): price
-        for symbol, price in conn.execute(
-            sa.text("SELECT DISTINCT ON (symbol) symbol, price FROM ticks ORDER BY symbol, ts DESC")
-        )
-    }
-
-
-@translate_db_errors
-def load_trading_state(conn: Connection) -> TradingState:
-    """Latest marks, every order's latest state, positions replayed from fills."""
-    marks = latest_marks(conn)
-    latest: dict[str, OrderRow] = {}
-    positions: dict[Symbol, Position] = {}
-    for row in iter_orders(conn):
-        current = latest.get(row.client_id)
-        if current is None or OrderStatus(current.status) is OrderStatus.OPEN:
-            latest[row.client_id] = row
-        if row.status == OrderStatus.FILLED.value:
-            fill = _row_to_order(row).fill()
-            positions[fill.symbol] = apply_fill(
-                positions.get(fill.symbol, Position(fill.symbol)), fill
-            )
-    orders = [_row_to_order(r) for r in latest.values()]
-    return TradingState(marks, orders, list(positions.values()))

@@ -30,7 +30,7 @@ from ingot_core.symbols import Symbol
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
 
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
-    from ingot_storage.trading import OrderRow
+    from ingot_storage.order_history import OrderRow
 
 __all__ = [
     "cancel_order",
@@ -122,7 +122,7 @@ def history(session: Session, symbol: str | None, since: str | None, limit: int)
     moment = parse_since(since)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
-    from ingot_storage.trading import query_orders
+    from ingot_storage.order_history import query_orders
 
     wanted = str(parse_symbol(symbol)) if symbol else None
     with session.database.connect() as conn:

@@ -16,7 +16,7 @@ from ingot_cli.output import format_amount
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
-    from ingot_storage.trading import OrderRow
+    from ingot_storage.order_history import OrderRow
 
 __all__ = ["register", "row_line", "watch"]
 
@@ -60,7 +60,7 @@ def watch(
     """Show the last `recent` orders, then new ones as they land; return how many were shown."""
     from rich.console import Console
 
-    from ingot_storage.trading import orders_after, query_orders
+    from ingot_storage.order_history import orders_after, query_orders
 
     console = Console(highlight=False)
     audit = session.audit
@@ -78,17 +78,17 @@ def watch(
     for row in latest:
         console.print(row_line(row))
     shown = len(latest)
-    last_id = max((r.id for r in latest), default=0)
+    last_seq = max((r.seq for r in latest), default=0)
     if not latest:
         with session.database.connect() as conn:
-            last_id = max((r.id for r in query_orders(conn, None, None, 1)), default=0)
+            last_seq = max((r.seq for r in query_orders(conn, None, None, 1)), default=0)
     deadline = None if seconds is None else time.monotonic() + seconds
     with _keypress_watch() as key_fd:
         while deadline is None or time.monotonic() < deadline:
             with session.database.connect() as conn:
-                fresh = orders_after(conn, last_id)
+                fresh = orders_after(conn, last_seq)
             for row in fresh:
-                last_id = row.id
+                last_seq = row.seq
                 if symbol is None or row.symbol == symbol:
                     console.print(row_line(row))
                     shown += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -248,7 +249,7 @@ def test_ingested_bars_and_ticks_reach_questdb(invoke, tmp_path) -> None:
         assert result.exit_code == 0
         ticks = [line for line in listener.lines(53) if line.startswith("ticks,")]
         assert len(ticks) == 50
-        assert ticks[0] == "ticks,symbol=TEST-USD price=100.0,volume=1.0 1700000000000000000"
+        assert ticks[0] == "ticks,symbol=TEST-USD seq=0i,price=100.0,volume=1.0 1700000000000000000"
     finally:
         listener.close()
 
@@ -258,3 +259,38 @@ def test_questdb_down_leaves_postgresql_complete(invoke, database_url) -> None:
     result = invoke("ingest", "ohlcv", "BTC-USD", "1h", "--source", "-", input=CSV, env=env)
     assert result.exit_code == 0, result.output
     assert count(database_url, "ohlcv_bars") == 3
+
+
+def test_two_prints_at_one_instant_are_two_ticks_and_reingesting_adds_none(
+    invoke, tmp_path, database_url
+) -> None:
+    path = tmp_path / "tape.jsonl"
+    lines = [
+        {"symbol": "BTC/USD", "price": "100.10", "volume": "0.5", "ts": 1700000000},
+        {"symbol": "BTC/USD", "price": "100.20", "volume": "0.1", "ts": 1700000000},
+        {"symbol": "ETH/USD", "price": "2000", "ts": 1700000000},
+        {"symbol": "BTC/USD", "price": "100.20", "volume": "0.1", "ts": 1700000000},
+        {"symbol": "BTC/USD", "price": "100.30", "ts": 1700000001, "trade_id": 77},
+        {"symbol": "BTC/USD", "price": "100.30", "ts": 1700000001, "trade_id": 78},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    first = invoke("ingest", "ticks", str(path), "--json")
+    assert first.exit_code == 0, first.output
+    assert count(database_url, "ticks") == 6
+    again = invoke("ingest", "ticks", str(path), "--json")
+    assert again.exit_code == 0, again.output
+    assert count(database_url, "ticks") == 6
+    assert json.loads(again.output)["stored"] == 0
+    assert rows(
+        database_url, "SELECT price, seq FROM ticks WHERE symbol = 'BTC-USD' ORDER BY ts, seq"
+    ) == [(Decimal("100.10"), 0), (Decimal("100.20"), 1), (Decimal("100.20"), 2),
+          (Decimal("100.30"), 77), (Decimal("100.30"), 78)]  # fmt: skip
+
+
+def test_a_trade_id_must_be_a_whole_number(invoke, tmp_path, database_url) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"symbol": "BTC/USD", "price": "1", "ts": 1700000000, "trade_id": "x"}\n')
+    result = invoke("ingest", "ticks", str(path))
+    assert result.exit_code == 11
+    assert "trade_id" in result.output
+    assert count(database_url, "ticks") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,39 @@ def test_off_grid_limits_and_reused_client_ids_exit_11_writing_nothing(
     same = invoke("buy", "BTC-USD", "0.002", "--client-id", "day-1")
     assert same.exit_code == 0
     assert "already placed: nothing new was sent" in same.output
+
+
+def test_a_replay_over_old_ticks_leaves_a_book_that_trades(invoke, tmp_path: Path) -> None:
+    """A strategy replay whose fills carry 2023's market times, after a buy placed now: the
+    book reopens in its own order, and every trading command still works."""
+    prices = [100 + n * 0.1 for n in range(25)] + [100 - n for n in range(10)]
+    prices += [95 + 2 * n for n in range(15)]
+    replay = tmp_path / "sell_first.jsonl"
+    replay.write_text(
+        "".join(
+            json.dumps({"symbol": "BTC/USD", "price": f"{p:.2f}", "volume": "1",
+                        "ts": 1700000000 + n}) + "\n"
+            for n, p in enumerate(prices)
+        )
+    )  # fmt: skip
+    assert invoke("mark", "BTC-USD", "100").exit_code == 0
+    assert invoke("buy", "BTC-USD", "1").exit_code == 0
+    run = invoke("strategy", "run", "sma", "--replay", str(replay), "--qty", "0.5")
+    assert run.exit_code == 0, run.output
+    positions = invoke("positions", "--json")
+    assert positions.exit_code == 0, positions.output
+    held = json.loads(positions.output)[0]["quantity"]
+    assert invoke("orders").exit_code == 0
+    assert invoke("status").exit_code == 0
+    sold = invoke("sell", "BTC-USD", "0.1")
+    assert sold.exit_code == 0, sold.output
+    after = json.loads(invoke("positions", "--json").output)[0]["quantity"]
+    assert Decimal(after) == Decimal(held) - Decimal("0.1")
+    history = json.loads(invoke("history", "--json", "--limit", "1").output)
+    assert history[0]["side"] == "Sell"
+    assert history[0]["quantity"] == "0.1"
+    watched = invoke("watch", "--recent", "2", "--seconds", "0.6")
+    assert watched.exit_code == 0, watched.output
+    lines = [line for line in watched.output.splitlines() if "BTC-USD" in line]
+    assert len(lines) == 2
+    assert " Sell " in lines[-1]

@@ -144,7 +144,7 @@ CHILD = textwrap.dedent(
     from ingot_core.feed import Ticker
     from ingot_core.symbols import Symbol
     from ingot_storage import StorageConfig, open_book, open_database
-    from ingot_storage.trading import load_trading_state
+    from ingot_storage.order_history import load_trading_state
     from ingot_storage.worker import StorageWorker, drain_spill
 
     from pathlib import Path

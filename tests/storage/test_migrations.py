@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,43 @@ def test_audit_tables_are_append_only_with_always_enabled_triggers(database_url)
             f"{table}_refuse_truncate",
         }
         assert {enabled for _, enabled, *_ in triggers} == {"A"}  # ENABLE ALWAYS
+
+
+def test_0005_gives_stored_orders_the_books_sequence_from_the_audit_log(
+    empty_database_url,
+) -> None:
+    """A book written by 0004 with a replay's fill dated before the fill it followed (the
+    state that could not be opened) opens after the upgrade, its fills in the book's order."""
+    from datetime import UTC, datetime
+
+    from ingot_storage.audit import append_audit
+    from ingot_storage.order_history import load_trading_state
+
+    engine = create_db_engine(empty_database_url, pool_size=1)
+    now, old = datetime(2026, 11, 30, tzinfo=UTC), datetime(2023, 11, 14, tzinfo=UTC)
+    fills = [("buy-1", "Buy", "1", now), ("replay-1", "Sell", "0.5", old)]
+    try:
+        migrations.upgrade(engine, "0004")
+        with engine.begin() as conn:
+            for client_id, side, qty, at in fills:
+                row = {"client_id": client_id, "symbol": "BTC-USD", "side": side,
+                       "order_type": "Market", "quantity": qty, "status": "Filled",
+                       "submitted_at": at, "event_at": at, "filled_at": at,
+                       "fill_price": "100.00", "fill_quantity": qty, "cost": "50.00",
+                       "fee": "0.00"}  # fmt: skip
+                conn.execute(sa.text(
+                    "INSERT INTO order_history (client_id, symbol, side, order_type, quantity,"
+                    " status, submitted_at, event_at, filled_at, fill_price, fill_quantity,"
+                    " cost, fee) VALUES (:client_id, :symbol, :side, :order_type, :quantity,"
+                    " :status, :submitted_at, :event_at, :filled_at, :fill_price,"
+                    " :fill_quantity, :cost, :fee)"), row)  # fmt: skip
+                payload = {k: str(v) if k != "quantity" else v for k, v in row.items()}
+                append_audit(conn, "order_filled", "engine", None, payload, now)
+        assert migrations.upgrade(engine) == migrations.SCHEMA_HEAD
+        with engine.connect() as conn:
+            seqs = dict(conn.execute(sa.text("SELECT client_id, seq FROM order_history")).all())
+            (position,) = load_trading_state(conn).positions
+        assert seqs == {"buy-1": 1, "replay-1": 2}
+        assert position.quantity == Decimal("0.5")
+    finally:
+        engine.dispose()

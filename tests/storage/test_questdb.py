@@ -75,8 +75,8 @@ def test_buffer_tick_produces_valid_ilp(listener) -> None:
     assert mirror.send_ticks(ticks) == 2
     mirror.close()
     assert listener.lines(2) == [
-        "ticks,symbol=BTC-USD price=67432.5 1709164800000000000",
-        "ticks,symbol=ETH-USD price=3500.25,volume=2.0 1709164800000250000",
+        "ticks,symbol=BTC-USD seq=0i,price=67432.5 1709164800000000000",
+        "ticks,symbol=ETH-USD seq=0i,price=3500.25,volume=2.0 1709164800000250000",
     ]
 
 
@@ -138,5 +138,5 @@ def test_the_mirror_reconnects_after_questdb_comes_back() -> None:
     mirror.close()
     thread.join(timeout=5)
     back.close()
-    assert bytes(received) == b"ticks,symbol=BTC-USD price=2.0 1709164800000000000\n"
+    assert bytes(received) == b"ticks,symbol=BTC-USD seq=0i,price=2.0 1709164800000000000\n"
     assert mirror.metrics.failures == 1

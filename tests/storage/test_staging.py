@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -20,11 +21,13 @@ from ingot_storage.tables import accounts, equity_snapshots, order_history
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 COLUMNS = ["client_id", "symbol", "side", "order_type", "quantity", "status"]
-COLUMNS += ["submitted_at", "event_at"]
+COLUMNS += ["submitted_at", "event_at", "seq", "recorded_at"]
+_SEQ = itertools.count(1)
 
 
 def order(client_id: str, status: str = "Filled", quantity: str = "1") -> list[object]:
-    return [client_id, "BTC-USD", "Buy", "Market", Decimal(quantity), status, T0, T0]
+    row = [client_id, "BTC-USD", "Buy", "Market", Decimal(quantity), status, T0, T0]
+    return [*row, next(_SEQ), T0]
 
 
 def stored(conn: Connection) -> list[tuple[str, str, Decimal]]:

@@ -24,7 +24,8 @@ from ingot_core.symbols import Symbol
 from ingot_storage import persist_ledger, recover_ledger
 from ingot_storage.audit_verify import verify_audit_chain
 from ingot_storage.export import export_orders_csv, export_orders_json
-from ingot_storage.trading import load_trading_state, prepare_events, query_orders, write_events
+from ingot_storage.order_history import load_trading_state, query_orders
+from ingot_storage.trading import prepare_events, write_events
 from ingot_storage.worker import FlushOutcome, StorageWorker
 from tests.builders import T0, USD
 
@@ -414,10 +415,34 @@ def test_query_orders_filter_by_symbol(history: Engine) -> None:
         assert [r.client_id for r in query_orders(conn, symbol="ETH-USD")] == ["o4"]
 
 
-def test_query_orders_filter_by_since(history: Engine) -> None:
+def test_query_orders_filter_by_since_on_the_recorded_time(history: Engine, trading) -> None:
+    eng, worker = trading
     with history.connect() as conn:
-        since = T0 + timedelta(minutes=2)
-        assert [r.client_id for r in query_orders(conn, since=since)] == ["o4", "o3"]
+        recorded = query_orders(conn)[0].recorded_at
+    time.sleep(0.002)
+    # Market time before every other order's: still the newest in the book.
+    eng.place_order(order(5, symbol=ETH, qty="0.1"), T0 - timedelta(days=400))
+    worker.flush()
+    with history.connect() as conn:
+        since = recorded + timedelta(microseconds=1)
+        assert [r.client_id for r in query_orders(conn, since=since)] == ["o5"]
+        assert [r.client_id for r in query_orders(conn)] == ["o5", "o4", "o3", "o2", "o1"]
+        assert [r.seq for r in query_orders(conn)] == sorted(
+            (r.seq for r in query_orders(conn)), reverse=True
+        )
+
+
+def test_order_rows_carry_their_audit_entrys_seq_and_time(history: Engine) -> None:
+    with history.connect() as conn:
+        rows = query_orders(conn)
+        audit = {
+            seq: (kind, moment)
+            for seq, kind, moment in conn.execute(
+                sa.text('SELECT seq, event_type, "timestamp" FROM audit_log')
+            )
+        }
+    for row in rows:
+        assert audit[row.seq] == (f"order_{row.status.lower()}", row.recorded_at)
 
 
 def test_query_orders_respects_limit(history: Engine) -> None:
@@ -475,3 +500,52 @@ def test_shadow_orders_are_recorded_without_fills(engine: Engine, tmp_path: Path
         (row,) = query_orders(conn)
     assert row.status == "Shadow"
     assert count(engine, "transactions") == 1  # the opening capital only
+
+
+# -- the book's sequence ----------------------------------------------------------------------
+
+
+def test_fills_replay_in_the_books_order_not_market_time(trading, engine: Engine) -> None:
+    eng, worker = trading
+    eng.on_tick(Ticker(BTC, Decimal("60000"), T0))
+    eng.place_order(order(1, qty="1"), T0)
+    # A replay over old ticks: its sell carries a market time long before the buy.
+    old = T0 - timedelta(days=400)
+    eng.on_tick(Ticker(BTC, Decimal("50000"), old))
+    eng.place_order(order(2, OrderSide.SELL, qty="0.5"), old)
+    assert worker.flush() is FlushOutcome.COMMITTED
+    with engine.connect() as conn:
+        state = load_trading_state(conn)
+    (position,) = state.positions
+    assert position.quantity == Decimal("0.5")
+    assert position.quantity == eng.positions[BTC].quantity
+    assert position.realized_pnl == eng.positions[BTC].realized_pnl
+
+
+def test_a_replayed_batch_numbers_only_its_new_orders(engine: Engine) -> None:
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+    sink: list[list] = []
+
+    class Sink:
+        def emit(self, events) -> None:
+            sink.append(list(events))
+
+    eng = TradingEngine(ledger, USD, sink=Sink(), caps=BIG)
+    eng.on_tick(Ticker(BTC, Decimal("60000"), T0))
+    eng.place_order(order(1), T0)
+    first = [e for unit in sink for e in unit]
+    with engine.begin() as conn:
+        write_events(conn, first)
+    eng.place_order(order(2, limit="59000"), T0)
+    both = [e for unit in sink for e in unit]
+    with engine.begin() as conn:
+        write_events(conn, both)  # the staged path: o1's rows are stored already
+        rows = {r.client_id: r for r in query_orders(conn)}
+        audit = dict(conn.execute(sa.text("SELECT seq, event_type FROM audit_log")).all())
+    assert audit[rows["o2"].seq] == "order_open"
+    assert audit[rows["o1"].seq] == "order_filled"
+    assert rows["o2"].seq > rows["o1"].seq
+    with engine.connect() as conn:
+        assert verify_audit_chain(conn).valid
