@@ -24,6 +24,7 @@ from ingot_core.errors import (
 )
 from ingot_storage.errors import (
     BookBusy,
+    BookTaken,
     ConfigError,
     CorruptLedger,
     DatabaseUnavailable,
@@ -63,6 +64,7 @@ class BadInput(ValidationError):
 _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (ConfigError, EXIT_CONFIG),
     (BookBusy, EXIT_OVERLOAD),
+    (BookTaken, EXIT_OVERLOAD),
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
     (SourceUnavailable, EXIT_NETWORK),
@@ -80,6 +82,7 @@ _HINTS: dict[type[IngotError], str] = {
     MissingMarks: "give each price with --mark CODE=PRICE",
     DatabaseUnavailable: "check DATABASE_URL, or unset it to use the embedded PostgreSQL",
     BookBusy: "run the command in that session, or close it first",
+    BookTaken: "nothing more is traded by this session; run the command again to trade",
 }
 
 

@@ -132,6 +132,7 @@ class Session:
                 # Checkpoints every N entries / T seconds of activity; shutdown adds one.
                 after_commit=audit.after_commit,
                 tick_mirror=None if self.questdb is None else self.questdb.send_ticks,
+                epoch=None if self._lock is None else self._lock.epoch,
             )
             engine = TradingEngine(
                 book.ledger,
@@ -158,24 +159,51 @@ class Session:
         """The engine, for a command that trades (places, cancels, marks, runs a strategy).
 
         The session takes the book's trading lock first, waiting up to INGOT_LOCK_WAIT_MS for
-        another process to let go, and keeps it until it closes. What it read of the book
-        before it held the lock is read again, as another process may have traded since.
+        another process to let go, and keeps it until it closes. What an earlier holder left
+        in the spill goes in under that holder's epoch; then the session takes the lease (a
+        new epoch, its fencing token). What it read of the book before it held the lock is
+        read again, as another process may have traded since.
         """
         if self._lock is None:
             from ingot_storage.trading_lock import TradingLock
 
             database = self.open_database(upgrade=True)
-            self._lock = TradingLock.acquire(database, self.config.lock_wait_ms / 1000)
+            self._lock = TradingLock.acquire(
+                database,
+                self.config.lock_wait_ms / 1000,
+                before_lease=lambda: self._drain_spill(database),
+            )
             worker, self._worker, self._engine, self._book = self._worker, None, None, None
             if worker is not None:
                 worker.close()  # whatever it was given is written before the book is reread
         return self.engine
 
     def commit(self) -> FlushOutcome:
-        """Wait until everything the engine emitted is committed (or spilled)."""
+        """Wait until everything the engine emitted is committed (or spilled).
+
+        Raises BookTaken when another writer took the book meanwhile: this session's engine
+        is dropped with what it had not committed, and its next trading command takes the
+        book again, from what is stored.
+        """
         if self._worker is None:
             return FlushOutcome.COMMITTED
-        return self._worker.flush()
+        outcome = self._worker.flush()
+        taken = self._worker.fenced_error()
+        if taken is not None:
+            self._drop_trading()
+            raise taken
+        return outcome
+
+    def _drop_trading(self) -> None:
+        """Let the engine, its worker and the lock go, after the book was taken."""
+        worker, lock = self._worker, self._lock
+        self._worker, self._engine, self._book, self._lock = None, None, None, None
+        try:
+            if worker is not None:
+                worker.close()
+        finally:
+            if lock is not None:
+                lock.release()
 
     @property
     def worker(self) -> StorageWorker | None:

@@ -9,6 +9,7 @@
         ├── CorruptLedger          persisted rows do not rebuild a valid ledger
         ├── SpillError             the spill file holds a batch that cannot be read or written
         ├── BookBusy               another process is trading the book (exit 13)
+        ├── BookTaken              this writer lost the book's lease: fenced (exit 13)
         └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
@@ -27,6 +28,7 @@ from ingot_core.errors import IngotError
 
 __all__ = [
     "BookBusy",
+    "BookTaken",
     "ConfigError",
     "CorruptLedger",
     "DatabaseUnavailable",
@@ -73,6 +75,17 @@ class BookBusy(StorageError):
         super().__init__(
             f"another Ingot process is trading this book ({holder}); waited {waited_s:g} s"
         )
+
+
+class BookTaken(StorageError):
+    """Another writer took the book's lease since this one took it (ingot_storage.
+    trading_lock): this writer's batches are refused, and it must stop trading."""
+
+    def __init__(self, holder: str, detail: str = "") -> None:
+        self.holder = holder
+        self.detail = detail
+        tail = f"; {detail}" if detail else ""
+        super().__init__(f"this session lost the book to {holder}{tail}")
 
 
 class SchemaError(StorageError):

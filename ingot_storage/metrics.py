@@ -13,6 +13,7 @@ class FlushOutcome(StrEnum):
 
     COMMITTED = "committed"
     SPILLED = "spilled"
+    FENCED = "fenced"  # another writer took the book: not written, and never will be
 
 
 @dataclass

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 # The newest migration; tests/storage/test_migrations.py checks it against alembic/versions.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 # pg_advisory_xact_lock key serializing concurrent upgrades ("ingot-mg").
 _MIGRATION_LOCK = 0x696E676F742D6D67

@@ -38,9 +38,9 @@ from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, Or
 from ingot_core.feed import Ticker
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
-from ingot_storage.errors import DatabaseUnavailable, SpillError
+from ingot_storage.errors import BookTaken, DatabaseUnavailable, SpillError
 
-__all__ = ["DrainResult", "SpillFile", "decode_event", "encode_event"]
+__all__ = ["DrainResult", "SpillFile", "SpilledBatch", "decode_event", "encode_event"]
 
 _log = logging.getLogger(__name__)
 
@@ -238,6 +238,20 @@ def decode_event(data: dict[str, Any]) -> StorageEvent:
 
 
 @dataclass(frozen=True)
+class SpilledBatch:
+    """One batch as it waits in the spill.
+
+    Attributes:
+      events: the engine events, in order.
+      epoch: the lease epoch of the writer that spilled it (None: written unfenced, or by
+        a release before batches carried one).
+    """
+
+    events: list[StorageEvent]
+    epoch: int | None
+
+
+@dataclass(frozen=True)
 class DrainResult:
     """What a drain did.
 
@@ -269,12 +283,13 @@ class SpillFile:
         """Where `drain(..., set_aside=True)` keeps the batches PostgreSQL refuses."""
         return self.path.with_name(f"{self.path.stem}.set-aside.jsonl")
 
-    def append(self, batch: Sequence[StorageEvent]) -> None:
-        """Write one batch durably."""
-        line = json.dumps([encode_event(e) for e in batch], separators=(",", ":"))
+    def append(self, batch: Sequence[StorageEvent], epoch: int | None = None) -> None:
+        """Write one batch durably, with the lease epoch of the writer that made it."""
+        events = [encode_event(e) for e in batch]
+        line = json.dumps({"epoch": epoch, "events": events}, separators=(",", ":"))
         self._append_lines(line.encode("utf-8"))
 
-    def batches(self) -> list[list[StorageEvent]]:
+    def batches(self) -> list[SpilledBatch]:
         """Every spilled batch, oldest first."""
         if not self.path.exists():
             return []
@@ -283,14 +298,16 @@ class SpillFile:
         return [self._decode(line, number) for number, line in enumerate(lines, 1)]
 
     def drain(
-        self, write: Callable[[list[StorageEvent]], object], *, set_aside: bool = False
+        self, write: Callable[[SpilledBatch], object], *, set_aside: bool = False
     ) -> DrainResult:
         """Write every batch in order with `write`, taking each out of the spill once written.
 
         A batch that cannot be read, or that `write` refuses (anything but PostgreSQL being
         unreachable), stops the drain and is raised, left at the head of the spill so that
         nothing after it is written out of order. With `set_aside`, it is appended to
-        `set_aside_path` instead (kept, never deleted) and the drain goes on.
+        `set_aside_path` instead (kept, never deleted) and the drain goes on. A batch of a
+        writer that has lost the book since (BookTaken) is always set aside, with a report:
+        applying it now would write over a book another writer has traded meanwhile.
         """
         if not self.size():
             return DrainResult()
@@ -304,7 +321,7 @@ class SpillFile:
                     except DatabaseUnavailable:
                         raise
                     except IngotError as error:
-                        if not set_aside:
+                        if not set_aside and not isinstance(error, BookTaken):
                             raise
                         self._set_aside(line, error)
                         moved += 1
@@ -320,9 +337,15 @@ class SpillFile:
         """Bytes waiting in the spill."""
         return self.path.stat().st_size if self.path.exists() else 0
 
-    def _decode(self, line: bytes, number: int) -> list[StorageEvent]:
+    def _decode(self, line: bytes, number: int) -> SpilledBatch:
         try:
-            return [decode_event(d) for d in json.loads(line)]
+            data = json.loads(line)
+            if isinstance(data, list):  # written before batches carried their epoch
+                return SpilledBatch([decode_event(d) for d in data], None)
+            epoch = data["epoch"]
+            if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
+                raise TypeError(f"epoch {epoch!r} is not a whole number")
+            return SpilledBatch([decode_event(d) for d in data["events"]], epoch)
         except (ValueError, KeyError, TypeError) as error:
             raise SpillError(
                 f"{self.path}, batch {number}: cannot be read ({type(error).__name__}: {error})"

@@ -23,6 +23,7 @@ __all__ = [
     "accounts",
     "audit_checkpoint",
     "audit_log",
+    "book_lease",
     "entries",
     "equity_snapshots",
     "ingest_cursors",
@@ -271,6 +272,22 @@ signals = sa.Table(
     sa.CheckConstraint("side IN ('Buy', 'Sell')", name="side"),
     sa.Index("idx_signals_run_id", "run_id"),
     sa.Index("idx_signals_ts", "ts"),
+)
+
+# Who may write the book (ingot_storage.trading_lock): one row. A writer takes the lease by
+# raising the epoch under the book's trading lock, and every write transaction it makes
+# checks, holding this row FOR SHARE, that the epoch is still its own: a writer that lost
+# its lock (a dropped connection, a restarted server) can never commit after another took
+# the book.
+book_lease = sa.Table(
+    "book_lease",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("epoch", sa.BigInteger, nullable=False),
+    sa.Column("holder", sa.Text, nullable=False),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+    sa.CheckConstraint("id = 1", name="one_row"),
+    sa.CheckConstraint("epoch >= 0", name="epoch_not_negative"),
 )
 
 APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoint")

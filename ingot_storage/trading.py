@@ -64,6 +64,7 @@ from ingot_storage.tables import (
     signals,
     ticks,
 )
+from ingot_storage.trading_lock import check_lease
 from ingot_storage.transactions import copy_new_transactions, save_transactions
 
 __all__ = [
@@ -321,16 +322,21 @@ def write_events(
     events: Sequence[StorageEvent] | PreparedBatch,
     actor: str = "engine",
     now: datetime | None = None,
+    epoch: int | None = None,
 ) -> list[AuditEntry]:
     """Persist a batch of engine events and their audit entries in the caller's transaction.
 
     Only the rows not stored yet are written and audited, so a replayed batch writes nothing
     twice and audits nothing twice. A PreparedBatch is written with its own actor. Raises
     CanonicalJsonError, before anything is written, when a payload has no canonical form.
+    A writer holding the book's lease passes its `epoch`: once another writer has taken the
+    book the batch is refused with BookTaken, and nothing is written.
     """
     batch = events if isinstance(events, PreparedBatch) else prepare_events(events, actor)
     if batch.error is not None:
         raise batch.error
+    if epoch is not None:
+        check_lease(conn, epoch)
     timestamp = audit_timestamp(now)
     lock_audit_log(conn)
     head = audit_head(conn)

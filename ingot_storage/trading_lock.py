@@ -10,19 +10,29 @@ Reading (balances, history, status) needs no lock.
 The lock is a PostgreSQL session-level advisory lock, held on a connection of its own, outside
 the pool (PG_POOL_SIZE stays whole for the work): it goes with that connection, so a process
 that dies (even by SIGKILL) lets go of it at once.
+
+A lock alone is not enough: when its connection drops (the server restarts, the embedded
+postmaster dies) the lock is gone and its holder does not know. So holding the book is a
+lease: under the lock, the holder raises the book's epoch (book_lease) and keeps the new
+value as its fencing token, and every write transaction it makes checks that the epoch is
+still its own (`check_lease`, holding the row FOR SHARE until commit, so a new taker's raise
+waits for that commit). Once another process has taken the book, the old holder's next
+batch is refused with BookTaken: it can never commit again.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage.database import Database, create_db_engine
-from ingot_storage.errors import BookBusy, db_errors
+from ingot_storage.errors import BookBusy, BookTaken, db_errors
 
-__all__ = ["TRADING_LOCK", "TradingLock"]
+__all__ = ["TRADING_LOCK", "TradingLock", "check_lease", "take_lease"]
 
 # pg_advisory_lock key of the book's trading lock ("ingot-tr").
 TRADING_LOCK = 0x696E676F742D7472
@@ -35,11 +45,15 @@ class TradingLock:
     def __init__(self, engine: Engine, conn: Connection | None) -> None:
         self._engine = engine
         self._conn = conn
+        self.epoch = 0  # the fencing token, once the lease is taken
 
     @classmethod
-    def acquire(cls, database: Database, wait_s: float) -> TradingLock:
-        """Take the lock, waiting up to `wait_s` seconds for another process to let it go;
-        raise BookBusy, naming the holder, if it does not."""
+    def acquire(
+        cls, database: Database, wait_s: float, before_lease: Callable[[], object] = lambda: None
+    ) -> TradingLock:
+        """Take the lock, waiting up to `wait_s` seconds for another process to let it go
+        (raise BookBusy, naming the holder, if it does not); then run `before_lease` (what
+        an earlier holder left to write goes in under its own epoch) and take the lease."""
         engine = create_db_engine(database.engine.url, pool_size=1)
         lock = cls(engine, None)
         try:
@@ -50,6 +64,10 @@ class TradingLock:
                     if time.monotonic() >= deadline:
                         raise BookBusy(_holder(conn), wait_s)
                     time.sleep(_POLL_S)
+            before_lease()
+            with db_errors():
+                lock.epoch = take_lease(conn, _describe_me(conn))
+                conn.commit()
         except BaseException:
             lock.release()
             raise
@@ -64,6 +82,41 @@ class TradingLock:
                 conn.close()
         finally:
             self._engine.dispose()
+
+
+def take_lease(conn: Connection, holder: str) -> int:
+    """Raise the book's epoch for `holder` in the caller's transaction; return the new epoch
+    (this writer's fencing token)."""
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO book_lease (id, epoch, holder, taken_at) VALUES (1, 1, :holder, "
+                "now()) ON CONFLICT (id) DO UPDATE SET epoch = book_lease.epoch + 1, "
+                "holder = EXCLUDED.holder, taken_at = EXCLUDED.taken_at RETURNING epoch"
+            ),
+            {"holder": holder},
+        ).scalar_one()
+    )
+
+
+def check_lease(conn: Connection, epoch: int) -> None:
+    """Refuse (BookTaken, naming the new holder) unless the book's epoch is still `epoch`;
+    the lease row stays share-locked until the caller's transaction ends, so no one takes
+    the book between this check and the commit."""
+    row = conn.execute(
+        sa.text("SELECT epoch, holder, taken_at FROM book_lease WHERE id = 1 FOR SHARE")
+    ).first()
+    current = 0 if row is None else int(row.epoch)
+    if current != epoch:
+        holder = "another writer" if row is None or not row.holder else row.holder
+        if row is not None and row.taken_at is not None:
+            holder += f", which took it at {row.taken_at:%Y-%m-%d %H:%M:%S} UTC"
+        raise BookTaken(holder)
+
+
+def _describe_me(conn: Connection) -> str:
+    application = conn.exec_driver_sql("SHOW application_name").scalar_one()
+    return str(application or f"ingot pid {os.getpid()}")
 
 
 def _try_lock(conn: Connection) -> bool:

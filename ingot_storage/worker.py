@@ -19,6 +19,10 @@ transaction: data rows and their audit entries together, through COPY (ingot_sto
   At start-up the spill drains first, before anything new.
 - Every write is idempotent on natural keys, so a batch replayed after a crash never
   duplicates a row or an audit entry.
+- A worker that writes for the holder of the book's lease carries its epoch: every batch
+  checks it in its transaction, spilled batches keep it, and once another writer has taken
+  the book (BookTaken) nothing more is written, spilled or retried. What was not committed
+  is counted and named in the error every later flush returns.
 """
 
 from __future__ import annotations
@@ -36,12 +40,12 @@ from pathlib import Path
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_core.audit import AuditEntry
-from ingot_core.engine import StorageEvent, TickReceived, is_financial
+from ingot_core.engine import OrderUpdated, StorageEvent, TickReceived, is_financial
 from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
-from ingot_storage.errors import DatabaseUnavailable, StorageError, db_errors
+from ingot_storage.errors import BookTaken, DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
-from ingot_storage.spill import DrainResult, SpillFile
+from ingot_storage.spill import DrainResult, SpilledBatch, SpillFile
 from ingot_storage.staging import working_while_waiting
 from ingot_storage.trading import PreparedBatch, prepare_events, write_events
 
@@ -95,9 +99,9 @@ def drain_spill(
     """At start-up, before the ledger is recovered: write what an earlier process spilled,
     each batch in its own transaction (see SpillFile.drain for `set_aside`)."""
 
-    def write(batch: list[StorageEvent]) -> None:
+    def write(batch: SpilledBatch) -> None:
         with db_errors(), engine.begin() as conn:
-            write_events(conn, batch, actor)
+            write_events(conn, batch.events, actor, epoch=batch.epoch)
 
     return SpillFile(spill_path).drain(write, set_aside=set_aside)
 
@@ -119,6 +123,7 @@ class StorageWorker:
         max_backoff_s: float = 30.0,
         after_commit: Callable[[int], object] | None = None,
         tick_mirror: Callable[[list[Ticker]], object] | None = None,
+        epoch: int | None = None,
     ) -> None:
         self._engine = engine
         self._conn: Connection | None = None  # the worker's own, held between batches
@@ -143,6 +148,12 @@ class StorageWorker:
         self._next_retry = 0.0
         self._next: _Pending | None = None  # gathered while the batch before it is written
         self._held: list[StorageEvent] | None = None  # a refused unit, to go alone next
+        # The lease epoch this worker writes under (None: unfenced), and once the book was
+        # taken from it, why, with the operations that were never committed.
+        self.epoch = epoch
+        self.fenced: BookTaken | None = None
+        self._lost_events = 0
+        self._lost_orders: list[str] = []
         self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
         self._started = False
 
@@ -282,7 +293,7 @@ class StorageWorker:
             with db_errors():
                 conn = self._connection()
                 with working_while_waiting(conn, self._gather_next), conn.begin():
-                    return write_events(conn, batch)
+                    return write_events(conn, batch, epoch=self.epoch)
         except BaseException:
             self._release_connection()
             raise
@@ -326,7 +337,7 @@ class StorageWorker:
                 _log.warning("after-commit step failed: %s", error)
 
     def _spill_batch(self, events: list[StorageEvent], error: Exception) -> FlushOutcome:
-        self.spill.append(events)
+        self.spill.append(events, self.epoch)
         self._metrics.spilled_batches += 1
         self._metrics.errors += 1
         self._metrics.last_error = str(error)
@@ -341,8 +352,12 @@ class StorageWorker:
         return FlushOutcome.SPILLED
 
     def _drain_spill(self) -> bool:
-        def write(events: list[StorageEvent]) -> None:
-            self._write(prepare_events(events, self.actor))
+        def write(batch: SpilledBatch) -> None:
+            if batch.epoch != self.epoch:  # another writer's: written only under its epoch
+                with db_errors(), self._engine.begin() as conn:
+                    write_events(conn, batch.events, self.actor, epoch=batch.epoch)
+                return
+            self._write(prepare_events(batch.events, self.actor))
 
         try:
             self.spill.drain(write)
@@ -364,13 +379,45 @@ class StorageWorker:
 
     def _persist(self, batch: PreparedBatch) -> FlushOutcome:
         events = batch.events
+        if self.fenced is not None:
+            return self._lose(events, self.fenced)
         if self.spill.size() and not self._drain_spill():
             # Still down: queue behind what is already spilled, so order holds.
-            self.spill.append(events)
+            self.spill.append(events, self.epoch)
             self._metrics.spilled_batches += 1
             return FlushOutcome.SPILLED
         try:
             self._write(batch)
+        except BookTaken as taken:
+            self.fenced = taken
+            _log.error("fenced: %s; this batch and every later one is not written", taken)
+            return self._lose(events, taken)
         except (StorageError, IngotError) as error:  # IngotError: a payload with no JSON form
             return self._spill_batch(events, error)
         return FlushOutcome.COMMITTED
+
+    def _lose(self, events: list[StorageEvent], taken: BookTaken) -> FlushOutcome:
+        """Count a batch that will never be written: another writer took the book."""
+        financial = [e for e in events if is_financial(e)]
+        self._lost_events += len(financial)
+        self._metrics.errors += 1
+        self._metrics.last_error = str(taken)
+        for event in financial:
+            if isinstance(event, OrderUpdated):
+                client_id = event.order.request.client_id
+                if client_id not in self._lost_orders:
+                    self._lost_orders.append(client_id)
+        return FlushOutcome.FENCED
+
+    def fenced_error(self) -> BookTaken | None:
+        """Why this worker writes nothing more, with what it never committed; None while
+        it holds the book."""
+        if self.fenced is None:
+            return None
+        orders = self._lost_orders
+        named = f" (orders {', '.join(orders[:5])}{', …' if len(orders) > 5 else ''})"
+        detail = (
+            f"{self._lost_events} events were not committed{named if orders else ''}; "
+            "nothing of them will be applied later"
+        )
+        return BookTaken(self.fenced.holder, detail)

@@ -101,7 +101,7 @@ def spill_report(session: Session, drained: DrainResult | None = None) -> SpillR
         batches, unreadable = spill.batches(), None
     except SpillError as error:
         batches, unreadable = [], str(error)
-    kinds = Counter(type(event).__name__ for batch in batches for event in batch)
+    kinds = Counter(type(event).__name__ for batch in batches for event in batch.events)
     return SpillReport(
         str(spill.path),
         spill.size(),

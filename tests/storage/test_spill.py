@@ -13,7 +13,7 @@ import pytest
 
 from ingot_core.engine import EquitySnapshot, StorageEvent
 from ingot_storage.errors import DatabaseUnavailable, IntegrityViolation, SpillError
-from ingot_storage.spill import DrainResult, SpillFile, decode_event
+from ingot_storage.spill import DrainResult, SpilledBatch, SpillFile, decode_event
 from tests.builders import T0
 
 
@@ -21,8 +21,8 @@ def equity(n: int) -> list[StorageEvent]:
     return [EquitySnapshot(Decimal(n), "USD", T0 + timedelta(seconds=n))]
 
 
-def navs(batches: list[list[StorageEvent]]) -> list[list[Decimal]]:
-    return [[e.nav for e in batch if isinstance(e, EquitySnapshot)] for batch in batches]
+def navs(batches: list[SpilledBatch]) -> list[list[Decimal]]:
+    return [[e.nav for e in b.events if isinstance(e, EquitySnapshot)] for b in batches]
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_a_drain_takes_out_each_batch_it_wrote_and_stops_at_a_refused_one(
     assert spill.size() == 0
     note, line = spill.set_aside_path.read_text().splitlines()
     assert json.loads(note)["reason"] == "refused"
-    assert [decode_event(e) for e in json.loads(line)] == equity(2)
+    assert [decode_event(e) for e in json.loads(line)["events"]] == equity(2)
 
 
 def test_an_outage_during_a_drain_leaves_the_rest_in_order(spill: SpillFile) -> None:
@@ -118,3 +118,20 @@ def test_a_batch_appended_during_another_process_drain_is_kept(tmp_path: Path) -
     appender.join(10)
     assert (drainer.exitcode, appender.exitcode) == (0, 0)
     assert navs(spill.batches()) == [[2]]  # batch 1 drained; batch 2 not truncated with it
+
+
+def test_a_batch_spilled_by_the_earlier_release_is_read_without_an_epoch(tmp_path: Path) -> None:
+    path = tmp_path / "spill.jsonl"
+    path.write_text(
+        '[{"kind":"equity","nav":"7","currency":"USD","at":"2026-01-01T00:00:00+00:00"}]\n'
+    )
+    [batch] = SpillFile(path).batches()
+    assert batch.epoch is None
+    assert navs([batch]) == [[Decimal(7)]]
+
+
+def test_a_batch_keeps_the_epoch_it_was_spilled_under(tmp_path: Path) -> None:
+    spill = SpillFile(tmp_path / "spill.jsonl")
+    spill.append(equity(1), 41)
+    spill.append(equity(2))
+    assert [b.epoch for b in spill.batches()] == [41, None]

@@ -257,7 +257,7 @@ def test_the_next_batch_is_gathered_while_one_is_written(engine: Engine, tmp_pat
         assert verify_audit_chain(conn).failure is None
     assert worker.metrics().spilled_batches == 1
     [refused] = worker.spill.batches()
-    assert len(refused) == 1
+    assert len(refused.events) == 1
 
 
 def equity(n: int) -> list[EquitySnapshot]:
@@ -318,8 +318,8 @@ def test_a_unit_with_no_canonical_payload_is_refused_alone(engine: Engine, tmp_p
     # ones after it wait behind it in the spill, in order.
     assert committed_navs(engine) == [Decimal(n) for n in range(5)]
     refused, behind = worker.spill.batches()
-    assert list(map(repr, refused)) == list(map(repr, REFUSED))  # NaN != NaN
-    assert behind == [e for n in range(5, 8) for e in equity(n)]
+    assert list(map(repr, refused.events)) == list(map(repr, REFUSED))  # NaN != NaN
+    assert behind.events == [e for n in range(5, 8) for e in equity(n)]
 
 
 def test_a_refused_unit_leaves_a_prepared_batch_as_it_was() -> None:
@@ -549,3 +549,61 @@ def test_a_replayed_batch_numbers_only_its_new_orders(engine: Engine) -> None:
     assert rows["o2"].seq > rows["o1"].seq
     with engine.connect() as conn:
         assert verify_audit_chain(conn).valid
+
+
+# -- fencing ----------------------------------------------------------------------------------
+
+
+def test_a_fenced_worker_writes_spills_and_retries_nothing(engine: Engine, tmp_path: Path) -> None:
+    from ingot_storage.errors import BookTaken
+    from ingot_storage.trading_lock import take_lease
+
+    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
+    with engine.begin() as conn:
+        persist_ledger(conn, ledger)
+        mine = take_lease(conn, "me")
+    worker = StorageWorker(engine, tmp_path / "spill.jsonl", epoch=mine).start()
+    eng = TradingEngine(ledger, USD, sink=worker, caps=BIG)
+    try:
+        eng.on_tick(Ticker(BTC, Decimal("60000"), T0))
+        eng.place_order(order(1), T0)
+        assert worker.flush() is FlushOutcome.COMMITTED
+        with engine.begin() as conn:
+            take_lease(conn, "ingot pid 4242")
+        eng.place_order(order(2), T0)
+        eng.place_order(order(3), T0)
+        assert worker.flush() is FlushOutcome.FENCED
+        taken = worker.fenced_error()
+        assert isinstance(taken, BookTaken)
+        assert "lost the book to ingot pid 4242" in str(taken)
+        assert "(orders o2, o3)" in str(taken)
+        eng.place_order(order(4), T0)
+        assert worker.flush() is FlushOutcome.FENCED
+    finally:
+        worker.close()
+    assert not worker.spill.path.exists() or worker.spill.size() == 0
+    with engine.connect() as conn:
+        assert [r.client_id for r in query_orders(conn)] == ["o1"]
+        assert verify_audit_chain(conn).valid
+
+
+def test_a_spilled_batch_of_a_writer_that_lost_the_book_is_set_aside(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from ingot_storage.spill import SpillFile
+    from ingot_storage.trading_lock import take_lease
+    from ingot_storage.worker import drain_spill
+
+    with engine.begin() as conn:
+        old = take_lease(conn, "old")
+        take_lease(conn, "new")
+    spill = SpillFile(tmp_path / "spill.jsonl")
+    spill.append([EquitySnapshot(Decimal(1), "USD", T0)], old)
+    spill.append([EquitySnapshot(Decimal(2), "USD", T0 + timedelta(seconds=1))], old + 1)
+    result = drain_spill(engine, spill.path)
+    assert (result.written, result.set_aside) == (1, 1)
+    assert spill.size() == 0
+    assert count(engine, "equity_snapshots") == 1
+    note, kept = spill.set_aside_path.read_text().splitlines()
+    assert "lost the book to new" in json.loads(note)["reason"]
+    assert json.loads(kept)["epoch"] == old
