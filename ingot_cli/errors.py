@@ -30,6 +30,7 @@ from ingot_storage.errors import (
     DatabaseUnavailable,
     IntegrityViolation,
     SchemaError,
+    ServerInUse,
     SourceUnavailable,
 )
 
@@ -65,6 +66,7 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (ConfigError, EXIT_CONFIG),
     (BookBusy, EXIT_OVERLOAD),
     (BookTaken, EXIT_OVERLOAD),
+    (ServerInUse, EXIT_OVERLOAD),
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
     (SourceUnavailable, EXIT_NETWORK),

@@ -9,6 +9,7 @@
 | STORAGE_FLUSH_INTERVAL_MS | longest wait for a partial batch (1-60000)| 100                    |
 | STORAGE_GROUP_COMMIT_MAX  | most events one commit groups (1-100000) | 1000                    |
 | INGOT_LOCK_WAIT_MS        | wait for another process trading the book| 5000                    |
+| INGOT_SERVER_IDLE_SECONDS | embedded server's life after last user   | 300                     |
 | INGOT_DATA_DIR            | embedded database, keys, history         | user data directory     |
 | INGOT_BASE_CURRENCY       | currency of a fresh ledger               | USD                     |
 | INGOT_OPENING_CAPITAL     | paper capital of a fresh ledger          | 100000.00               |
@@ -207,6 +208,7 @@ class StorageConfig:
       group_commit_max: the most events one commit takes in under load (what arrives while a
         batch is written joins the next); never fewer than batch_size.
       lock_wait_ms: how long a trading command waits for another process trading the book.
+      server_idle_seconds: how long the embedded server outlives the last Ingot process.
       data_dir: directory for the embedded database, keys and history.
       base_currency: the currency a fresh ledger is kept in.
       opening_capital: the paper capital a fresh ledger starts with.
@@ -226,6 +228,7 @@ class StorageConfig:
     flush_interval_ms: int = 100
     group_commit_max: int = 1000
     lock_wait_ms: int = 5000
+    server_idle_seconds: int = 300
     data_dir: Path = field(default_factory=lambda: _data_dir({}))
     base_currency: Currency = field(default_factory=lambda: currency("USD"))
     opening_capital: Decimal = Decimal("100000.00")
@@ -257,6 +260,7 @@ class StorageConfig:
             flush_interval_ms=_int(env, "STORAGE_FLUSH_INTERVAL_MS", 100, 1, 60_000),
             group_commit_max=_int(env, "STORAGE_GROUP_COMMIT_MAX", 1000, 1, 100_000),
             lock_wait_ms=_int(env, "INGOT_LOCK_WAIT_MS", 5000, 0, 600_000),
+            server_idle_seconds=_int(env, "INGOT_SERVER_IDLE_SECONDS", 300, 0, 604_800),
             data_dir=_data_dir(env),
             base_currency=base,
             opening_capital=_opening_capital(env, base),

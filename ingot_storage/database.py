@@ -14,9 +14,16 @@ from sqlalchemy.engine import URL, Connection, Engine
 from ingot_storage import migrations
 from ingot_storage.config import StorageConfig
 from ingot_storage.embedded import EmbeddedServer
-from ingot_storage.errors import db_errors
+from ingot_storage.errors import ConfigError, ServerInUse, db_errors
 
-__all__ = ["Database", "ServerKind", "create_db_engine", "open_database", "stream_rows"]
+__all__ = [
+    "Database",
+    "ServerKind",
+    "create_db_engine",
+    "open_database",
+    "stop_embedded_server",
+    "stream_rows",
+]
 
 ServerKind = Literal["embedded", "external"]
 
@@ -78,10 +85,11 @@ class Database:
             yield conn
 
     def close(self) -> None:
-        """Release the pool and leave the embedded server."""
+        """Release the pool and leave the embedded server (it outlives its last user for
+        INGOT_SERVER_IDLE_SECONDS)."""
         self.engine.dispose()
         if self.server is not None:
-            self.server.stop()
+            self.server.release()
             self.server = None
 
 
@@ -89,7 +97,7 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
     """Connect to the configured PostgreSQL; bring its schema to head unless `upgrade` is off."""
     server: EmbeddedServer | None = None
     if config.database_url is None:
-        server = EmbeddedServer(config.data_dir)
+        server = EmbeddedServer(config.data_dir, config.server_idle_seconds)
         url = server.start()
         kind: ServerKind = "embedded"
     else:
@@ -110,3 +118,20 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
         database.close()
         raise
     return database
+
+
+def stop_embedded_server(config: StorageConfig) -> bool:
+    """Stop the embedded server now; False when it was not running. Refused (ServerInUse)
+    while another Ingot process uses it, and with DATABASE_URL set (Ingot never stops a
+    server it did not start)."""
+    if config.database_url is not None:
+        raise ConfigError("DATABASE_URL", "points at an external server; Ingot stops only its own")
+    server = EmbeddedServer(config.data_dir, config.server_idle_seconds)
+    if not server.running:
+        return False
+    if not server.stop():
+        raise ServerInUse(
+            f"the embedded PostgreSQL in {server.pgdata} is in use by another Ingot process; "
+            "it stops by itself once they are done"
+        )
+    return True

@@ -10,6 +10,7 @@
         ├── SpillError             the spill file holds a batch that cannot be read or written
         ├── BookBusy               another process is trading the book (exit 13)
         ├── BookTaken              this writer lost the book's lease: fenced (exit 13)
+        ├── ServerInUse            the embedded server cannot stop: others use it (exit 13)
         └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
@@ -34,6 +35,7 @@ __all__ = [
     "DatabaseUnavailable",
     "IntegrityViolation",
     "SchemaError",
+    "ServerInUse",
     "SourceUnavailable",
     "SpillError",
     "StorageError",
@@ -86,6 +88,10 @@ class BookTaken(StorageError):
         self.detail = detail
         tail = f"; {detail}" if detail else ""
         super().__init__(f"this session lost the book to {holder}{tail}")
+
+
+class ServerInUse(StorageError):
+    """The embedded server was asked to stop while other Ingot processes use it."""
 
 
 class SchemaError(StorageError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("ingot")
+
+# An embedded server a test starts stops when its last user leaves, not 300 s later: a test
+# run leaves no server behind (tests of the idle stop set their own value).
+os.environ["INGOT_SERVER_IDLE_SECONDS"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Database administration: `ingot db upgrade`, `ingot db status` and `ingot db spill`."""
+"""Database administration: `ingot db upgrade`, `status`, `spill` and `stop`."""
 
 from __future__ import annotations
 
@@ -217,6 +217,17 @@ def upgrade_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
 def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
     """Show server kind and version, schema revision and row counts."""
     render_status(output_for(json_mode), database_state(session_of(ctx)))
+
+
+@app.command("stop")
+def stop_command(ctx: typer.Context) -> None:
+    """Stop the embedded PostgreSQL now (it also stops by itself once idle)."""
+    from ingot_storage.database import stop_embedded_server
+
+    session = session_of(ctx)
+    stopped = stop_embedded_server(session.config)
+    where = session.config.data_dir / "pgdata"
+    typer.echo(f"Stopped the embedded PostgreSQL in {where}" if stopped else "Not running")
 
 
 @app.command("spill")

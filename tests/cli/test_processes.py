@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,52 @@ def test_bad_input_through_the_real_binary(embedded_env) -> None:
     assert done.returncode == 11
     assert done.stdout == ""
     assert done.stderr.strip() == "error: marks: price of BTC 'oops' is not a number"
+
+
+def test_the_embedded_server_outlives_its_last_user_then_stops_by_itself(embedded_env) -> None:
+    env = {**embedded_env, "INGOT_SERVER_IDLE_SECONDS": "2"}
+    run([INGOT, "nav"], env)
+    pid = int(postmaster_pid(env).read_text().split()[0])
+    run([INGOT, "nav"], env)  # joins the running server
+    assert int(postmaster_pid(env).read_text().split()[0]) == pid
+    deadline = time.monotonic() + 20
+    while postmaster_pid(env).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not postmaster_pid(env).exists()
+
+
+def test_db_stop_stops_it_now_and_a_user_keeps_it_up(embedded_env) -> None:
+    env = {**embedded_env, "INGOT_SERVER_IDLE_SECONDS": "300"}
+    run([INGOT, "nav"], env)
+    assert postmaster_pid(env).exists()
+    holder = subprocess.Popen(
+        [INGOT], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdin is not None
+        assert holder.stdout is not None
+        holder.stdin.write("nav\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().startswith("NAV:")
+        busy = subprocess.run([INGOT, "db", "stop"], env=env, capture_output=True, text=True)
+        assert busy.returncode == 13
+        assert "in use by another Ingot process" in busy.stderr
+    finally:
+        holder.communicate(timeout=60)
+    stopped = run([INGOT, "db", "stop"], env)
+    assert stopped.stdout.startswith("Stopped the embedded PostgreSQL")
+    assert not postmaster_pid(env).exists()
+    assert run([INGOT, "db", "stop"], env).stdout.strip() == "Not running"
+
+
+def test_a_start_after_the_postmaster_was_killed_is_clean(embedded_env) -> None:
+    env = {**embedded_env, "INGOT_SERVER_IDLE_SECONDS": "300"}
+    run([INGOT, "mark", "BTC-USD", "100"], env)
+    for _ in range(10):
+        os.kill(int(postmaster_pid(env).read_text().split()[0]), signal.SIGKILL)
+        done = subprocess.run([INGOT, "buy", "BTC-USD", "0.01"], env=env, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+    run([INGOT, "db", "stop"], env)

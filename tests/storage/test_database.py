@@ -118,7 +118,9 @@ def test_unreachable_server_is_database_unavailable_without_password() -> None:
 
 
 def test_embedded_server_keeps_data_across_opens(tmp_path: Path) -> None:
-    config = StorageConfig.from_env({"INGOT_DATA_DIR": str(tmp_path / "data")})
+    config = StorageConfig.from_env(
+        {"INGOT_DATA_DIR": str(tmp_path / "data"), "INGOT_SERVER_IDLE_SECONDS": "0"}
+    )
     first = open_database(config)
     try:
         assert first.kind == "embedded"
