@@ -48,12 +48,12 @@ def run_online() -> None:
         return
     from ingot_storage.config import StorageConfig
     from ingot_storage.database import open_database
-    from ingot_storage.migrations import _MIGRATION_LOCK
+    from ingot_storage.locks import MIGRATION_LOCK
 
     database = open_database(StorageConfig.from_env(), upgrade=False)
     try:
         with database.engine.begin() as conn:
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             run_with(conn)
     finally:
         database.close()

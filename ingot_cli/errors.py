@@ -32,6 +32,7 @@ from ingot_storage.errors import (
     SchemaError,
     ServerInUse,
     SourceUnavailable,
+    UnknownBook,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (BookBusy, EXIT_OVERLOAD),
     (BookTaken, EXIT_OVERLOAD),
     (ServerInUse, EXIT_OVERLOAD),
+    (UnknownBook, EXIT_BAD_INPUT),
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
     (SourceUnavailable, EXIT_NETWORK),

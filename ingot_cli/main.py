@@ -7,7 +7,17 @@ from pathlib import Path
 
 import typer
 
-from ingot_cli.commands import audit, db, ledger, market, session_of, strategy, trading, watch
+from ingot_cli.commands import (
+    audit,
+    books,
+    db,
+    ledger,
+    market,
+    session_of,
+    strategy,
+    trading,
+    watch,
+)
 from ingot_cli.errors import BadInput, IngotGroup
 from ingot_cli.script import run_lines
 from ingot_cli.session import Session
@@ -25,14 +35,24 @@ app = typer.Typer(
 
 
 @app.callback()
-def root(ctx: typer.Context) -> None:
+def root(
+    ctx: typer.Context,
+    book: str | None = typer.Option(
+        None, "--book", help="Work on this book (default: INGOT_BOOK, else main)."
+    ),
+) -> None:
     """Ingot: portfolio management and systematic trading in the terminal.
 
     With no command: the REPL on a terminal, or commands read from stdin in a pipe.
     """
     if isinstance(ctx.obj, Session):
-        return  # a script or the REPL runs this line in its own, longer-lived session
-    session = Session()
+        if book is not None and book != ctx.obj.config.book:
+            # A script or REPL line for another book runs in a session of its own.
+            other = ctx.obj.for_book(book)
+            ctx.obj = other
+            ctx.call_on_close(other.close)
+        return  # otherwise this line runs in the longer-lived session of the script or REPL
+    session = Session(book=book)
     ctx.obj = session
     ctx.call_on_close(session.close)
     if ctx.invoked_subcommand is None:
@@ -64,6 +84,7 @@ def run_command(
 
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(books.app, name="books")
 ledger.register(app)
 trading.register(app)
 market.register(app)

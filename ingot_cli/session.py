@@ -32,10 +32,17 @@ class Session:
     """Lazily opened configuration, database and book, closed together."""
 
     def __init__(
-        self, env: Mapping[str, str] | None = None, clock: Callable[[], datetime] = utc_now
+        self,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        book: str | None = None,
+        make_book: str | None = None,
     ) -> None:
         self._env = env
         self._clock = clock
+        self._book_name = book  # over INGOT_BOOK
+        self._make_book = make_book  # the kind to make the book as when it is missing
         self._config: StorageConfig | None = None
         self._database: Database | None = None
         self._book: Book | None = None
@@ -51,15 +58,51 @@ class Session:
         if self._config is None:
             from ingot_storage import StorageConfig
 
-            self._config = StorageConfig.from_env(self._env)
+            config = StorageConfig.from_env(self._env)
+            if self._book_name is not None:
+                from dataclasses import replace
+
+                from ingot_storage.config import book_problem
+                from ingot_storage.errors import UnknownBook
+
+                problem = book_problem(self._book_name)
+                if problem is not None:
+                    raise UnknownBook(problem)
+                config = replace(config, book=self._book_name)
+            self._config = config
         return self._config
+
+    @property
+    def book_chosen(self) -> bool:
+        """Whether this session's book was chosen (--book, INGOT_BOOK), not the default."""
+        import os
+
+        env = os.environ if self._env is None else self._env
+        return self._book_name is not None or "INGOT_BOOK" in env
+
+    def for_book(self, name: str, make_book: str | None = None) -> Session:
+        """A session of its own on book `name` (this one's environment and clock)."""
+        return Session(self._env, self._clock, book=name, make_book=make_book)
+
+    def choose_book(self, name: str) -> None:
+        """Work on book `name` from now on (before anything was opened)."""
+        if self._database is not None and self.config.book != name:
+            raise RuntimeError("a session's book is chosen before it opens the database")
+        self._book_name, self._config = name, None
 
     def open_database(self, *, upgrade: bool = True) -> Database:
         """The database, opened on first use; `upgrade` brings a stale schema to head then."""
         if self._database is None:
             from ingot_storage import open_database
+            from ingot_storage.books import ensure_book
 
-            self._database = open_database(self.config, upgrade=upgrade)
+            database = open_database(self.config, upgrade=upgrade)
+            try:
+                ensure_book(database, self._make_book)
+            except BaseException:
+                database.close()
+                raise
+            self._database = database
         return self._database
 
     def _start(self) -> tuple[Database, Book]:
@@ -107,10 +150,9 @@ class Session:
     @property
     def spill_path(self) -> Path:
         """This database's spill file."""
-        from ingot_storage.config import database_key
+        from ingot_storage.spill import spill_file_for
 
-        key = database_key(self.open_database(upgrade=True).display_url)
-        return self.config.data_dir / "spill" / f"spill-{key}.jsonl"
+        return spill_file_for(self.config.data_dir, self.open_database(upgrade=True).files_label)
 
     @property
     def engine(self) -> TradingEngine:

@@ -31,10 +31,10 @@ from ingot_core.audit import (
 )
 from ingot_storage.database import stream_rows
 from ingot_storage.errors import StorageError, translate_db_errors
+from ingot_storage.locks import AUDIT_LOCK, lock_book
 from ingot_storage.tables import audit_log
 
 __all__ = [
-    "AUDIT_LOCK",
     "COPY_COLUMNS",
     "AuditHead",
     "AuditRecord",
@@ -51,8 +51,6 @@ __all__ = [
     "query_audit",
 ]
 
-# pg_advisory_xact_lock key for the audit log ("ingot-au").
-AUDIT_LOCK = 0x696E676F742D6175
 
 COPY_COLUMNS = 'seq, "timestamp", event_type, actor, entity_id, payload_text, leaf_hash, chain_hash'
 _COPY = f"COPY audit_log ({COPY_COLUMNS}) FROM STDIN"
@@ -85,7 +83,7 @@ def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
 
 def lock_audit_log(conn: Connection) -> None:
     """Take the audit append lock until the current transaction ends."""
-    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK)))
+    lock_book(conn, AUDIT_LOCK)
 
 
 @translate_db_errors

@@ -32,7 +32,7 @@ class AuditTrail:
     def __init__(self, database: Database, config: StorageConfig) -> None:
         self.database = database
         self.config = config
-        self.external = CheckpointFile(checkpoint_file_for(config.data_dir, database.display_url))
+        self.external = CheckpointFile(checkpoint_file_for(config.data_dir, database.files_label))
         self._signer: AuditSigner | None = None
         self._appended_since = 0  # this session's appends since its last checkpoint check
         self._window_start: datetime | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import (
@@ -20,13 +19,11 @@ from ingot_storage.accounts import save_accounts
 from ingot_storage.audit import append_audit_batch, audit_head
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
+from ingot_storage.locks import BOOTSTRAP_LOCK, lock_book
 from ingot_storage.recovery import recover_ledger
 from ingot_storage.transactions import save_transactions
 
 __all__ = ["Book", "adopt_into_audit", "base_currency_of", "open_book", "persist_ledger"]
-
-# pg_advisory_xact_lock key so two processes opening a fresh database bootstrap it once.
-_BOOTSTRAP_LOCK = 0x696E676F742D626B  # "ingot-bk"
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
     adopted into the trail in the same transaction.
     """
     with database.begin() as conn:
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_BOOTSTRAP_LOCK)))
+        lock_book(conn, BOOTSTRAP_LOCK)  # two processes opening a fresh book make it once
         ledger = recover_ledger(conn)
         if ledger is not None:
             if audit_head(conn).size == 0:

@@ -10,6 +10,7 @@
 | STORAGE_GROUP_COMMIT_MAX  | most events one commit groups (1-100000) | 1000                    |
 | INGOT_LOCK_WAIT_MS        | wait for another process trading the book| 5000                    |
 | INGOT_SERVER_IDLE_SECONDS | embedded server's life after last user   | 300                     |
+| INGOT_BOOK                | the book commands work on                | main                    |
 | INGOT_DATA_DIR            | embedded database, keys, history         | user data directory     |
 | INGOT_BASE_CURRENCY       | currency of a fresh ledger               | USD                     |
 | INGOT_OPENING_CAPITAL     | paper capital of a fresh ledger          | 100000.00               |
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -48,9 +50,44 @@ from ingot_core.accounting import Currency, currency
 from ingot_core.money import fraction_digits, parse_decimal
 from ingot_storage.errors import ConfigError
 
-__all__ = ["StorageConfig", "database_key", "normalize_database_url"]
+__all__ = [
+    "MAIN_BOOK",
+    "StorageConfig",
+    "book_problem",
+    "book_schema",
+    "database_key",
+    "normalize_database_url",
+]
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+BOOK_NAME = re.compile(r"[a-z][a-z0-9_-]{0,47}")
+MAIN_BOOK = "main"
+
+
+def book_problem(name: str) -> str | None:
+    """Why `name` cannot name a book, or None."""
+    if BOOK_NAME.fullmatch(name) is None:
+        return (
+            f"{name!r} is not a book name: a lowercase letter, then up to 47 lowercase "
+            "letters, digits, '-' or '_'"
+        )
+    return None
+
+
+def book_schema(name: str) -> str:
+    """The PostgreSQL schema of a book's tables: `public` for main, `book_<name>` otherwise
+    ('-' becomes '_')."""
+    return "public" if name == MAIN_BOOK else "book_" + name.replace("-", "_")
+
+
+def _book(env: Mapping[str, str]) -> str:
+    name = env.get("INGOT_BOOK", MAIN_BOOK)
+    problem = book_problem(name)
+    if problem is not None:
+        raise ConfigError("INGOT_BOOK", problem)
+    return name
 
 
 def database_key(database_label: str) -> str:
@@ -209,6 +246,7 @@ class StorageConfig:
         batch is written joins the next); never fewer than batch_size.
       lock_wait_ms: how long a trading command waits for another process trading the book.
       server_idle_seconds: how long the embedded server outlives the last Ingot process.
+      book: the book (ledger, orders, audit trail) commands work on.
       data_dir: directory for the embedded database, keys and history.
       base_currency: the currency a fresh ledger is kept in.
       opening_capital: the paper capital a fresh ledger starts with.
@@ -229,6 +267,7 @@ class StorageConfig:
     group_commit_max: int = 1000
     lock_wait_ms: int = 5000
     server_idle_seconds: int = 300
+    book: str = "main"
     data_dir: Path = field(default_factory=lambda: _data_dir({}))
     base_currency: Currency = field(default_factory=lambda: currency("USD"))
     opening_capital: Decimal = Decimal("100000.00")
@@ -261,6 +300,7 @@ class StorageConfig:
             group_commit_max=_int(env, "STORAGE_GROUP_COMMIT_MAX", 1000, 1, 100_000),
             lock_wait_ms=_int(env, "INGOT_LOCK_WAIT_MS", 5000, 0, 600_000),
             server_idle_seconds=_int(env, "INGOT_SERVER_IDLE_SECONDS", 300, 0, 604_800),
+            book=_book(env),
             data_dir=_data_dir(env),
             base_currency=base,
             opening_capital=_opening_capital(env, base),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from ingot_storage import migrations
-from ingot_storage.config import StorageConfig
+from ingot_storage.config import MAIN_BOOK, StorageConfig, book_schema
 from ingot_storage.embedded import EmbeddedServer
 from ingot_storage.errors import ConfigError, ServerInUse, db_errors
 
@@ -20,6 +20,7 @@ __all__ = [
     "Database",
     "ServerKind",
     "create_db_engine",
+    "files_label",
     "open_database",
     "stop_embedded_server",
     "stream_rows",
@@ -40,8 +41,18 @@ def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> I
             rows.close()
 
 
-def create_db_engine(url: URL, pool_size: int = 5) -> Engine:
-    """A pooled SQLAlchemy engine on psycopg 3 for `url`."""
+def files_label(display_url: str, book: str) -> str:
+    """What names a book's local files (spill, external checkpoints): the URL, and the book
+    when it is not main."""
+    return display_url if book == MAIN_BOOK else f"{display_url}#{book}"
+
+
+def create_db_engine(url: URL, pool_size: int = 5, book: str = MAIN_BOOK) -> Engine:
+    """A pooled SQLAlchemy engine on psycopg 3 for `url`, its connections working on `book`
+    (its schema searched first, then public's shared tables)."""
+    options = "-c TimeZone=UTC"
+    if book != MAIN_BOOK:
+        options += f" -c search_path={book_schema(book)},public"
     return sa.create_engine(
         url,
         pool_size=pool_size,
@@ -50,7 +61,7 @@ def create_db_engine(url: URL, pool_size: int = 5) -> Engine:
         # Every timestamp Ingot reads back is UTC, whatever the server's TimeZone says; the
         # application name tells a waiting process (or pg_stat_activity) who holds a lock.
         connect_args={
-            "options": "-c TimeZone=UTC",
+            "options": options,
             "connect_timeout": 10,
             "application_name": f"ingot pid {os.getpid()}",
         },
@@ -65,12 +76,20 @@ class Database:
       engine: the connection pool.
       kind: "embedded" or "external".
       display_url: the URL with any password masked.
+      book: the book this database's connections work on.
     """
 
     engine: Engine
     kind: ServerKind
     display_url: str
     server: EmbeddedServer | None = None
+    book: str = MAIN_BOOK
+
+    @property
+    def files_label(self) -> str:
+        """What names this book's local files (spill, external checkpoints): the URL, and
+        the book when it is not main."""
+        return files_label(self.display_url, self.book)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -94,7 +113,9 @@ class Database:
 
 
 def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
-    """Connect to the configured PostgreSQL; bring its schema to head unless `upgrade` is off."""
+    """Connect to the configured PostgreSQL for the configured book; bring its schema to head
+    unless `upgrade` is off. (A book other than main is made or checked by
+    ingot_storage.books.ensure_book.)"""
     server: EmbeddedServer | None = None
     if config.database_url is None:
         server = EmbeddedServer(config.data_dir, config.server_idle_seconds)
@@ -104,10 +125,11 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
         url = config.database_url
         kind = "external"
     database = Database(
-        create_db_engine(url, config.pg_pool_size),
+        create_db_engine(url, config.pg_pool_size, config.book),
         kind,
         url.render_as_string(hide_password=True),
         server,
+        config.book,
     )
     try:
         with database.connect() as conn:

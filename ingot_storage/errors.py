@@ -11,6 +11,7 @@
         ├── BookBusy               another process is trading the book (exit 13)
         ├── BookTaken              this writer lost the book's lease: fenced (exit 13)
         ├── ServerInUse            the embedded server cannot stop: others use it (exit 13)
+        ├── UnknownBook            no book of that name, or a name no book can have (exit 11)
         └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
@@ -39,6 +40,7 @@ __all__ = [
     "SourceUnavailable",
     "SpillError",
     "StorageError",
+    "UnknownBook",
     "db_errors",
     "translate_db_errors",
 ]
@@ -92,6 +94,10 @@ class BookTaken(StorageError):
 
 class ServerInUse(StorageError):
     """The embedded server was asked to stop while other Ingot processes use it."""
+
+
+class UnknownBook(StorageError):
+    """No book of that name, or a name no book can have."""
 
 
 class SchemaError(StorageError):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage.errors import SchemaError, db_errors
+from ingot_storage.locks import MIGRATION_LOCK
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,10 +29,7 @@ __all__ = [
 ]
 
 # The newest migration; tests/storage/test_migrations.py checks it against alembic/versions.
-SCHEMA_HEAD = "0006"
-
-# pg_advisory_xact_lock key serializing concurrent upgrades ("ingot-mg").
-_MIGRATION_LOCK = 0x696E676F742D6D67
+SCHEMA_HEAD = "0007"
 
 
 def script_location() -> Path:
@@ -65,7 +63,10 @@ def _run(engine: Engine, action: str, revision: str) -> str | None:
     from alembic.util.exc import CommandError
 
     with db_errors(), engine.begin() as conn:
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+        # The migrations build public (main's tables and the shared ones), whatever book
+        # the engine's connections search first.
+        conn.execute(sa.text("SET LOCAL search_path = public"))
         try:
             getattr(command, action)(_config(conn), revision)
         except CommandError as error:

@@ -38,9 +38,17 @@ from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, Or
 from ingot_core.feed import Ticker
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
+from ingot_storage.config import database_key
 from ingot_storage.errors import BookTaken, DatabaseUnavailable, SpillError
 
-__all__ = ["DrainResult", "SpillFile", "SpilledBatch", "decode_event", "encode_event"]
+__all__ = [
+    "DrainResult",
+    "SpillFile",
+    "SpilledBatch",
+    "decode_event",
+    "encode_event",
+    "spill_file_for",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -235,6 +243,11 @@ def decode_event(data: dict[str, Any]) -> StorageEvent:
         )
         return SignalRaised(signal, data["run_id"], data["client_id"])
     raise ValueError(f"unknown spilled event kind {kind!r}")
+
+
+def spill_file_for(data_dir: Path, database_label: str) -> Path:
+    """The spill file of one book of one database (label: Database.files_label)."""
+    return data_dir / "spill" / f"spill-{database_key(database_label)}.jsonl"
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
     "APPEND_ONLY_TABLES",
+    "BOOK_TABLES",
     "accounts",
     "audit_checkpoint",
     "audit_log",
     "book_lease",
+    "books",
     "entries",
     "equity_snapshots",
     "ingest_cursors",
@@ -288,6 +290,32 @@ book_lease = sa.Table(
     sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
     sa.CheckConstraint("id = 1", name="one_row"),
     sa.CheckConstraint("epoch >= 0", name="epoch_not_negative"),
+)
+
+# The books of this database (DESIGN.md, "Books and time"). A book's tables (BOOK_TABLES)
+# live in a schema of its own, `main`'s in public; market data (ticks, bars, cursors) is in
+# public only and shared by all books. A connection for a book searches its schema first.
+books = sa.Table(
+    "books",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("schema_name", sa.Text, nullable=False, unique=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+    sa.CheckConstraint("kind IN ('paper', 'scratch')", name="kind"),
+)
+
+BOOK_TABLES = (
+    "accounts",
+    "transactions",
+    "entries",
+    "audit_log",
+    "audit_checkpoint",
+    "order_history",
+    "position_snapshots",
+    "equity_snapshots",
+    "signals",
+    "book_lease",
 )
 
 APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoint")

@@ -31,11 +31,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage.database import Database, create_db_engine
 from ingot_storage.errors import BookBusy, BookTaken, db_errors
+from ingot_storage.locks import TRADING_LOCK, book_key
 
-__all__ = ["TRADING_LOCK", "TradingLock", "check_lease", "take_lease"]
+__all__ = ["TradingLock", "check_lease", "take_lease"]
 
-# pg_advisory_lock key of the book's trading lock ("ingot-tr").
-TRADING_LOCK = 0x696E676F742D7472
 _POLL_S = 0.05
 
 
@@ -54,7 +53,7 @@ class TradingLock:
         """Take the lock, waiting up to `wait_s` seconds for another process to let it go
         (raise BookBusy, naming the holder, if it does not); then run `before_lease` (what
         an earlier holder left to write goes in under its own epoch) and take the lease."""
-        engine = create_db_engine(database.engine.url, pool_size=1)
+        engine = create_db_engine(database.engine.url, pool_size=1, book=database.book)
         lock = cls(engine, None)
         try:
             with db_errors():
@@ -120,7 +119,8 @@ def _describe_me(conn: Connection) -> str:
 
 
 def _try_lock(conn: Connection) -> bool:
-    got = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(TRADING_LOCK))).scalar_one())
+    key = book_key(conn, TRADING_LOCK)
+    got = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar_one())
     conn.commit()  # a session-level lock outlives the transaction; no transaction stays open
     return got
 
@@ -128,14 +128,15 @@ def _try_lock(conn: Connection) -> bool:
 def _holder(conn: Connection) -> str:
     """Who holds the lock: its client's application name, address and start, as far as the
     server can say."""
+    key = book_key(conn, TRADING_LOCK)
     row = conn.execute(
         sa.text(
             "SELECT a.pid, a.application_name, a.client_addr, a.backend_start "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-            "AND l.classid = :high AND l.objid = :low"
+            "AND l.classid::bigint = :high AND l.objid::bigint = :low"
         ),
-        {"high": TRADING_LOCK >> 32, "low": TRADING_LOCK & 0xFFFFFFFF},
+        {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
     ).first()
     conn.commit()
     if row is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import uuid4
 
 import typer
@@ -20,7 +22,7 @@ from ingot_core.engine import StrategyRun, TradingMode, run_strategy
 from ingot_core.errors import ValidationError
 from ingot_core.execution import OrderStatus
 from ingot_core.feed import Ticker
-from ingot_core.strategies import STRATEGIES, create_strategy
+from ingot_core.strategies import STRATEGIES, Strategy, create_strategy
 from ingot_storage.metrics import FlushOutcome
 
 __all__ = ["StrategyResult", "register", "run"]
@@ -35,6 +37,7 @@ class StrategyResult:
     mode: TradingMode
     run: StrategyRun
     outcome: FlushOutcome
+    book: str
 
 
 def _replay_ticks(name: str) -> Iterable[Ticker]:
@@ -80,8 +83,14 @@ def run(
     mode_text: str | None,
     quantity_text: str,
     run_id: str | None,
+    book: str | None = None,
 ) -> StrategyResult:
-    """Run a strategy over ticks; every signal and order is persisted, then committed."""
+    """Run a strategy over ticks; every signal and order is persisted, then committed.
+
+    A run over history trades in a scratch book of its own, `bt-<run id>` (made with the
+    configured opening capital), unless `book` names one (made as scratch if missing) or
+    the session's book was chosen (--book, INGOT_BOOK).
+    """
     if (replay is None) == (bars is None):
         raise BadInput(
             "strategy run", ["give exactly one of --replay FILE or --bars SYMBOL INTERVAL"]
@@ -99,6 +108,32 @@ def run(
     else:
         symbol_text, interval_text = bars or ("", "")
         ticks = _bar_ticks(session, symbol_text, interval_text, since)
+    run_name = run_id or f"{name}-{uuid4().hex[:10]}"
+    target = book or (session.config.book if session.book_chosen else scratch_book(run_name))
+    if target == session.config.book:
+        return _run_in(session, name, strategy, ticks, quantity, run_name, mode)
+    scratch = session.for_book(target, make_book="scratch")
+    try:
+        return _run_in(scratch, name, strategy, ticks, quantity, run_name, mode)
+    finally:
+        scratch.close()
+
+
+def scratch_book(run_id: str) -> str:
+    """The scratch book a run over history trades in: `bt-<run id>`, spelled as a book name."""
+    spelled = re.sub(r"[^a-z0-9_-]+", "-", run_id.lower()).strip("-") or "run"
+    return f"bt-{spelled}"[:48]
+
+
+def _run_in(
+    session: Session,
+    name: str,
+    strategy: Strategy,
+    ticks: Iterable[Ticker],
+    quantity: Decimal,
+    run_id: str,
+    mode: TradingMode,
+) -> StrategyResult:
     engine = session.trading_engine
     previous, engine.mode = engine.mode, mode
     try:
@@ -108,12 +143,13 @@ def run(
                 strategy,
                 ticks,
                 quantity,
-                run_id or f"{name}-{uuid4().hex[:10]}",
+                run_id,
                 on_tick=lambda r: tick(r.ticks) if r.ticks % 1000 == 0 else None,
             )
     finally:
         engine.mode = previous
-    return StrategyResult(name, strategy.parameters, mode, result, session.commit())
+    outcome = session.commit()
+    return StrategyResult(name, strategy.parameters, mode, result, outcome, session.config.book)
 
 
 def render_run(out: Output, result: StrategyResult) -> None:
@@ -126,6 +162,7 @@ def render_run(out: Output, result: StrategyResult) -> None:
                 "strategy": result.name,
                 "parameters": result.parameters,
                 "mode": result.mode.value,
+                "book": result.book,
                 "ticks": run_.ticks,
                 "storage": result.outcome.value,
                 "signals": [
@@ -183,7 +220,8 @@ def render_run(out: Output, result: StrategyResult) -> None:
     out.line(
         f"{result.name} ({settings}) over {format_count(run_.ticks)} ticks in "
         f"{result.mode.value.upper()} mode: {len(sides)} signals "
-        f"({sides.count('BUY')} BUY, {sides.count('SELL')} SELL), run {run_.run_id}"
+        f"({sides.count('BUY')} BUY, {sides.count('SELL')} SELL), run {run_.run_id}, "
+        f"book {result.book}"
     )
     if result.outcome is FlushOutcome.SPILLED:
         typer.echo("warning: PostgreSQL is unreachable; saved to the local spill file", err=True)
@@ -215,6 +253,11 @@ def register(app: typer.Typer) -> None:
         run_id: str | None = typer.Option(
             None, "--run-id", help="Name the run; rerunning a name places nothing twice."
         ),
+        book: str | None = typer.Option(
+            None,
+            "--book",
+            help="Trade in this book (made if missing) instead of a new scratch book bt-RUN_ID.",
+        ),
         json_mode: bool = JsonOption,
     ) -> None:
         """Drive the engine with a strategy; signals and orders are persisted and audited."""
@@ -230,6 +273,7 @@ def register(app: typer.Typer) -> None:
             mode,
             qty,
             run_id,
+            book,
         )
         render_run(output_for(json_mode), result)
 

@@ -35,16 +35,22 @@ def count(url: URL, table: str) -> int:
 def test_the_seed_replay_buys_once_then_sells_once_in_paper_mode(invoke, database_url) -> None:
     result = invoke("strategy", "run", "sma", "--replay", str(SCENARIO), "--run-id", "seed3")
     assert result.exit_code == 0, result.output
-    assert "50 ticks in PAPER mode: 2 signals (1 BUY, 1 SELL), run seed3" in result.output
-    signals = rows(database_url, "SELECT client_id, side, reason FROM signals ORDER BY ts")
+    assert "50 ticks in PAPER mode: 2 signals (1 BUY, 1 SELL), run seed3, book bt-seed3" in (
+        result.output
+    )
+    book = "book_bt_seed3"  # the run's own scratch book
+    signals = rows(database_url, f"SELECT client_id, side, reason FROM {book}.signals ORDER BY ts")
     assert signals == [("seed3-1", "Buy", "SMA_CROSSOVER"), ("seed3-2", "Sell", "SMA_CROSSOVER")]
-    orders = rows(database_url, "SELECT client_id, side, status FROM order_history ORDER BY id")
+    orders = rows(
+        database_url, f"SELECT client_id, side, status FROM {book}.order_history ORDER BY id"
+    )
     assert orders == [("seed3-1", "Buy", "Filled"), ("seed3-2", "Sell", "Filled")]
-    assert count(database_url, "ticks") == 50
-    assert invoke("audit", "verify").exit_code == 0
+    assert count(database_url, "ticks") == 50  # market data: shared by every book
+    assert count(database_url, "order_history") == 0  # main's: untouched
+    assert invoke("--book", "bt-seed3", "audit", "verify").exit_code == 0
     again = invoke("strategy", "run", "sma", "--replay", str(SCENARIO), "--run-id", "seed3")
     assert again.exit_code == 0
-    assert count(database_url, "order_history") == 2  # the same run id places nothing twice
+    assert count(database_url, f"{book}.order_history") == 2  # the same run places nothing twice
 
 
 def test_shadow_mode_records_intended_orders_and_moves_no_money(invoke, database_url) -> None:
@@ -57,8 +63,9 @@ def test_shadow_mode_records_intended_orders_and_moves_no_money(invoke, database
         ("Buy", "Shadow"),
         ("Sell", "Shadow"),
     ]
-    assert count(database_url, "transactions") == 1  # the opening capital only
-    assert count(database_url, "signals") == 2
+    book = "book_" + report["book"].replace("-", "_")
+    assert count(database_url, f"{book}.transactions") == 1  # the opening capital only
+    assert count(database_url, f"{book}.signals") == 2
 
 
 def test_a_bad_replay_file_changes_nothing(invoke, database_url, tmp_path) -> None:

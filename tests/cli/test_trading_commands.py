@@ -174,7 +174,14 @@ def test_a_replay_over_old_ticks_leaves_a_book_that_trades(invoke, tmp_path: Pat
     )  # fmt: skip
     assert invoke("mark", "BTC-USD", "100").exit_code == 0
     assert invoke("buy", "BTC-USD", "1").exit_code == 0
-    run = invoke("strategy", "run", "sma", "--replay", str(replay), "--qty", "0.5")
+    before = invoke("positions", "--json").output
+    scratch = invoke("strategy", "run", "sma", "--replay", str(replay), "--qty", "0.5", "--json")
+    assert scratch.exit_code == 0, scratch.output
+    assert json.loads(scratch.output)["book"].startswith("bt-sma-")
+    assert invoke("positions", "--json").output == before  # main untouched
+    run = invoke(
+        "strategy", "run", "sma", "--replay", str(replay), "--qty", "0.5", "--book", "main"
+    )
     assert run.exit_code == 0, run.output
     positions = invoke("positions", "--json")
     assert positions.exit_code == 0, positions.output

@@ -106,6 +106,7 @@ def test_status_reports_external_server_and_row_counts(database_url: URL) -> Non
         "transactions": 1,
         "entries": 2,
         "audit_log": 5,  # 4 accounts created, 1 opening transaction posted
+        "books": 1,  # main
     }
 
 

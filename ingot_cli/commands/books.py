@@ -1,0 +1,91 @@
+"""`ingot books`: the books of this database, and dropping a scratch one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.session import Session
+
+if TYPE_CHECKING:
+    from ingot_storage.books import BookSummary
+
+__all__ = ["app", "book_summaries", "drop"]
+
+app = typer.Typer(help="The books of this database: one ledger each.", invoke_without_command=True)
+
+
+def book_summaries(session: Session) -> list[BookSummary]:
+    """Every book, oldest first, valued at the last recorded marks."""
+    from ingot_storage.books import list_books
+    from ingot_storage.order_history import latest_marks
+
+    database = session.open_database(upgrade=True)
+    with database.connect() as conn:
+        return list_books(conn, latest_marks(conn))
+
+
+def drop(session: Session, name: str, force: bool) -> list[Path]:
+    """Remove a book with everything in it (main only with `force`); its external audit
+    checkpoints are kept aside, renamed (a new book of that name starts a new log). Return
+    the files kept aside."""
+    from ingot_storage.books import drop_book, retire_book_files
+
+    database = session.open_database(upgrade=True)
+    with database.begin() as conn:
+        drop_book(conn, name, force=force, data_dir=session.config.data_dir,
+                  display_url=database.display_url)  # fmt: skip
+    return retire_book_files(session.config.data_dir, database.display_url, name)
+
+
+def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
+    """The books as a table or JSON."""
+    if out.json_mode:
+        out.json([summary.__dict__ for summary in summaries])
+        return
+    out.table(
+        [
+            Column("Book"),
+            Column("Kind"),
+            Column("Created"),
+            Column("NAV", "right"),
+            Column("Orders", "right"),
+            Column("Last activity"),
+        ],
+        [
+            (
+                b.name,
+                b.kind,
+                f"{b.created_at:%Y-%m-%d %H:%M:%S}",
+                "no mark" if b.nav is None else f"{format_amount(b.nav, 2)} {b.currency}",
+                format_count(b.orders),
+                "" if b.last_activity is None else f"{b.last_activity:%Y-%m-%d %H:%M:%S}",
+            )
+            for b in summaries
+        ],
+    )
+
+
+@app.callback()
+def books_group(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+    """List the books: name, kind, created, NAV, orders, last activity (times UTC)."""
+    if ctx.invoked_subcommand is None:
+        render_books(output_for(json_mode), book_summaries(session_of(ctx)))
+
+
+@app.command("drop")
+def drop_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The book to remove with everything in it."),
+    force: bool = typer.Option(False, "--force", help="Needed to drop (empty) the main book."),
+) -> None:
+    """Remove a book: its ledger, orders, audit trail and checkpoints (market data stays)."""
+    kept = drop(session_of(ctx), name, force)
+    typer.echo(f"Dropped book {name}")
+    for path in kept:
+        typer.echo(f"kept aside: {path}")
