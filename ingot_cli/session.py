@@ -6,21 +6,53 @@ Everything opens lazily, so `ingot --help` and bad flags never start a database.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingot_storage.metrics import FlushOutcome
 
 if TYPE_CHECKING:  # storage loads on first use, keeping `ingot --help` fast
-    from ingot_core.engine import TradingEngine
+    from ingot_core.accounting import Currency, Ledger
+    from ingot_core.engine import Position, TradingEngine
+    from ingot_core.execution import Order
+    from ingot_core.symbols import Symbol
     from ingot_storage import Book, Database, StorageConfig
     from ingot_storage.audit_trail import AuditTrail
     from ingot_storage.questdb import QuestDbMirror
     from ingot_storage.trading_lock import TradingLock
     from ingot_storage.worker import StorageWorker
 
-__all__ = ["Session", "utc_now"]
+__all__ = ["Session", "TradingView", "utc_now"]
+
+
+@dataclass(frozen=True)
+class TradingView:
+    """The book as reading commands show it.
+
+    Attributes:
+      mode: paper, shadow or live.
+      ledger: the ledger.
+      base_currency: what NAV is in.
+      positions: each traded symbol's position.
+      open_orders: the resting orders, oldest first.
+      marks: each symbol's last recorded price.
+    """
+
+    mode: str
+    ledger: Ledger
+    base_currency: Currency
+    positions: dict[Symbol, Position]
+    open_orders: list[Order]
+    marks: dict[Symbol, Decimal]
+
+    def nav(self) -> Decimal:
+        """NAV in the base currency at the marks (MissingMarks names any held without)."""
+        code = self.base_currency.code
+        marks = {s.base: p for s, p in self.marks.items() if s.quote == code}
+        return self.ledger.nav(self.base_currency, marks)
 
 
 def utc_now() -> datetime:
@@ -159,7 +191,7 @@ class Session:
         """The trading engine over the book, its state restored, persisting through a worker."""
         if self._engine is None:
             from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
-            from ingot_storage.order_history import load_trading_state
+            from ingot_storage.order_history import find_order, load_trading_state
             from ingot_storage.worker import StorageWorker
 
             database, book = self._start()
@@ -185,9 +217,12 @@ class Session:
                     config.max_exposure, config.max_symbol_exposure, config.max_open_orders
                 ),
                 exchange=PaperExchange(config.fee_rate, config.slippage_bps),
+                find_order=lambda client_id: self._find_order(find_order, client_id),
             )
             with database.connect() as conn:
-                state = load_trading_state(conn)
+                state = load_trading_state(
+                    conn, None if book.state is None else book.state.positions
+                )
             engine.restore(
                 marks=state.marks,
                 orders=state.orders,
@@ -195,6 +230,29 @@ class Session:
             )
             self._worker, self._engine = worker.start(), engine
         return self._engine
+
+    def _find_order(self, find: Callable[..., Order | None], client_id: str) -> Order | None:
+        with self.database.connect() as conn:
+            return find(conn, client_id)
+
+    @property
+    def view(self) -> TradingView:
+        """What a reading command shows (positions, resting orders, marks, NAV): the engine's
+        picture once this session trades, else read from the book without building one."""
+        from ingot_storage.order_history import load_trading_state
+
+        if self._engine is not None:
+            e = self._engine
+            return TradingView(e.mode.value, e.ledger, e.base_currency, dict(e.positions),
+                               e.open_orders(), dict(e.marks))  # fmt: skip
+        database, book = self._start()
+        positions = None if book.state is None else book.state.positions
+        with database.connect() as conn:
+            state = load_trading_state(conn, positions)
+        held = {p.symbol: p for p in state.positions}
+        orders = sorted(state.open_orders, key=lambda o: o.submitted_at)
+        return TradingView(self.config.mode, book.ledger, book.base_currency, held, orders,
+                           state.marks)  # fmt: skip
 
     @property
     def trading_engine(self) -> TradingEngine:

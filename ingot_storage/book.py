@@ -15,10 +15,13 @@ from ingot_core.accounting import (
     capital_account_name,
 )
 from ingot_core.audit import AuditEntry, account_created, transaction_posted
-from ingot_storage.accounts import save_accounts
+from ingot_core.errors import DuplicateAccount, UnknownAccount
+from ingot_storage.accounts import load_accounts, save_accounts
 from ingot_storage.audit import append_audit_batch, audit_head
+from ingot_storage.book_state import BookState, load_book_state
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
+from ingot_storage.errors import CorruptLedger
 from ingot_storage.locks import BOOTSTRAP_LOCK, lock_book
 from ingot_storage.recovery import recover_ledger
 from ingot_storage.transactions import save_transactions
@@ -34,11 +37,14 @@ class Book:
       ledger: every account and posted transaction, rebuilt exactly.
       base_currency: the currency NAV is reported in by default.
       bootstrapped: True when this open created the ledger in a fresh database.
+      state: what the ledger was opened from (the newest snapshot and its tail), with the
+        positions; None when it was bootstrapped or replayed whole.
     """
 
     ledger: Ledger
     base_currency: Currency
     bootstrapped: bool
+    state: BookState | None = None
 
 
 def base_currency_of(ledger: Ledger, fallback: Currency) -> Currency:
@@ -75,18 +81,27 @@ def adopt_into_audit(conn: Connection, ledger: Ledger, now: datetime) -> list[Au
 
 
 def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
-    """Recover the ledger; in a fresh database, bootstrap one and persist it atomically.
+    """Open the ledger from its newest snapshot and what came after (ingot_storage.
+    book_state); in a fresh book, bootstrap one and persist it atomically.
 
     A ledger found without any audit entries (written before the audit trail existed) is
-    adopted into the trail in the same transaction.
+    replayed whole and adopted into the trail in the same transaction.
     """
     with database.begin() as conn:
         lock_book(conn, BOOTSTRAP_LOCK)  # two processes opening a fresh book make it once
-        ledger = recover_ledger(conn)
-        if ledger is not None:
-            if audit_head(conn).size == 0:
+        stored = load_accounts(conn)
+        if stored and audit_head(conn).size == 0:
+            ledger = recover_ledger(conn)
+            if ledger is not None:
                 adopt_into_audit(conn, ledger, now)
-            return Book(ledger, base_currency_of(ledger, config.base_currency), False)
+                return Book(ledger, base_currency_of(ledger, config.base_currency), False)
+        if stored:
+            state = load_book_state(conn)
+            try:
+                ledger = state.ledger(stored)
+            except (DuplicateAccount, UnknownAccount) as error:
+                raise CorruptLedger(f"stored accounts conflict: {error}") from error
+            return Book(ledger, base_currency_of(ledger, config.base_currency), False, state)
         ledger = bootstrap_ledger(config.base_currency, config.opening_capital, now)
         persist_ledger(conn, ledger, actor="bootstrap", now=now)
         return Book(ledger, config.base_currency, True)

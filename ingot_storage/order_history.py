@@ -27,9 +27,11 @@ from ingot_storage.tables import order_history
 __all__ = [
     "OrderRow",
     "TradingState",
+    "find_order",
     "iter_orders",
     "latest_marks",
     "load_trading_state",
+    "open_orders",
     "orders_after",
     "query_orders",
 ]
@@ -138,35 +140,80 @@ class TradingState:
         return [o for o in self.orders if o.status is OrderStatus.OPEN]
 
 
+# Each symbol's newest tick, by skipping from symbol to symbol along the ticks key: a few
+# index probes per symbol, however many ticks are stored.
+_LATEST_MARKS = sa.text(
+    """
+    WITH RECURSIVE s(symbol) AS (
+        (SELECT symbol FROM ticks ORDER BY symbol LIMIT 1)
+        UNION ALL
+        SELECT (SELECT t.symbol FROM ticks t WHERE t.symbol > s.symbol ORDER BY t.symbol LIMIT 1)
+        FROM s WHERE s.symbol IS NOT NULL
+    )
+    SELECT s.symbol, (SELECT t.price FROM ticks t WHERE t.symbol = s.symbol
+                      ORDER BY t.ts DESC, t.seq DESC LIMIT 1)
+    FROM s WHERE s.symbol IS NOT NULL
+    """
+)
+
+
 @translate_db_errors
 def latest_marks(conn: Connection) -> dict[Symbol, Decimal]:
     """Each symbol's last recorded price: its latest tick (a manual mark is one too)."""
-    return {
-        Symbol.parse(symbol): price
-        for symbol, price in conn.execute(
-            sa.text(
-                "SELECT DISTINCT ON (symbol) symbol, price FROM ticks "
-                "ORDER BY symbol, ts DESC, seq DESC"
-            )
-        )
-    }
+    return {Symbol.parse(symbol): price for symbol, price in conn.execute(_LATEST_MARKS)}
 
 
 @translate_db_errors
-def load_trading_state(conn: Connection) -> TradingState:
-    """Latest marks, every order's latest state, positions replayed from fills in the order
-    the book recorded them."""
+def open_orders(conn: Connection) -> list[Order]:
+    """The orders resting now, in the book's order."""
+    later = order_history.alias("later")
+    query = (
+        sa.select(*_ORDER_COLUMNS)
+        .where(
+            order_history.c.status == OrderStatus.OPEN.value,
+            ~sa.exists().where(
+                later.c.client_id == order_history.c.client_id,
+                later.c.status != OrderStatus.OPEN.value,
+            ),
+        )
+        .order_by(order_history.c.seq)
+    )
+    return [_row_to_order(OrderRow(**row._mapping)) for row in conn.execute(query)]
+
+
+@translate_db_errors
+def find_order(conn: Connection, client_id: str) -> Order | None:
+    """The order placed under `client_id` as it stands now, or None."""
+    query = (
+        sa.select(*_ORDER_COLUMNS)
+        .where(order_history.c.client_id == client_id)
+        .order_by(order_history.c.seq.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).first()
+    return None if row is None else _row_to_order(OrderRow(**row._mapping))
+
+
+@translate_db_errors
+def load_trading_state(
+    conn: Connection, positions: dict[Symbol, Position] | None = None
+) -> TradingState:
+    """Latest marks and the resting orders, with `positions` (the book state's); without
+    them, every order's latest state and positions replayed from every fill in the order
+    the book recorded them (the full replay `ingot db check` makes)."""
     marks = latest_marks(conn)
+    if positions is not None:
+        return TradingState(marks, open_orders(conn), list(positions.values()))
     latest: dict[str, OrderRow] = {}
-    positions: dict[Symbol, Position] = {}
+    replayed: dict[Symbol, Position] = {}
     for row in iter_orders(conn):
         current = latest.get(row.client_id)
         if current is None or OrderStatus(current.status) is OrderStatus.OPEN:
             latest[row.client_id] = row
         if row.status == OrderStatus.FILLED.value:
             fill = _row_to_order(row).fill()
-            positions[fill.symbol] = apply_fill(
-                positions.get(fill.symbol, Position(fill.symbol)), fill
+            replayed[fill.symbol] = apply_fill(
+                replayed.get(fill.symbol, Position(fill.symbol)), fill
             )
     orders = [_row_to_order(r) for r in latest.values()]
-    return TradingState(marks, orders, list(positions.values()))
+    return TradingState(marks, orders, list(replayed.values()))

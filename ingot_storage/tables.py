@@ -25,6 +25,7 @@ __all__ = [
     "audit_checkpoint",
     "audit_log",
     "book_lease",
+    "book_snapshots",
     "books",
     "entries",
     "equity_snapshots",
@@ -292,6 +293,22 @@ book_lease = sa.Table(
     sa.CheckConstraint("epoch >= 0", name="epoch_not_negative"),
 )
 
+# The book's state at a known point (DESIGN.md: opening a book costs the same at 10 orders
+# and at 1,000,000): every account's net debit, the positions, and how much of the history
+# that covers (tx_seq: transactions.seq; order_seq: order_history.seq). `seq` is the audit
+# seq of the snapshot's own entry, whose payload holds the SHA-256 of `state_text`.
+book_snapshots = sa.Table(
+    "book_snapshots",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("tx_seq", sa.BigInteger, nullable=False),
+    sa.Column("order_seq", sa.BigInteger, nullable=False),
+    sa.Column("state_text", sa.Text, nullable=False),
+    sa.Column("state_hash", sa.LargeBinary, nullable=False),
+    sa.CheckConstraint("octet_length(state_hash) = 32", name="state_hash_length"),
+)
+
 # The books of this database (DESIGN.md, "Books and time"). A book's tables (BOOK_TABLES)
 # live in a schema of its own, `main`'s in public; market data (ticks, bars, cursors) is in
 # public only and shared by all books. A connection for a book searches its schema first.
@@ -316,6 +333,7 @@ BOOK_TABLES = (
     "equity_snapshots",
     "signals",
     "book_lease",
+    "book_snapshots",
 )
 
 APPEND_ONLY_TABLES = ("audit_log", "audit_checkpoint")

@@ -155,22 +155,22 @@ class Status:
 
 def status(session: Session) -> Status:
     """Mode, NAV, database and worker metrics."""
-    engine = session.engine
+    view = session.view
     try:
-        nav: Decimal | None = engine.nav()
+        nav: Decimal | None = view.nav()
         missing: tuple[str, ...] = ()
     except MissingMarks as error:
         nav, missing = None, error.codes
     worker = session.worker
     metrics = worker.metrics() if worker is not None else WorkerMetrics()
     return Status(
-        engine.mode.value,
+        view.mode,
         nav,
-        engine.base_currency.code,
+        view.base_currency.code,
         missing,
         f"{session.database.kind} ({session.database.display_url})",
-        len(engine.open_orders()),
-        sum(1 for p in engine.positions.values() if p.quantity),
+        len(view.open_orders),
+        sum(1 for p in view.positions.values() if p.quantity),
         metrics,
     )
 
@@ -457,7 +457,7 @@ def register(app: typer.Typer) -> None:
     @app.command("orders")
     def orders_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
         """List open (resting) orders."""
-        render_orders(output_for(json_mode), session_of(ctx).engine.open_orders())
+        render_orders(output_for(json_mode), session_of(ctx).view.open_orders)
 
     @app.command("mark")
     def mark_command(
@@ -479,9 +479,9 @@ def register(app: typer.Typer) -> None:
     @app.command("positions")
     def positions_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
         """Positions with average cost, mark, unrealized and realized PnL, fees."""
-        engine = session_of(ctx).engine
-        held = [p for p in engine.positions.values() if p.quantity or p.realized_pnl]
-        render_positions(output_for(json_mode), held, engine.marks)
+        view = session_of(ctx).view
+        held = [p for p in view.positions.values() if p.quantity or p.realized_pnl]
+        render_positions(output_for(json_mode), held, view.marks)
 
     @app.command("status")
     def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:

@@ -26,7 +26,7 @@ def _argv(line: str) -> list[str]:
 
 
 def _may_leave(prompt: PromptSession[str], session: Session) -> bool:
-    open_orders = len(session.engine.open_orders())
+    open_orders = len(session.view.open_orders)
     if not open_orders:
         return True
     answer = prompt.prompt(f"{open_orders} open order(s) stay open; leave anyway? [y/N] ")
@@ -47,7 +47,7 @@ def run_repl(session: Session, **io: Any) -> int:
 
     prompt: PromptSession[str] = PromptSession(
         history=history,
-        completer=IngotCompleter(app, lambda: [str(s) for s in session.engine.marks]),
+        completer=IngotCompleter(app, lambda: [str(s) for s in session.view.marks]),
         complete_while_typing=False,
         bottom_toolbar=lambda: state[0].render(),
         enable_history_search=True,

@@ -44,13 +44,13 @@ def verify_for_toolbar(session: Session) -> tuple[str, int]:
 
 def read_toolbar(session: Session, chain: str = "not verified", verified: int = 0) -> ToolbarState:
     """The toolbar's facts, from the open session."""
-    engine = session.engine
+    view = session.view
     try:
-        nav = f"{format_amount(engine.nav(), engine.base_currency.decimals)} {engine.base_currency}"
+        nav = f"{format_amount(view.nav(), view.base_currency.decimals)} {view.base_currency}"
     except MissingMarks as error:
         nav = f"? (no mark: {', '.join(error.codes)})"
     with session.database.connect() as conn:
         size = audit_head(conn).size
     worker = session.worker
     depth = worker.metrics().queue_depth if worker is not None else 0
-    return ToolbarState(engine.mode.value, nav, session.database.kind, size, depth, chain, verified)
+    return ToolbarState(view.mode, nav, session.database.kind, size, depth, chain, verified)

@@ -7,7 +7,7 @@ posted, so an unchecked transaction never reaches the balances.
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
@@ -99,6 +99,7 @@ class Ledger:
         self._net_debits: dict[UUID, Decimal] = {}
         self._transactions: list[Transaction] = []
         self._posted_ids: set[UUID] = set()
+        self._opened_at = 0  # transactions posted before this ledger was opened
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -111,6 +112,26 @@ class Ledger:
         self._accounts[account.id] = account
         self._by_name[account.name] = account
         self._net_debits[account.id] = Decimal(0)
+
+    @classmethod
+    def from_balances(
+        cls, accounts: Iterable[Account], net_debits: Mapping[UUID, Decimal], posted: int
+    ) -> Ledger:
+        """A ledger opened at a known state: its accounts, each one's net debit (debits minus
+        credits) and how many transactions made it, instead of replaying them all.
+
+        Such a ledger keeps only the transactions posted after it was opened; the store it
+        came from refuses a second transaction under a stored id.
+        """
+        ledger = cls()
+        for account in accounts:
+            ledger.add_account(account)
+        unknown = set(net_debits) - set(ledger._accounts)
+        if unknown:
+            raise UnknownAccount(sorted(map(str, unknown))[0])
+        ledger._net_debits.update(net_debits)
+        ledger._opened_at = posted
+        return ledger
 
     def account(self, account_id: UUID) -> Account:
         """The account with this id."""
@@ -174,8 +195,8 @@ class Ledger:
 
     @property
     def transaction_count(self) -> int:
-        """How many transactions are posted."""
-        return len(self._transactions)
+        """How many transactions are posted (those before the ledger was opened included)."""
+        return self._opened_at + len(self._transactions)
 
     # -- balances and NAV -----------------------------------------------------------------
 

@@ -103,6 +103,7 @@ class TradingEngine:
         exchange: PaperExchange | None = None,
         equity_interval: timedelta = timedelta(seconds=60),
         new_id: Callable[[], str] = new_hex,
+        find_order: Callable[[str], Order | None] | None = None,
     ) -> None:
         if mode is TradingMode.LIVE:
             armed = "armed, but " if live_armed else "not armed, and "
@@ -118,6 +119,9 @@ class TradingEngine:
         self.exchange = exchange or PaperExchange()
         self.equity_interval = equity_interval
         self._new_id = new_id
+        # An order the engine does not hold in memory (it restores only the resting ones),
+        # looked up by client id in the store: a used client id is known however old.
+        self._find_order = find_order
         self.marks: dict[Symbol, Decimal] = {}
         self.orders: dict[str, Order] = {}
         self._resting: dict[str, Order] = {}  # the open subset of `orders`, kept in step
@@ -202,6 +206,7 @@ class TradingEngine:
         problems = request_problems(request)
         if problems:
             raise InvalidOrder(f"order {request.client_id}", problems)
+        self._recall(request.client_id)
         if request.client_id in self._used_client_ids:
             existing = self.orders.get(request.client_id)
             if existing is None:
@@ -248,6 +253,7 @@ class TradingEngine:
 
     def cancel(self, order_id: str, now: datetime) -> Order:
         """Cancel a resting order by client id or exchange id."""
+        self._recall(order_id)
         order = self.orders.get(order_id) or next(
             (o for o in self.orders.values() if o.exchange_id == order_id), None
         )
@@ -279,6 +285,15 @@ class TradingEngine:
             unit, self._unit = self._unit, []
             if unit and self.sink is not None:
                 self.sink.emit(unit)
+
+    def _recall(self, client_id: str) -> None:
+        """Bring an order placed earlier (not resting, so not restored) into memory."""
+        if self._find_order is None or client_id in self.orders:
+            return
+        found = self._find_order(client_id)
+        if found is not None:
+            self._remember(found)
+            self._used_client_ids.add(client_id)
 
     def _remember(self, order: Order) -> None:
         client_id = order.request.client_id
