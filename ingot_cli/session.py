@@ -294,6 +294,19 @@ class Session:
             raise taken
         return outcome
 
+    @staticmethod
+    def _snapshot(trail: AuditTrail) -> None:
+        """A snapshot, so the next open folds in nothing this session wrote. It only saves
+        the next open some work: a failure is a warning, never the command's."""
+        import logging
+
+        from ingot_storage.errors import StorageError
+
+        try:
+            trail.snapshot()
+        except StorageError as error:
+            logging.getLogger(__name__).warning("no book snapshot taken: %s", error)
+
     def _drop_trading(self) -> None:
         """Let the engine, its worker and the lock go, after the book was taken."""
         worker, lock = self._worker, self._lock
@@ -347,7 +360,10 @@ class Session:
             if book is not None:
                 from ingot_storage.audit_trail import AuditTrail
 
-                (audit or AuditTrail(database, self.config)).checkpoint()
+                trail = audit or AuditTrail(database, self.config)
+                if worker is not None:
+                    self._snapshot(trail)
+                trail.checkpoint()
         finally:
             if lock is not None:
                 lock.release()  # only now: everything this session traded is written

@@ -19,6 +19,7 @@ from ingot_storage.audit_checkpoints import (
 from ingot_storage.audit_keys import AuditSigner, load_signer, public_key_of
 from ingot_storage.audit_proofs import InclusionProof, build_proof
 from ingot_storage.audit_verify import VerifyReport, verify_audit_chain
+from ingot_storage.book_state import take_book_snapshot
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
 from ingot_storage.errors import StorageError
@@ -36,6 +37,7 @@ class AuditTrail:
         self._signer: AuditSigner | None = None
         self._appended_since = 0  # this session's appends since its last checkpoint check
         self._window_start: datetime | None = None
+        self._unsnapshotted = 0  # this session's appends since its last book snapshot
 
     @property
     def key_path(self) -> Path:
@@ -71,6 +73,9 @@ class AuditTrail:
         (`checkpoint_if_due`) only once N of them, or T seconds of activity, have passed.
         """
         moment = now or datetime.now(UTC)
+        self._unsnapshotted += appended
+        if self._unsnapshotted >= self.config.snapshot_every:
+            self.snapshot(moment)
         if self._window_start is None:
             self._window_start = moment
         self._appended_since += appended
@@ -82,6 +87,13 @@ class AuditTrail:
             return None
         self._appended_since, self._window_start = 0, moment
         return self.checkpoint_if_due(moment)
+
+    def snapshot(self, now: datetime | None = None) -> int:
+        """Store the book's state as it stands (ingot_storage.book_state), unless the newest
+        snapshot covers it; return its seq (0: none taken)."""
+        self._unsnapshotted = 0
+        with self.database.begin() as conn:
+            return take_book_snapshot(conn, now=now)
 
     def head_checkpoint(self) -> Checkpoint | None:
         """A checkpoint covering every entry: a new one if needed, else the newest."""

@@ -47,7 +47,7 @@ from ingot_storage.audit import (
 from ingot_storage.errors import CorruptLedger, translate_db_errors
 from ingot_storage.tables import book_snapshots
 
-__all__ = ["BookState", "fold_fills", "load_book_state", "take_book_snapshot"]
+__all__ = ["BookState", "fold_fills", "load_book_state", "state_from_text", "take_book_snapshot"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ class BookState:
         )
 
 
-def _state_from_text(text: str, snapshot_seq: int) -> BookState:
+def state_from_text(text: str, snapshot_seq: int) -> BookState:
+    """A snapshot's state from its stored text."""
     data = json.loads(text)
     positions = {}
     for p in data["positions"]:
@@ -149,7 +150,7 @@ def _newest_snapshot(conn: Connection) -> BookState:
             f"book snapshot at seq {seq} does not match its audit entry; "
             "'ingot db check' replays the book from the start"
         )
-    return _state_from_text(text, seq)
+    return state_from_text(text, seq)
 
 
 def fold_fills(positions: dict[Symbol, Position], rows: Iterable[Any]) -> int:

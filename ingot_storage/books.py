@@ -39,6 +39,7 @@ __all__ = [
     "create_book",
     "drop_book",
     "ensure_book",
+    "list_book_names",
     "list_books",
     "retire_book_files",
 ]
@@ -174,6 +175,13 @@ _ACTIVITY = """
 SELECT (SELECT count(DISTINCT client_id) FROM "{schema}".order_history),
        (SELECT max("timestamp") FROM "{schema}".audit_log)
 """
+
+
+@translate_db_errors
+def list_book_names(conn: Connection) -> list[str]:
+    """Every book's name, oldest first."""
+    query = sa.select(books.c.name).order_by(books.c.created_at, books.c.name)
+    return list(conn.execute(query).scalars())
 
 
 @translate_db_errors

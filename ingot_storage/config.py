@@ -11,6 +11,7 @@
 | INGOT_LOCK_WAIT_MS        | wait for another process trading the book| 5000                    |
 | INGOT_SERVER_IDLE_SECONDS | embedded server's life after last user   | 300                     |
 | INGOT_BOOK                | the book commands work on                | main                    |
+| INGOT_SNAPSHOT_EVERY      | book state snapshot after N audit entries| 1000                    |
 | INGOT_DATA_DIR            | embedded database, keys, history         | user data directory     |
 | INGOT_BASE_CURRENCY       | currency of a fresh ledger               | USD                     |
 | INGOT_OPENING_CAPITAL     | paper capital of a fresh ledger          | 100000.00               |
@@ -247,6 +248,7 @@ class StorageConfig:
       lock_wait_ms: how long a trading command waits for another process trading the book.
       server_idle_seconds: how long the embedded server outlives the last Ingot process.
       book: the book (ledger, orders, audit trail) commands work on.
+      snapshot_every: take a book state snapshot after this many new audit entries.
       data_dir: directory for the embedded database, keys and history.
       base_currency: the currency a fresh ledger is kept in.
       opening_capital: the paper capital a fresh ledger starts with.
@@ -268,6 +270,7 @@ class StorageConfig:
     lock_wait_ms: int = 5000
     server_idle_seconds: int = 300
     book: str = "main"
+    snapshot_every: int = 1000
     data_dir: Path = field(default_factory=lambda: _data_dir({}))
     base_currency: Currency = field(default_factory=lambda: currency("USD"))
     opening_capital: Decimal = Decimal("100000.00")
@@ -301,6 +304,7 @@ class StorageConfig:
             lock_wait_ms=_int(env, "INGOT_LOCK_WAIT_MS", 5000, 0, 600_000),
             server_idle_seconds=_int(env, "INGOT_SERVER_IDLE_SECONDS", 300, 0, 604_800),
             book=_book(env),
+            snapshot_every=_int(env, "INGOT_SNAPSHOT_EVERY", 1000, 1, 1_000_000_000),
             data_dir=_data_dir(env),
             base_currency=base,
             opening_capital=_opening_capital(env, base),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from ingot_cli.session import Session
 
 if TYPE_CHECKING:
     from ingot_storage import DatabaseStatus
+    from ingot_storage.book_check import BookCheck
     from ingot_storage.spill import DrainResult
 
 __all__ = [
@@ -217,6 +219,58 @@ def upgrade_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
 def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
     """Show server kind and version, schema revision and row counts."""
     render_status(output_for(json_mode), database_state(session_of(ctx)))
+
+
+def check_books(session: Session, only: str | None) -> list[BookCheck]:
+    """Replay every book (or `only`) from zero and compare it with its stored snapshots."""
+    from ingot_storage.book_check import check_book
+    from ingot_storage.books import list_book_names
+
+    database = session.open_database(upgrade=True)
+    with database.connect() as conn:
+        names = list_book_names(conn)
+    if only is not None:
+        if only not in names:
+            from ingot_storage.errors import UnknownBook
+
+            raise UnknownBook(f"no book {only!r} ('ingot books' lists them)")
+        names = [only]
+    reports = []
+    for name in names:
+        with database.begin() as conn:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            reports.append(check_book(conn, name))
+    return reports
+
+
+def render_checks(out: Output, reports: Sequence[BookCheck]) -> None:
+    """Each book's verdict; exit 1 naming the first problem when any book has one."""
+    if out.json_mode:
+        out.json([r.__dict__ for r in reports])
+    else:
+        for r in reports:
+            verdict = "OK" if not r.problems else f"{len(r.problems)} PROBLEMS"
+            out.line(
+                f"Book {r.book}: {verdict} ({format_count(r.transactions)} transactions "
+                f"replayed, {format_count(r.snapshots)} snapshots compared)"
+            )
+            for problem in r.problems:
+                out.line(f"  {problem}")
+    failed = [r for r in reports if r.problems]
+    if failed:
+        from ingot_storage.errors import CorruptLedger
+
+        raise CorruptLedger(f"book {failed[0].book}: {failed[0].problems[0]}")
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    book: str | None = typer.Option(None, "--book", help="Only this book (default: every one)."),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Replay every book from zero through validation and compare it with its snapshots."""
+    render_checks(output_for(json_mode), check_books(session_of(ctx), book))
 
 
 @app.command("stop")

@@ -13,6 +13,17 @@ from tests.postgres import query_rows
 CAPS = {"INGOT_MAX_EXPOSURE": "1000000", "INGOT_MAX_SYMBOL_EXPOSURE": "1000000"}
 
 
+def edit_by_hand(url: URL, statement: str) -> None:
+    from ingot_storage.database import create_db_engine
+
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
 def nav(invoke, *book: str) -> Decimal:
     return Decimal(json.loads(invoke(*book, "nav", "--json").output)["nav"])
 
@@ -101,3 +112,25 @@ def test_a_book_held_by_a_session_does_not_stop_trading_in_another(
         assert busy.exit_code == 13
     finally:
         holder.close()
+
+
+def test_db_check_passes_on_healthy_books_and_names_an_edited_entry(
+    invoke, database_url: URL
+) -> None:
+    invoke("mark", "BTC-USD", "60000")
+    assert invoke("buy", "BTC-USD", "0.01", env=CAPS).exit_code == 0
+    invoke("strategy", "run", "sma", "--replay", "-", "--run-id", "chk", input="")
+    healthy = invoke("db", "check")
+    assert healthy.exit_code == 0, healthy.output
+    assert "Book main: OK" in healthy.output
+    assert "Book bt-chk: OK" in healthy.output
+    edit_by_hand(database_url, "UPDATE entries SET amount = amount + 1 WHERE id = "
+                               "(SELECT max(id) FROM entries)")  # fmt: skip
+    broken = invoke("db", "check")
+    assert broken.exit_code == 1
+    assert "Book main: " in broken.output
+    assert "error: book main: replay: stored transaction" in broken.output
+    assert "does not balance" in broken.output
+    only = invoke("db", "check", "--book", "bt-chk", "--json")
+    assert only.exit_code == 0
+    assert json.loads(only.output)[0]["problems"] == []
