@@ -36,6 +36,7 @@ __all__ = [
     "checkpoint_file_for",
     "latest_checkpoint",
     "load_checkpoints",
+    "load_frontier",
     "take_checkpoint",
 ]
 
@@ -191,6 +192,19 @@ def _leaf_hashes(conn: Connection, after: int, upto: int) -> Iterator[bytes]:
     )
     for (leaf,) in stream_rows(conn, query, 20000):
         yield bytes(leaf)
+
+
+def load_frontier(conn: Connection, size: int) -> MerkleFrontier | None:
+    """The Merkle frontier stored with the checkpoint of `size` entries, or None."""
+    data = conn.execute(
+        sa.select(audit_checkpoint.c.frontier).where(audit_checkpoint.c.size == size)
+    ).scalar()
+    if data is None:
+        return None
+    try:
+        return MerkleFrontier.from_bytes(size, bytes(data))
+    except ValueError:
+        return None  # a damaged frontier: the caller verifies the whole log instead
 
 
 def take_checkpoint(

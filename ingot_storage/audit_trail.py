@@ -14,6 +14,7 @@ from ingot_storage.audit_checkpoints import (
     checkpoint_file_for,
     latest_checkpoint,
     load_checkpoints,
+    load_frontier,
     take_checkpoint,
 )
 from ingot_storage.audit_keys import AuditSigner, load_signer, public_key_of
@@ -122,6 +123,34 @@ class AuditTrail:
                 digest=digest,
                 trusted_key=trusted,
                 progress=progress,
+            )
+
+    def verify_recent(self) -> VerifyReport:
+        """Verify the entries after the newest checkpoint that checks out (signed by the
+        audit key and, when the external file holds checkpoints, one of them), from its
+        chain hash and Merkle frontier: the check an opening REPL or `watch` makes, costing
+        the same however long the log. With no such checkpoint, the whole log."""
+        trusted = public_key_of(self.key_path)
+        external = self.external.read()
+        pinned = {(c.size, c.root, c.chain_hash) for c in external}
+        with self.database.connect() as conn:
+            stored = load_checkpoints(conn)
+            start = next(
+                (
+                    c
+                    for c in reversed(stored)
+                    if c.public_key == trusted
+                    and (not external or (c.size, c.root, c.chain_hash) in pinned)
+                ),
+                None,
+            )
+            frontier = None if start is None else load_frontier(conn, start.size)
+            return verify_audit_chain(
+                conn,
+                checkpoints=stored,
+                external=external,
+                trusted_key=trusted,
+                start=None if start is None or frontier is None else (start, frontier),
             )
 
     def prove(self, seq: int) -> InclusionProof:

@@ -42,9 +42,9 @@ SELECT seq,
        || int4send(octet_length(payload_text)) || convert_to(payload_text, 'UTF8'),
        leaf_hash,
        chain_hash
-FROM audit_log ORDER BY seq
+FROM audit_log WHERE seq > %(after)s ORDER BY seq
 """
-_STREAM_PARAMS = {"prefix": LEAF_PREFIX, "absent": b"\x00", "present": b"\x01"}
+_STREAM_PARAMS = {"prefix": LEAF_PREFIX, "absent": b"\x00", "present": b"\x01", "after": 0}
 _FETCH = 10_000
 _sha256 = hashlib.sha256
 _ALTERED = "the entry's fields do not hash to its leaf hash: the entry was altered"
@@ -169,10 +169,15 @@ def verify_audit_chain(
     digest: Checkpoint | None = None,
     trusted_key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    start: tuple[Checkpoint, MerkleFrontier] | None = None,
 ) -> VerifyReport:
     """Verify every entry and anchor; see the module docstring for the checks.
 
     `progress`, if given, is called with the number of entries checked after each fetch.
+    With `start` (a checkpoint and the Merkle frontier of its tree), only the entries after
+    it are checked, from its chain hash on, once the checkpoint itself checks out (its root
+    is the frontier's, its signature and key hold): what an opening REPL does, where
+    `audit verify` checks every entry.
     """
     anchors = sorted(
         [_Anchor(c, "table") for c in checkpoints]
@@ -183,12 +188,24 @@ def verify_audit_chain(
     counts = {"table": len(checkpoints), "external": len(external), "digest": int(bool(digest))}
     verifier = _Verifier(anchors, trusted_key)
     failure: AuditBreak | None = None
+    params = dict(_STREAM_PARAMS)
+    if start is not None:
+        checkpoint, frontier = start
+        failure = _anchor_problem(
+            _Anchor(checkpoint, "table"), frontier.root(), checkpoint.chain_hash, trusted_key
+        )
+        if failure is not None:
+            return VerifyReport(0, counts, failure)
+        verifier.expected, verifier.chain = checkpoint.size + 1, checkpoint.chain_hash
+        verifier.frontier = frontier
+        verifier.next_anchor = sum(a.checkpoint.size <= checkpoint.size for a in anchors)
+        params["after"] = checkpoint.size
     with db_errors():
         if not conn.in_transaction():
             conn.begin()  # a server-side cursor lives inside a transaction
         with driver_connection(conn).cursor(name="ingot_audit_verify", binary=True) as cursor:
             cursor.itersize = _FETCH
-            cursor.execute(_STREAM, _STREAM_PARAMS)
+            cursor.execute(_STREAM, params)
             while failure is None and (rows := cursor.fetchmany(_FETCH)):
                 for row in rows:
                     failure = verifier.feed(row)

@@ -64,7 +64,7 @@ def watch(
 
     console = Console(highlight=False)
     audit = session.audit
-    report = audit.verify()
+    report = audit.verify_recent()
     chain = (
         f"VALID ({report.entries:,} entries)"
         if report.valid

@@ -35,8 +35,9 @@ class ToolbarState:
 
 
 def verify_for_toolbar(session: Session) -> tuple[str, int]:
-    """Verify the chain once (when the REPL opens): ("VALID at N" or "BROKEN at seq S", N)."""
-    report = session.audit.verify()
+    """Verify the chain once (when the REPL opens), from the newest checkpoint that checks
+    out: ("VALID at N" or "BROKEN at seq S", N)."""
+    report = session.audit.verify_recent()
     if report.failure is None:
         return f"VALID at {report.entries:,}", report.entries
     return f"BROKEN at seq {report.failure.seq}", report.entries

@@ -339,3 +339,42 @@ def test_after_commit_hook_checkpoints_only_once_n_appends_are_counted(
         assert audit.after_commit(0, T0) is None
     finally:
         database.close()
+
+
+def test_an_opening_check_starts_at_the_newest_trusted_checkpoint(
+    database_url: URL, tmp_path: Path
+) -> None:
+    database, audit = open_trail(database_url, tmp_path / "data")
+    try:
+        append_events(database.engine, 40)
+        assert audit.checkpoint() is not None
+        append_events(database.engine, 9, start=41)
+        recent = audit.verify_recent()
+        assert recent.valid
+        assert recent.entries == 49
+        # An edit after the checkpoint is caught from it; one before is left to the full check.
+        tamper(database.engine, ["UPDATE audit_log SET actor = 'x' WHERE seq = 45"])
+        assert audit.verify_recent().failure.seq == 45
+        tamper(database.engine, ["UPDATE audit_log SET actor = 'engine' WHERE seq = 45",
+                                 "UPDATE audit_log SET actor = 'x' WHERE seq = 3"])  # fmt: skip
+        assert audit.verify_recent().valid
+        assert audit.verify().failure.seq == 3
+    finally:
+        database.close()
+
+
+def test_an_opening_check_trusts_no_checkpoint_the_external_file_lacks(
+    database_url: URL, tmp_path: Path
+) -> None:
+    database, audit = open_trail(database_url, tmp_path / "data")
+    try:
+        append_events(database.engine, 10)
+        audit.checkpoint()
+        append_events(database.engine, 5, start=11)
+        audit.checkpoint()
+        lines = audit.external.path.read_text().splitlines()
+        audit.external.path.write_text(lines[0] + "\n")  # only the first is pinned
+        tamper(database.engine, ["UPDATE audit_log SET actor = 'x' WHERE seq = 12"])
+        assert audit.verify_recent().failure.seq == 12  # checked from size 10, not 15
+    finally:
+        database.close()
