@@ -34,17 +34,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_core.audit import AuditEntry
-from ingot_core.engine import OrderUpdated, StorageEvent, TickReceived, is_financial
+from ingot_core.engine import StorageEvent, TickReceived, is_financial
 from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
 from ingot_storage.errors import BookTaken, DatabaseUnavailable, StorageError, db_errors
+from ingot_storage.lost_work import LostWork
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
+from ingot_storage.pending import STOP, Barrier, PendingBatch
 from ingot_storage.spill import DrainResult, SpilledBatch, SpillFile
 from ingot_storage.staging import working_while_waiting
 from ingot_storage.trading import PreparedBatch, prepare_events, write_events
@@ -52,45 +53,6 @@ from ingot_storage.trading import PreparedBatch, prepare_events, write_events
 __all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill"]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Barrier:
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: FlushOutcome = FlushOutcome.COMMITTED
-
-
-_STOP = object()
-
-
-class _Pending:
-    """The batch being gathered, its events prepared as they come, and what else the queue
-    said: flush barriers, and the stop. A barrier or the stop closes it (write it now)."""
-
-    def __init__(self, actor: str) -> None:
-        self.batch = PreparedBatch(actor)
-        self.barriers: list[_Barrier] = []
-        self.stop = False
-        self.closed = False
-        self.started = time.monotonic()
-        self.units = 0  # operations taken in
-
-    def take(self, item: object) -> list[StorageEvent] | None:
-        """Take the next item off the queue; a unit this batch would be refused for is
-        handed back, closing it, to head the next batch alone."""
-        if item is _STOP:
-            self.stop = self.closed = True
-        elif isinstance(item, _Barrier):
-            self.barriers.append(item)
-            self.closed = True  # someone is waiting: write now
-        elif isinstance(item, list):  # one operation's events, never split across batches
-            if not self.batch.add(item):
-                self.closed = True
-                return item
-            self.units += 1
-            if self.batch.error is not None:
-                self.closed = True  # refused as it stands: nothing more joins it
-        return None
 
 
 def drain_spill(
@@ -146,14 +108,13 @@ class StorageWorker:
         self._metrics = WorkerMetrics()
         self._backoff = 0.1
         self._next_retry = 0.0
-        self._next: _Pending | None = None  # gathered while the batch before it is written
+        self._next: PendingBatch | None = None  # gathered while the batch before it is written
         self._held: list[StorageEvent] | None = None  # a refused unit, to go alone next
         # The lease epoch this worker writes under (None: unfenced), and once the book was
         # taken from it, why, with the operations that were never committed.
         self.epoch = epoch
         self.fenced: BookTaken | None = None
-        self._lost_events = 0
-        self._lost_orders: list[str] = []
+        self._lost = LostWork()
         self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
         self._started = False
 
@@ -193,7 +154,7 @@ class StorageWorker:
 
     def flush(self, timeout: float | None = None) -> FlushOutcome:
         """Wait until every event emitted so far is committed (or spilled, during an outage)."""
-        barrier = _Barrier()
+        barrier = Barrier()
         self._queue.put(barrier)
         if not barrier.done.wait(timeout):
             raise StorageError(f"storage did not flush within {timeout} s")
@@ -203,7 +164,7 @@ class StorageWorker:
         """Drain everything, then stop the thread."""
         if not self._started:
             return
-        self._queue.put(_STOP)
+        self._queue.put(STOP)
         self._thread.join(timeout)
         self._started = False
 
@@ -217,7 +178,7 @@ class StorageWorker:
 
     # -- the worker thread ----------------------------------------------------------------
 
-    def _collect(self) -> _Pending:
+    def _collect(self) -> PendingBatch:
         """The next batch: what was gathered while the last one was written, then more from
         the queue until it is full, closed, or its interval has run out."""
         pending, self._next = self._next or self._new_pending(), None
@@ -248,14 +209,14 @@ class StorageWorker:
             return False
         return True
 
-    def _new_pending(self) -> _Pending:
-        pending = _Pending(self.actor)
+    def _new_pending(self) -> PendingBatch:
+        pending = PendingBatch(self.actor)
         held, self._held = self._held, None
         if held is not None:
             pending.take(held)  # alone, and ahead of everything that came after it
         return pending
 
-    def _take(self, pending: _Pending, item: object) -> None:
+    def _take(self, pending: PendingBatch, item: object) -> None:
         held = pending.take(item)
         if held is not None:
             self._held = held
@@ -398,26 +359,12 @@ class StorageWorker:
 
     def _lose(self, events: list[StorageEvent], taken: BookTaken) -> FlushOutcome:
         """Count a batch that will never be written: another writer took the book."""
-        financial = [e for e in events if is_financial(e)]
-        self._lost_events += len(financial)
+        self._lost.add(events)
         self._metrics.errors += 1
         self._metrics.last_error = str(taken)
-        for event in financial:
-            if isinstance(event, OrderUpdated):
-                client_id = event.order.request.client_id
-                if client_id not in self._lost_orders:
-                    self._lost_orders.append(client_id)
         return FlushOutcome.FENCED
 
     def fenced_error(self) -> BookTaken | None:
         """Why this worker writes nothing more, with what it never committed; None while
         it holds the book."""
-        if self.fenced is None:
-            return None
-        orders = self._lost_orders
-        named = f" (orders {', '.join(orders[:5])}{', …' if len(orders) > 5 else ''})"
-        detail = (
-            f"{self._lost_events} events were not committed{named if orders else ''}; "
-            "nothing of them will be applied later"
-        )
-        return BookTaken(self.fenced.holder, detail)
+        return None if self.fenced is None else self._lost.error(self.fenced)

@@ -1,13 +1,6 @@
 """The in-process trading engine: paper exchange, risk caps, positions, storage events."""
 
-from ingot_core.engine.engine import (
-    InvalidOrder,
-    LiveTradingUnavailable,
-    PlaceResult,
-    TradingEngine,
-    TradingMode,
-    UnknownOrder,
-)
+from ingot_core.engine.engine import TradingEngine
 from ingot_core.engine.events import (
     AccountCreated,
     EquitySnapshot,
@@ -19,6 +12,13 @@ from ingot_core.engine.events import (
     TickReceived,
     TransactionPosted,
     is_financial,
+)
+from ingot_core.engine.outcomes import (
+    InvalidOrder,
+    LiveTradingUnavailable,
+    PlaceResult,
+    TradingMode,
+    UnknownOrder,
 )
 from ingot_core.engine.paper import PaperExchange, settle
 from ingot_core.engine.positions import Position, apply_fill

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 from ingot_core.accounting import Currency, Ledger, cash_account_name, post_order_fill
 from ingot_core.engine.events import (
@@ -26,10 +24,17 @@ from ingot_core.engine.events import (
     TickReceived,
     TransactionPosted,
 )
+from ingot_core.engine.outcomes import (
+    InvalidOrder,
+    LiveTradingUnavailable,
+    PlaceResult,
+    TradingMode,
+    UnknownOrder,
+)
 from ingot_core.engine.paper import PaperExchange, settle
 from ingot_core.engine.positions import Position, apply_fill
 from ingot_core.engine.risk import RiskCaps, risk_veto
-from ingot_core.errors import IngotError, MissingMarks, ValidationError
+from ingot_core.errors import MissingMarks
 from ingot_core.execution import (
     Order,
     OrderAcknowledgment,
@@ -45,47 +50,7 @@ from ingot_core.money import EXACT, exact_sum
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
 
-__all__ = [
-    "InvalidOrder",
-    "LiveTradingUnavailable",
-    "PlaceResult",
-    "TradingEngine",
-    "TradingMode",
-    "UnknownOrder",
-]
-
-
-class TradingMode(StrEnum):
-    """SHADOW records intended orders; PAPER fills them on the paper exchange; LIVE is real."""
-
-    SHADOW = "shadow"
-    PAPER = "paper"
-    LIVE = "live"
-
-
-class InvalidOrder(ValidationError):
-    """A malformed order request; nothing was recorded."""
-
-
-class UnknownOrder(IngotError):
-    """An order id the engine does not know, or one that cannot be changed."""
-
-
-class LiveTradingUnavailable(IngotError):
-    """LIVE mode was asked for; it fails closed."""
-
-
-@dataclass(frozen=True)
-class PlaceResult:
-    """The order after placing it, and whether this call created it.
-
-    Attributes:
-      order: its state now.
-      created: False when the client id was already used (nothing new happened).
-    """
-
-    order: Order
-    created: bool
+__all__ = ["TradingEngine"]
 
 
 class TradingEngine:

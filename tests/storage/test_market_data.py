@@ -20,6 +20,7 @@ from ingot_core.strategies import SmaCrossover
 from ingot_core.symbols import Symbol
 from ingot_storage import bar_copy, persist_ledger
 from ingot_storage.audit_verify import verify_audit_chain
+from ingot_storage.event_codec import decode_event, encode_event
 from ingot_storage.market_data import (
     bar_openings,
     clear_cursor,
@@ -39,7 +40,6 @@ from ingot_storage.market_files import (
     ingest_ticks_jsonl,
     read_ticks,
 )
-from ingot_storage.spill import decode_event, encode_event
 from ingot_storage.trading import write_events
 from tests.builders import T0, USD
 

@@ -13,7 +13,8 @@ import pytest
 
 from ingot_core.engine import EquitySnapshot, StorageEvent
 from ingot_storage.errors import DatabaseUnavailable, IntegrityViolation, SpillError
-from ingot_storage.spill import DrainResult, SpilledBatch, SpillFile, decode_event
+from ingot_storage.event_codec import decode_event
+from ingot_storage.spill import DrainResult, SpilledBatch, SpillFile
 from tests.builders import T0
 
 
