@@ -12,12 +12,12 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from ingot_storage.errors import ConfigError
+
+if TYPE_CHECKING:  # cryptography loads when a key is used: reading commands never need it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["AuditSigner", "key_id_of", "load_signer", "signature_valid"]
 
@@ -29,6 +29,9 @@ def key_id_of(public_key: bytes) -> str:
 
 def signature_valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Whether `signature` is `public_key`'s Ed25519 signature of `message`."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -46,6 +49,8 @@ class AuditSigner:
     @property
     def public_key(self) -> bytes:
         """The raw 32-byte public key."""
+        from cryptography.hazmat.primitives import serialization
+
         return self.private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
@@ -61,6 +66,9 @@ class AuditSigner:
 
 
 def _create(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -79,6 +87,9 @@ def load_signer(
     path: Path, *, create: bool = True, variable: str = "INGOT_AUDIT_KEY"
 ) -> AuditSigner:
     """Load the signing key at `path`, creating it (0600) when missing and `create` is set."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if not path.exists():
         if not create:
             raise ConfigError(variable, f"no audit signing key at {path}")

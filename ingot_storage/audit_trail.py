@@ -54,6 +54,10 @@ class AuditTrail:
 
     def checkpoint(self, now: datetime | None = None) -> Checkpoint | None:
         """Sign and store the head now, unless the newest checkpoint already covers it."""
+        with self.database.connect() as conn:
+            newest = latest_checkpoint(conn)
+            if newest is not None and audit_head(conn).size <= newest.size:
+                return None  # nothing to sign: the key is not even read
         return take_checkpoint(self.database.engine, self.signer, self.external, now)
 
     def checkpoint_if_due(self, now: datetime | None = None) -> Checkpoint | None:
