@@ -96,7 +96,7 @@ def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
                 adopt_into_audit(conn, ledger, now)
                 return Book(ledger, base_currency_of(ledger, config.base_currency), False)
         if stored:
-            state = load_book_state(conn)
+            state = load_book_state(conn, stored)
             try:
                 ledger = state.ledger(stored)
             except (DuplicateAccount, UnknownAccount) as error:

@@ -21,7 +21,13 @@ from sqlalchemy.engine import Connection
 from ingot_core.engine import Position
 from ingot_core.money import EXACT
 from ingot_core.symbols import Symbol
-from ingot_storage.book_state import BookState, fold_fills, load_book_state, state_from_text
+from ingot_storage.book_state import (
+    FILLS_BETWEEN,
+    BookState,
+    fold_fills,
+    load_book_state,
+    state_from_text,
+)
 from ingot_storage.config import book_schema
 from ingot_storage.errors import CorruptLedger, translate_db_errors
 from ingot_storage.recovery import recover_ledger
@@ -49,10 +55,6 @@ class BookCheck:
 _ENTRIES = sa.text(
     "SELECT t.seq, e.account_id, e.side, e.amount FROM transactions t "
     "JOIN entries e ON e.transaction_id = t.id ORDER BY t.seq, e.position"
-)
-_FILLS = sa.text(
-    "SELECT seq, client_id, symbol, side, fill_quantity, fill_price, cost, fee, event_at "
-    "FROM order_history WHERE status = 'Filled' AND seq <= :upto ORDER BY seq"
 )
 _SNAPSHOTS = sa.text("SELECT seq, state_text FROM book_snapshots ORDER BY seq")
 
@@ -83,7 +85,7 @@ def check_book(conn: Connection, name: str) -> BookCheck:
         _compare_balances(report, snapshot, net)
     for snapshot in snapshots:
         positions: dict[Symbol, Position] = {}
-        fold_fills(positions, conn.execute(_FILLS, {"upto": snapshot.order_seq}))
+        fold_fills(positions, conn.execute(FILLS_BETWEEN, {"after": 0, "upto": snapshot.order_seq}))
         _compare_positions(report, f"snapshot at seq {snapshot.snapshot_seq}", snapshot.positions,
                            positions)  # fmt: skip
     if ledger is not None:
@@ -96,7 +98,7 @@ def check_book(conn: Connection, name: str) -> BookCheck:
         else:
             _compare(report, "the book as opened", opened.net_debits, replayed)
             positions = {}
-            fold_fills(positions, conn.execute(_FILLS, {"upto": 2**62}))
+            fold_fills(positions, conn.execute(FILLS_BETWEEN, {"after": 0, "upto": 2**63 - 1}))
             _compare_positions(report, "the book as opened", opened.positions, positions)
     return report
 

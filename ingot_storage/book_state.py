@@ -47,7 +47,14 @@ from ingot_storage.audit import (
 from ingot_storage.errors import CorruptLedger, translate_db_errors
 from ingot_storage.tables import book_snapshots
 
-__all__ = ["BookState", "fold_fills", "load_book_state", "state_from_text", "take_book_snapshot"]
+__all__ = [
+    "FILLS_BETWEEN",
+    "BookState",
+    "fold_fills",
+    "load_book_state",
+    "state_from_text",
+    "take_book_snapshot",
+]
 
 
 @dataclass(frozen=True)
@@ -131,10 +138,11 @@ _TAIL_ENTRIES = sa.text(
 _TAIL_COUNT = sa.text(
     "SELECT count(*), coalesce(max(seq), :after) FROM transactions WHERE seq > :after"
 )
-_TAIL_FILLS = sa.text(
+FILLS_BETWEEN = sa.text(
     "SELECT seq, client_id, symbol, side, fill_quantity, fill_price, cost, fee, event_at "
-    "FROM order_history WHERE seq > :after AND status = 'Filled' ORDER BY seq"
+    "FROM order_history WHERE seq > :after AND seq <= :upto AND status = 'Filled' ORDER BY seq"
 )
+_ALL_LATER = 2**63 - 1
 _LAST_ORDER = sa.text("SELECT coalesce(max(seq), :after) FROM order_history WHERE seq > :after")
 
 
@@ -153,41 +161,39 @@ def _newest_snapshot(conn: Connection) -> BookState:
     return state_from_text(text, seq)
 
 
-def fold_fills(positions: dict[Symbol, Position], rows: Iterable[Any]) -> int:
-    """Apply fill rows (the order_history columns of _TAIL_FILLS) to `positions` in order;
-    return the last seq seen (0: none)."""
-    last = 0
+def fold_fills(positions: dict[Symbol, Position], rows: Iterable[Any]) -> None:
+    """Apply fill rows (FILLS_BETWEEN's) to `positions`, in order."""
     for row in rows:
         symbol = Symbol.parse(row.symbol)
         fill = Fill(row.client_id, symbol, OrderSide(row.side), row.fill_quantity,
                     row.fill_price, row.cost, row.fee, row.event_at)  # fmt: skip
         positions[symbol] = apply_fill(positions.get(symbol, Position(symbol)), fill)
-        last = int(row.seq)
-    return last
 
 
 @translate_db_errors
-def load_book_state(conn: Connection) -> BookState:
-    """The book as it stands: the newest snapshot with everything after it folded in."""
+def load_book_state(conn: Connection, accounts: Iterable[Account] | None = None) -> BookState:
+    """The book as it stands: the newest snapshot with everything after it folded in
+    (`accounts`: every stored account, when the caller has them already)."""
     base = _newest_snapshot(conn)
     net = dict(base.net_debits)
     for account_id, amount in conn.execute(_TAIL_ENTRIES, {"after": base.tx_seq}):
         net[account_id] = EXACT.add(net.get(account_id, Decimal(0)), amount)
     count, tx_seq = conn.execute(_TAIL_COUNT, {"after": base.tx_seq}).one()
     positions = dict(base.positions)
-    fold_fills(positions, conn.execute(_TAIL_FILLS, {"after": base.order_seq}))
+    later = {"after": base.order_seq, "upto": _ALL_LATER}
+    fold_fills(positions, conn.execute(FILLS_BETWEEN, later))
     order_seq = conn.execute(_LAST_ORDER, {"after": base.order_seq}).scalar_one()
     state = BookState(
         net, base.transactions + count, positions, tx_seq, order_seq, base.snapshot_seq
     )
-    _check_balanced(conn, state)
+    _check_balanced(load_accounts(conn) if accounts is None else accounts, state)
     return state
 
 
-def _check_balanced(conn: Connection, state: BookState) -> None:
+def _check_balanced(accounts: Iterable[Account], state: BookState) -> None:
     """Every currency's net debits sum to zero, as a double-entry ledger's must."""
     totals: dict[str, Decimal] = {}
-    by_id = {a.id: a for a in load_accounts(conn)}
+    by_id = {a.id: a for a in accounts}
     for account_id, amount in state.net_debits.items():
         account = by_id.get(account_id)
         if account is None:
