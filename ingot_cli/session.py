@@ -283,7 +283,8 @@ class Session:
 
         Raises BookTaken when another writer took the book meanwhile: this session's engine
         is dropped with what it had not committed, and its next trading command takes the
-        book again, from what is stored.
+        book again, from what is stored. Raises SpillError when PostgreSQL refused a batch:
+        it waits in the spill, with everything after it, and nothing of it is done.
         """
         if self._worker is None:
             return FlushOutcome.COMMITTED
@@ -292,6 +293,14 @@ class Session:
         if taken is not None:
             self._drop_trading()
             raise taken
+        if outcome is FlushOutcome.REFUSED:
+            from ingot_storage.errors import SpillError
+
+            raise SpillError(
+                f"PostgreSQL refused this session's events ({self._worker.refusal}); they wait, "
+                f"in order, in {self._worker.spill.path}: 'ingot db spill' shows them, "
+                "'ingot db spill --set-aside' keeps the refused batch aside and writes the rest"
+            )
         return outcome
 
     @staticmethod

@@ -12,7 +12,8 @@ class FlushOutcome(StrEnum):
     """Where a flushed batch ended up."""
 
     COMMITTED = "committed"
-    SPILLED = "spilled"
+    SPILLED = "spilled"  # PostgreSQL is unreachable: fsync'd to the spill, written when back
+    REFUSED = "refused"  # PostgreSQL refused a batch: it (and what follows) waits in the spill
     FENCED = "fenced"  # another writer took the book: not written, and never will be
 
 

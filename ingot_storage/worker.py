@@ -114,6 +114,9 @@ class StorageWorker:
         # taken from it, why, with the operations that were never committed.
         self.epoch = epoch
         self.fenced: BookTaken | None = None
+        # Why the head of the spill cannot be written, when PostgreSQL refuses it (None: it
+        # is only unreachable, or nothing is spilled).
+        self.refusal: str | None = None
         self._lost = LostWork()
         self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
         self._started = False
@@ -302,15 +305,20 @@ class StorageWorker:
         self._metrics.spilled_batches += 1
         self._metrics.errors += 1
         self._metrics.last_error = str(error)
+        self._next_retry = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, self.max_backoff)
         if isinstance(error, DatabaseUnavailable):
             _log.warning(
                 "PostgreSQL unreachable; batch of %d spilled to %s", len(events), self.spill.path
             )
-        else:
-            _log.error("batch refused (%s); kept in %s", error, self.spill.path)
-        self._next_retry = time.monotonic() + self._backoff
-        self._backoff = min(self._backoff * 2, self.max_backoff)
-        return FlushOutcome.SPILLED
+            return FlushOutcome.SPILLED
+        _log.error("batch refused (%s); kept in %s", error, self.spill.path)
+        self.refusal = str(error)
+        return FlushOutcome.REFUSED
+
+    def _waiting(self) -> FlushOutcome:
+        """What a batch that waits in the spill came to: refused, or not written yet."""
+        return FlushOutcome.SPILLED if self.refusal is None else FlushOutcome.REFUSED
 
     def _drain_spill(self) -> bool:
         def write(batch: SpilledBatch) -> None:
@@ -325,10 +333,11 @@ class StorageWorker:
         except (StorageError, IngotError) as error:
             self._metrics.errors += 1
             self._metrics.last_error = str(error)
+            self.refusal = None if isinstance(error, DatabaseUnavailable) else str(error)
             self._next_retry = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, self.max_backoff)
             return False
-        self._backoff = 0.1
+        self._backoff, self.refusal = 0.1, None
         return True
 
     def _retry_spill(self, force: bool = False) -> FlushOutcome:
@@ -336,17 +345,17 @@ class StorageWorker:
             return FlushOutcome.COMMITTED
         if (force or time.monotonic() >= self._next_retry) and self._drain_spill():
             return FlushOutcome.COMMITTED
-        return FlushOutcome.SPILLED
+        return self._waiting()
 
     def _persist(self, batch: PreparedBatch) -> FlushOutcome:
         events = batch.events
         if self.fenced is not None:
             return self._lose(events, self.fenced)
         if self.spill.size() and not self._drain_spill():
-            # Still down: queue behind what is already spilled, so order holds.
+            # Still down (or refused): queue behind what is already spilled, so order holds.
             self.spill.append(events, self.epoch)
             self._metrics.spilled_batches += 1
-            return FlushOutcome.SPILLED
+            return self._waiting()
         try:
             self._write(batch)
         except BookTaken as taken:

@@ -220,11 +220,11 @@ def test_a_batch_with_no_canonical_payload_is_spilled_and_the_worker_goes_on(
     worker = StorageWorker(engine, tmp_path / "s.jsonl", batch_size=1).start()
     try:
         worker.emit([EquitySnapshot(Decimal("NaN"), "USD", T0)])  # NaN has no canonical form
-        assert worker.flush(timeout=30) is FlushOutcome.SPILLED
+        assert worker.flush(timeout=30) is FlushOutcome.REFUSED
         assert "not a finite number" in (worker.metrics().last_error or "")
         assert count(engine, "equity_snapshots") == 0  # rolled back with its audit entry
         worker.emit([EquitySnapshot(Decimal(1), "USD", T0 + timedelta(seconds=1))])
-        assert worker.flush(timeout=30) is FlushOutcome.SPILLED  # behind the refused one
+        assert worker.flush(timeout=30) is FlushOutcome.REFUSED  # behind the refused one
     finally:
         worker.close(timeout=30)
     assert worker.metrics().spilled_batches == 2
@@ -248,7 +248,7 @@ def test_the_next_batch_is_gathered_while_one_is_written(engine: Engine, tmp_pat
     # one before it was written: refused in its own turn, and only it.
     worker.emit([EquitySnapshot(Decimal("NaN"), "USD", T0 + timedelta(hours=1))])
     worker.start()
-    assert worker.flush(timeout=30) is FlushOutcome.SPILLED
+    assert worker.flush(timeout=30) is FlushOutcome.REFUSED
     worker.close(timeout=30)
     assert gathered > 0  # prepared during the writes of the batches before
     with engine.connect() as conn:
@@ -312,7 +312,7 @@ def test_a_unit_with_no_canonical_payload_is_refused_alone(engine: Engine, tmp_p
     for unit in [*map(equity, range(5)), REFUSED, *map(equity, range(5, 8))]:
         worker.emit(unit)
     worker.start()
-    assert worker.flush(timeout=30) is FlushOutcome.SPILLED
+    assert worker.flush(timeout=30) is FlushOutcome.REFUSED
     worker.close(timeout=30)
     # The five before it were in its batch, and are committed; it is spilled alone, and the
     # ones after it wait behind it in the spill, in order.
