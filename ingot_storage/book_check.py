@@ -83,11 +83,18 @@ def check_book(conn: Connection, name: str) -> BookCheck:
         net[account_id] = EXACT.add(net.get(account_id, Decimal(0)), signed)
     for snapshot in pending:
         _compare_balances(report, snapshot, net)
-    for snapshot in snapshots:
-        positions: dict[Symbol, Position] = {}
-        fold_fills(positions, conn.execute(FILLS_BETWEEN, {"after": 0, "upto": snapshot.order_seq}))
-        _compare_positions(report, f"snapshot at seq {snapshot.snapshot_seq}", snapshot.positions,
-                           positions)  # fmt: skip
+    positions: dict[Symbol, Position] = {}
+    waiting = sorted(snapshots, key=lambda s: s.order_seq)
+    fills = conn.execute(
+        FILLS_BETWEEN.execution_options(stream_results=True, max_row_buffer=5000),
+        {"after": 0, "upto": 2**63 - 1},
+    )
+    for fill in fills:
+        while waiting and waiting[0].order_seq < fill.seq:
+            _compare_snapshot_positions(report, waiting.pop(0), positions)
+        fold_fills(positions, [fill])
+    for snapshot in waiting:
+        _compare_snapshot_positions(report, snapshot, positions)
     if ledger is not None:
         replayed = {b.account.id: _net(b.account.type.normal_side.value, b.amount)
                     for b in ledger.balances()}  # fmt: skip
@@ -97,8 +104,6 @@ def check_book(conn: Connection, name: str) -> BookCheck:
             report.problems.append(f"open: {error}")
         else:
             _compare(report, "the book as opened", opened.net_debits, replayed)
-            positions = {}
-            fold_fills(positions, conn.execute(FILLS_BETWEEN, {"after": 0, "upto": 2**63 - 1}))
             _compare_positions(report, "the book as opened", opened.positions, positions)
     return report
 
@@ -109,6 +114,13 @@ def _net(normal_side: str, balance: Decimal) -> Decimal:
 
 def _compare_balances(report: BookCheck, snapshot: BookState, net: dict[UUID, Decimal]) -> None:
     _compare(report, f"snapshot at seq {snapshot.snapshot_seq}", snapshot.net_debits, net)
+
+
+def _compare_snapshot_positions(
+    report: BookCheck, snapshot: BookState, positions: dict[Symbol, Position]
+) -> None:
+    where = f"snapshot at seq {snapshot.snapshot_seq}"
+    _compare_positions(report, where, snapshot.positions, positions)
 
 
 def _compare(

@@ -97,3 +97,21 @@ def test_check_names_an_entry_edited_by_hand(engine: Engine, tmp_path) -> None:
     assert problems[0].startswith("replay: stored transaction ")
     assert "does not balance" in problems[0]
     assert any("snapshot at seq" in p for p in problems)
+
+
+def test_check_names_a_fill_edited_by_hand_against_every_snapshot(engine: Engine, tmp_path) -> None:
+    trade(engine, tmp_path, 6)
+    with engine.begin() as conn:
+        take_book_snapshot(conn)
+    trade(engine, tmp_path, 4, start=6)
+    with engine.begin() as conn:
+        take_book_snapshot(conn)
+        conn.exec_driver_sql(
+            "UPDATE order_history SET fill_quantity = fill_quantity * 2 WHERE seq = "
+            "(SELECT min(seq) FROM order_history WHERE status = 'Filled')"
+        )
+    with engine.begin() as conn:
+        problems = check_book(conn, "main").problems
+    snapshots = [p for p in problems if p.startswith("snapshot at seq") and "BTC-USD" in p]
+    assert len(snapshots) == 2  # both snapshots disagree with the edited fill
+    assert any(p.startswith("the book as opened: position BTC-USD") for p in problems)
