@@ -154,6 +154,9 @@ class Session:
         from ingot_core.errors import IngotError
         from ingot_storage.errors import DatabaseUnavailable, SpillError
         from ingot_storage.spill import SpillFile
+
+        if not SpillFile(self.spill_path).size():
+            return  # the usual start: nothing waits, and the writer need not even load
         from ingot_storage.worker import drain_spill
 
         try:

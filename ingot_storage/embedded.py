@@ -149,6 +149,9 @@ class EmbeddedServer:
 
     def _ensure_running(self) -> str:
         """The socket directory of the running server, started (and made) if need be."""
+        running = running_socket_dir(self.pgdata)
+        if running is not None:
+            return running  # the usual start: joining the server the last command left up
         utils = wheel_utils()
         try:
             user = cluster_user()

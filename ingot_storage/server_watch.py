@@ -78,24 +78,25 @@ def pg_command(name: str, args: list[str], timeout: float = 90) -> None:
 
 def running_socket_dir(pgdata: Path) -> str | None:
     """The socket directory of the server running on `pgdata`, or None when none is."""
+    # postmaster.pid: pid, data directory, start time, port, socket directory, listen
+    # address, shared memory key, status (PostgreSQL's own layout).
     try:
-        info = wheel_utils().PostmasterInfo.read_from_pgdata(pgdata)
-    except (OSError, ValueError, AssertionError):
-        return None  # a pid file being written, or left half written by a crash
-    if info is None or info.status != "ready" or not _alive(info.process):
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid, socket_dir, status = int(lines[0]), lines[4].strip(), lines[7].strip()
+    except (OSError, ValueError, IndexError):
+        return None  # none, or one being written, or left half written by a crash
+    if status != "ready" or not socket_dir or not _alive(pid):
         return None
-    return None if info.socket_dir is None else str(info.socket_dir)
+    return socket_dir
 
 
-def _alive(process: object) -> bool:
+def _alive(pid: int) -> bool:
     """Whether the postmaster runs: a killed one may linger as a zombie where nothing reaps
     orphans (a container's init), and a zombie serves nothing."""
     import psutil
 
-    if not isinstance(process, psutil.Process):
-        return False
     try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 
