@@ -19,6 +19,7 @@ from ingot_storage.errors import ConfigError, ServerInUse, db_errors
 __all__ = [
     "Database",
     "ServerKind",
+    "application_name",
     "create_db_engine",
     "files_label",
     "open_database",
@@ -39,6 +40,11 @@ def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> I
             yield from rows
         finally:
             rows.close()
+
+
+def application_name() -> str:
+    """What this process's connections call themselves (pg_stat_activity, the lease holder)."""
+    return f"ingot pid {os.getpid()}"
 
 
 def files_label(display_url: str, book: str) -> str:
@@ -63,7 +69,7 @@ def create_db_engine(url: URL, pool_size: int = 5, book: str = MAIN_BOOK) -> Eng
         connect_args={
             "options": options,
             "connect_timeout": 10,
-            "application_name": f"ingot pid {os.getpid()}",
+            "application_name": application_name(),
         },
     )
 

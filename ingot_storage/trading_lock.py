@@ -22,14 +22,13 @@ batch is refused with BookTaken: it can never commit again.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ingot_storage.database import Database, create_db_engine
+from ingot_storage.database import Database, application_name, create_db_engine
 from ingot_storage.errors import BookBusy, BookTaken, db_errors
 from ingot_storage.locks import TRADING_LOCK, book_key
 
@@ -65,7 +64,7 @@ class TradingLock:
                     time.sleep(_POLL_S)
             before_lease()
             with db_errors():
-                lock.epoch = take_lease(conn, _describe_me(conn))
+                lock.epoch = take_lease(conn, application_name())
                 conn.commit()
         except BaseException:
             lock.release()
@@ -111,11 +110,6 @@ def check_lease(conn: Connection, epoch: int) -> None:
         if row is not None and row.taken_at is not None:
             holder += f", which took it at {row.taken_at:%Y-%m-%d %H:%M:%S} UTC"
         raise BookTaken(holder)
-
-
-def _describe_me(conn: Connection) -> str:
-    application = conn.exec_driver_sql("SHOW application_name").scalar_one()
-    return str(application or f"ingot pid {os.getpid()}")
 
 
 def _try_lock(conn: Connection) -> bool:
