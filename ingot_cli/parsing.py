@@ -1,12 +1,64 @@
-"""Parsing command-line values into domain values, with messages naming the flag."""
+"""Parsing command-line values into domain values, with messages naming the flag.
+
+Every number goes through `ingot_core.numbers` (ASCII digits, bounded); the option parsers
+here hand Typer those rules for its integer options, which Click would read with `int()`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+import typer
 
 from ingot_cli.errors import BadInput
+from ingot_core.feed import BarInterval
+from ingot_core.numbers import parse_decimal, parse_whole, shown
+from ingot_core.symbols import Symbol
 
-__all__ = ["parse_since"]
+__all__ = [
+    "MAX_ROWS",
+    "MAX_SEQ",
+    "MAX_WINDOW",
+    "parse_amount",
+    "parse_interval",
+    "parse_since",
+    "parse_symbol",
+    "positive_seconds",
+    "whole_number",
+]
+
+MAX_ROWS = 10_000_000  # rows a listing may ask for
+MAX_SEQ = 2**63 - 1  # a BIGINT sequence number
+MAX_WINDOW = 100_000  # ticks in a strategy window
+
+
+def parse_symbol(text: str) -> Symbol:
+    """A SYMBOL argument."""
+    try:
+        return Symbol.parse(text)
+    except ValueError as error:
+        raise BadInput("SYMBOL", [str(error)]) from None
+
+
+def parse_amount(text: str, what: str) -> Decimal:
+    """A positive QTY or PRICE argument."""
+    try:
+        value = parse_decimal(text, what)
+    except ValueError as error:
+        raise BadInput(what, [str(error)]) from None
+    if value <= 0:
+        raise BadInput(what, [f"{what} {shown(text)} must be positive"])
+    return value
+
+
+def parse_interval(text: str) -> BarInterval:
+    """An INTERVAL argument."""
+    try:
+        return BarInterval.parse(text)
+    except ValueError as error:
+        raise BadInput("INTERVAL", [str(error)]) from None
 
 
 def parse_since(text: str | None, flag: str = "--since") -> datetime | None:
@@ -20,6 +72,39 @@ def parse_since(text: str | None, flag: str = "--since") -> datetime | None:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise BadInput(
-            flag, [f"{text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"]
+            flag,
+            [f"{shown(text)} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"],
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise BadInput(flag, [f"{shown(text)} falls outside the years 1-9999 in UTC"]) from None
+
+
+def whole_number(low: int | None = None, high: int | None = None) -> Callable[[object], int]:
+    """A Typer `parser` for an integer option or argument: ASCII digits within [low, high]."""
+
+    def parse(value: object) -> int:
+        if isinstance(value, int):  # the default
+            return value
+        try:
+            return parse_whole(str(value), "", low, high)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+
+    return parse
+
+
+def positive_seconds(value: object) -> float | None:
+    """A Typer `parser` for a duration in seconds (a wait, not money: float from here on)."""
+    if value is None or isinstance(value, float):
+        return value
+    try:
+        seconds = parse_decimal(str(value), "")
+    except ValueError as error:
+        raise typer.BadParameter(str(error).strip()) from None
+    if seconds <= 0 or seconds > Decimal(366 * 86_400):
+        raise typer.BadParameter(f"{shown(str(value))} must be above 0 and at most a year")
+    return float(seconds)

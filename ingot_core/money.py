@@ -23,7 +23,6 @@ __all__ = [
     "magnitude",
     "multiply",
     "negate",
-    "parse_decimal",
 ]
 
 EXACT = decimal.Context(
@@ -68,19 +67,3 @@ def fraction_digits(value: Decimal) -> int:
         return max(0, -int(value.as_tuple().exponent))  # an int: the value is finite
     point = text.find(".")
     return 0 if point < 0 else len(text) - point - 1
-
-
-def parse_decimal(text: str, what: str = "value") -> Decimal:
-    """Parse user text into a finite Decimal, with a message naming `what` on failure.
-
-    Accepts plain and scientific notation, with underscores allowed between digits;
-    rejects NaN, infinities and empty strings. The text is never routed through float.
-    """
-    cleaned = text.strip().replace("_", "")
-    try:
-        value = Decimal(cleaned)
-    except decimal.InvalidOperation:
-        raise ValueError(f"{what} {text!r} is not a number") from None
-    if not value.is_finite():
-        raise ValueError(f"{what} {text!r} is not a finite number")
-    return value

@@ -36,8 +36,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import psycopg
 import sqlalchemy as sa
@@ -45,13 +44,17 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.feed import BarInterval
 from ingot_core.instants import from_epoch
+from ingot_core.numbers import parse_decimal
 from ingot_core.symbols import Symbol
 from ingot_storage.audit import driver_connection
 from ingot_storage.errors import StorageError
-from ingot_storage.market_data import BAR_STAGE_COLUMNS, STAGED_BAR_RULES, merge_staged_bars_sql
-
-if TYPE_CHECKING:
-    from ingot_storage.market_files import IngestReport
+from ingot_storage.ingest_report import IngestReport
+from ingot_storage.market_stage import (
+    BAR_STAGE_COLUMNS,
+    STAGED_BAR_RULES,
+    first_conflict,
+    merge_staged_bars_sql,
+)
 
 __all__ = [
     "CHUNK_BYTES",
@@ -92,11 +95,14 @@ class FastPathRefused(Exception):
 
 def column_names(fields: list[str]) -> list[str] | None:
     """The canonical column names if `fields` is a header line, None if it is data."""
+    if not fields:
+        return None
     try:
-        if Decimal(fields[0].strip()).is_finite():
-            return None
-    except InvalidOperation:
-        pass
+        parse_decimal(fields[0], "")
+    except ValueError:
+        pass  # not a number: a column name
+    else:
+        return None
     return [_ALIASES.get(f.strip().lower(), f.strip().lower()) for f in fields]
 
 
@@ -306,8 +312,6 @@ def copy_ohlcv_csv(
     progress: Callable[[int], None] | None,
 ) -> IngestReport:
     """Ingest the whole file through COPY, or raise FastPathRefused (see the module doc)."""
-    from ingot_storage.market_files import IngestReport
-
     chunk_bytes = CHUNK_BYTES
     first = data.read(chunk_bytes)
     columns, header = _layout(first)
@@ -403,11 +407,17 @@ def _store(
 def _move(conn: Connection, chunk: _Chunk, params: dict[str, object], on_conflict: bool) -> int:
     statement = merge_staged_bars_sql(on_conflict, stage=chunk.table, checked=True)
     try:
-        return int(conn.execute(sa.text(statement), params).rowcount)
+        moved = int(conn.execute(sa.text(statement), params).rowcount)
     except sa.exc.DBAPIError as error:
         if isinstance(error, sa.exc.IntegrityError) and not on_conflict:
             raise  # a stored bar: the caller goes again with ON CONFLICT
         raise StorageError(f"storing bars failed: {error.orig}") from error
+    if moved < chunk.rows:
+        # Rows already stored: the same bars again, or other values for the same openings.
+        conflict = first_conflict(conn, chunk.table, f"{params['symbol']} {params['interval']}")
+        if conflict is not None:
+            raise conflict
+    return moved
 
 
 def _layout(first_chunk: bytes) -> tuple[list[str], bool]:
@@ -417,6 +427,8 @@ def _layout(first_chunk: bytes) -> tuple[list[str], bool]:
         fields = next(csv.reader([line]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         raise FastPathRefused("no readable first line") from None
+    if not fields or fields == [""]:
+        raise FastPathRefused("no first line")
     names = column_names(fields)
     if names is None:
         if len(fields) not in (6, 7):

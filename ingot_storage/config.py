@@ -48,7 +48,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ingot_core.accounting import Currency, currency
-from ingot_core.money import fraction_digits, parse_decimal
+from ingot_core.money import fraction_digits
+from ingot_core.numbers import parse_decimal, parse_whole
 from ingot_storage.errors import ConfigError
 
 __all__ = [
@@ -125,12 +126,9 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(name, f"{raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ConfigError(name, f"{value} is out of range {low}-{high}")
-    return value
+        return parse_whole(raw, "", low, high)
+    except ValueError as error:
+        raise ConfigError(name, str(error)) from None
 
 
 def _ilp_addr(env: Mapping[str, str]) -> tuple[str, int] | None:
@@ -141,11 +139,9 @@ def _ilp_addr(env: Mapping[str, str]) -> tuple[str, int] | None:
     if not sep or not host:
         raise ConfigError("QUESTDB_ILP_ADDR", f"{raw!r} must be HOST:PORT, e.g. localhost:9009")
     try:
-        port = int(port_text)
-    except ValueError:
-        raise ConfigError("QUESTDB_ILP_ADDR", f"port {port_text!r} is not a number") from None
-    if not 1 <= port <= 65535:
-        raise ConfigError("QUESTDB_ILP_ADDR", f"port {port} is out of range 1-65535")
+        port = parse_whole(port_text, "port", 1, 65535)
+    except ValueError as error:
+        raise ConfigError("QUESTDB_ILP_ADDR", str(error)) from None
     return host.strip("[]"), port
 
 

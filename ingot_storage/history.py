@@ -26,12 +26,8 @@ from ingot_core.instants import epoch_seconds, from_epoch
 from ingot_core.symbols import Symbol
 from ingot_storage.errors import db_errors
 from ingot_storage.kraken import KrakenClient, OhlcPage
-from ingot_storage.market_data import (
-    clear_cursor,
-    load_cursor,
-    save_bars,
-    save_cursor,
-)
+from ingot_storage.market_data import clear_cursor, load_cursor, save_cursor
+from ingot_storage.market_stage import save_bars
 
 __all__ = ["BACKFILL_SOURCE", "HistoryReport", "ingest_kraken_history"]
 

@@ -12,7 +12,7 @@ from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_count
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_since, whole_number
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
 from ingot_core.audit import AuditEntry
@@ -163,7 +163,9 @@ def audit_group(
     ctx: typer.Context,
     event_type: str | None = typer.Option(None, "--type", help="Only this event type."),
     since: str | None = typer.Option(None, "--since", help="Only entries at or after this date."),
-    limit: int = typer.Option(50, "--limit", help="Show at most this many entries."),
+    limit: int = typer.Option(
+        50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many entries."
+    ),
     json_mode: bool = JsonOption,
 ) -> None:
     """Query the audit log, newest first (or run a subcommand)."""
@@ -198,7 +200,10 @@ def digest_command(ctx: typer.Context) -> None:
 
 @app.command("prove")
 def prove_command(
-    ctx: typer.Context, seq: int = typer.Argument(..., help="Sequence number of the entry.")
+    ctx: typer.Context,
+    seq: int = typer.Argument(
+        ..., parser=whole_number(1, MAX_SEQ), help="Sequence number of the entry."
+    ),
 ) -> None:
     """Print an RFC 6962 inclusion proof of one entry against a signed checkpoint."""
     typer.echo(prove_entry(session_of(ctx), seq).to_json())

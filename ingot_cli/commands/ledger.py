@@ -13,7 +13,7 @@ from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
 from ingot_cli.session import Session
 from ingot_core.accounting import Account, AccountType, Balance, Currency, currency
-from ingot_core.money import parse_decimal
+from ingot_core.numbers import parse_decimal
 
 __all__ = ["NavReport", "compute_nav", "list_accounts", "list_balances", "parse_marks", "register"]
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import typer
 
 from ingot_cli.chart import price_chart
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.commands.trading import parse_symbol
 from ingot_cli.errors import BadInput
+from ingot_cli.inputs import open_binary, open_input
 from ingot_cli.output import Column, Output, format_amount, format_count
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import MAX_ROWS, parse_interval, parse_since, parse_symbol, whole_number
 from ingot_cli.progress import Tick, progress
 from ingot_cli.session import Session, utc_now
 from ingot_core.bars import Gap, find_gaps
@@ -37,51 +33,8 @@ __all__ = [
     "ingest_kraken",
     "ingest_ohlcv_file",
     "ingest_ticks_file",
-    "open_binary",
-    "open_input",
-    "parse_interval",
     "register",
 ]
-
-
-def parse_interval(text: str) -> BarInterval:
-    """An INTERVAL argument."""
-    try:
-        return BarInterval.parse(text)
-    except ValueError as error:
-        raise BadInput("INTERVAL", [str(error)]) from None
-
-
-@contextmanager
-def open_input(name: str) -> Iterator[tuple[IO[str], int | None]]:
-    """FILE or '-' (stdin) as text, with its size when known; BadInput when unreadable."""
-    with open_binary(name) as (raw, size):
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        try:
-            yield text, size
-        finally:
-            text.detach()
-
-
-@contextmanager
-def open_binary(name: str) -> Iterator[tuple[IO[bytes], int | None]]:
-    """FILE or '-' (stdin) as bytes, with its size when known; BadInput when unreadable."""
-    if name == "-":
-        handle: IO[bytes] = sys.stdin.buffer
-        size = None
-    else:
-        try:
-            handle = open(name, "rb")  # noqa: SIM115 (closed below)
-            size = os.fstat(handle.fileno()).st_size
-        except OSError as error:
-            raise BadInput(name, [f"cannot read it: {error.strerror}"]) from None
-    try:
-        yield handle, size
-    except UnicodeDecodeError as error:
-        raise BadInput(name, [f"is not UTF-8 text (byte {error.start})"]) from None
-    finally:
-        if name != "-":
-            handle.close()
 
 
 def ingest_ohlcv_file(
@@ -460,7 +413,9 @@ def register(app: typer.Typer) -> None:
         symbol: str = typer.Argument(..., help="Market, e.g. BTC-USD."),
         interval: str = typer.Argument(..., help="1m 5m 15m 30m 1h 4h 1d 1w."),
         since: str | None = typer.Option(None, "--since", help="Only bars opening since."),
-        limit: int = typer.Option(50, "--limit", help="Show the newest N bars."),
+        limit: int = typer.Option(
+            50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show the newest N bars."
+        ),
         chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw the close prices."),
         json_mode: bool = JsonOption,
     ) -> None:

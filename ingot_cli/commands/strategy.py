@@ -11,11 +11,17 @@ from uuid import uuid4
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.commands.market import open_input, parse_interval
-from ingot_cli.commands.trading import parse_amount, parse_symbol
 from ingot_cli.errors import BadInput
+from ingot_cli.inputs import open_input
 from ingot_cli.output import Column, Output, format_amount, format_count
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import (
+    MAX_WINDOW,
+    parse_amount,
+    parse_interval,
+    parse_since,
+    parse_symbol,
+    whole_number,
+)
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
 from ingot_core.engine import StrategyRun, TradingMode, run_strategy
@@ -237,8 +243,12 @@ def register(app: typer.Typer) -> None:
     def run_command(
         ctx: typer.Context,
         name: str = typer.Argument(..., help=f"Strategy: {', '.join(sorted(STRATEGIES))}."),
-        short: int = typer.Option(5, "--short", help="SMA: short window (ticks)."),
-        long: int = typer.Option(20, "--long", help="SMA: long window (ticks)."),
+        short: int = typer.Option(
+            5, "--short", parser=whole_number(1, MAX_WINDOW), help="SMA: short window (ticks)."
+        ),
+        long: int = typer.Option(
+            20, "--long", parser=whole_number(1, MAX_WINDOW), help="SMA: long window (ticks)."
+        ),
         replay: str | None = typer.Option(
             None, "--replay", help="JSONL ticks to replay (- for stdin)."
         ),

@@ -19,13 +19,12 @@ from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import EXIT_BAD_INPUT, BadInput
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_amount, format_count
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import MAX_ROWS, parse_amount, parse_since, parse_symbol, whole_number
 from ingot_cli.session import Session
 from ingot_core.engine import Position
 from ingot_core.errors import MissingMarks
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.feed import Ticker
-from ingot_core.money import parse_decimal
 from ingot_core.symbols import Symbol
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
 
@@ -44,25 +43,6 @@ __all__ = [
 
 
 # -- parsing ----------------------------------------------------------------------------------
-
-
-def parse_symbol(text: str) -> Symbol:
-    """A SYMBOL argument."""
-    try:
-        return Symbol.parse(text)
-    except ValueError as error:
-        raise BadInput("SYMBOL", [str(error)]) from None
-
-
-def parse_amount(text: str, what: str) -> Decimal:
-    """A positive QTY or PRICE argument."""
-    try:
-        value = parse_decimal(text, what)
-    except ValueError as error:
-        raise BadInput(what, [str(error)]) from None
-    if value <= 0:
-        raise BadInput(what, [f"{what} {text!r} must be positive"])
-    return value
 
 
 # -- the command layer ------------------------------------------------------------------------
@@ -493,7 +473,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         symbol: str | None = typer.Option(None, "--symbol", help="Only this market."),
         since: str | None = typer.Option(None, "--since", help="Only orders submitted since."),
-        limit: int = typer.Option(50, "--limit", help="Show at most this many rows."),
+        limit: int = typer.Option(
+            50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many rows."
+        ),
         follow: bool = typer.Option(
             False, "--follow", help="Keep showing new orders as they land (as 'ingot watch')."
         ),

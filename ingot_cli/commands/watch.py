@@ -13,6 +13,7 @@ import typer
 
 from ingot_cli.commands import session_of
 from ingot_cli.output import format_amount
+from ingot_cli.parsing import MAX_ROWS, positive_seconds, whole_number
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
@@ -107,9 +108,17 @@ def register(app: typer.Typer) -> None:
     def watch_command(
         ctx: typer.Context,
         symbol: str | None = typer.Option(None, "--symbol", help="Only this market."),
-        recent: int = typer.Option(20, "--recent", help="Orders to show before following."),
+        recent: int = typer.Option(
+            20,
+            "--recent",
+            parser=whole_number(0, MAX_ROWS),
+            help="Orders to show before following.",
+        ),
         seconds: float | None = typer.Option(
-            None, "--seconds", help="Stop after this many seconds (default: until a keypress)."
+            None,
+            "--seconds",
+            parser=positive_seconds,
+            help="Stop after this many seconds (default: until a keypress).",
         ),
     ) -> None:
         """Follow the trade log live: buys green, sells red, rejected grey; any key leaves."""

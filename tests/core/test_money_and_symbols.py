@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingot_core.accounting import Currency, Entry, EntrySide, currency
-from ingot_core.money import EXACT, exact_sum, fraction_digits, multiply, parse_decimal
+from ingot_core.money import EXACT, exact_sum, fraction_digits, multiply
 from ingot_core.symbols import Symbol
 
 
@@ -23,20 +23,6 @@ def test_exact_sum_keeps_digits_the_default_context_would_round() -> None:
 
 def test_multiply_is_exact() -> None:
     assert multiply(Decimal("0.12345678"), Decimal("60000.01")) == Decimal("7407.4080345678")
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("1", Decimal(1)), (" 1_000.50 ", Decimal("1000.50")), ("1e-8", Decimal("1E-8"))],
-)
-def test_parse_decimal_accepts_numbers(text: str, value: Decimal) -> None:
-    assert parse_decimal(text) == value
-
-
-@pytest.mark.parametrize("text", ["", "abc", "NaN", "inf", "-Infinity", "1,000"])
-def test_parse_decimal_rejects_non_numbers(text: str) -> None:
-    with pytest.raises(ValueError, match="price"):
-        parse_decimal(text, "price")
 
 
 def test_fraction_digits() -> None:

@@ -69,7 +69,7 @@ def test_storage_config_pg_pool_size_parse_error() -> None:
         ("STORAGE_GROUP_COMMIT_MAX", "0", "out of range 1-100000"),
         ("INGOT_LOCK_WAIT_MS", "-1", "out of range 0-600000"),
         ("QUESTDB_ILP_ADDR", "localhost", "must be HOST:PORT"),
-        ("QUESTDB_ILP_ADDR", "localhost:http", "is not a number"),
+        ("QUESTDB_ILP_ADDR", "localhost:http", "is not a whole number"),
         ("QUESTDB_ILP_ADDR", "localhost:70000", "out of range"),
         ("INGOT_BASE_CURRENCY", "U$", "currency code"),
         ("INGOT_OPENING_CAPITAL", "lots", "not a number"),

@@ -28,9 +28,7 @@ from ingot_storage.market_data import (
     latest_bars,
     load_cursor,
     query_signals,
-    save_bars,
     save_cursor,
-    save_ticks,
     series_extent,
 )
 from ingot_storage.market_files import (
@@ -40,6 +38,7 @@ from ingot_storage.market_files import (
     ingest_ticks_jsonl,
     read_ticks,
 )
+from ingot_storage.market_stage import save_bars, save_ticks
 from ingot_storage.trading import write_events
 from tests.builders import T0, USD
 
@@ -201,7 +200,14 @@ def test_jsonl_ticks_are_ingested_exactly_and_idempotently(engine) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('{"symbol": "BTC-USD", "price": 1e400, "ts": 1}', None),
+        ('{"symbol": "BTC-USD", "price": 1e400, "ts": 1}', "line 1, price: '1E+400' is too large"),
+        ('{"symbol": "BTC-USD", "price": 1e-19, "ts": 1}', "line 1, price: '1E-19' has more than"),
+        ('{"symbol": "BTC-USD", "price": "\uff11", "ts": 1}', "line 1, price: '１' is not a number"),
+        ('{"symbol": "BTC-USD", "price": 1, "ts": ' + "9" * 5000 + "}", "line 1, row: number"),
+        ("[" * 100_000 + "]" * 100_000, "line 1, row: JSON nested too deeply"),
+        ('{"symbol": 7, "price": 1, "ts": 1}', "line 1, symbol: '7' is not a market name"),
+        ('{"symbol": "BTC-USD", "price": 1, "ts": 1e30}', "line 1, ts: '1E+30' is not a time"),
+        ('{"symbol": "BTC-USD", "price": 1, "ts": "9999-12-31T23:59:59-01:00"}', "line 1, ts: '9999-"),
         ('{"symbol": "BTC-USD", "price": 0.1, "ts": "2024-01-01T00:00:00.25Z"}', None),
         ('{"symbol": "BTCUSD", "price": 1, "ts": 1}', "line 1, symbol:"),
         ('{"symbol": "BTC-USD", "price": -1, "ts": 1}', "line 1, price: must be positive"),
@@ -223,8 +229,8 @@ def test_tick_lines(line: str, expected: str | None) -> None:
 
 
 def test_tick_decimals_never_pass_through_float() -> None:
-    [tick] = read_ticks(['{"symbol":"BTC-USD","price":0.1000000000000000055511,"ts":1.5}'], "t")
-    assert tick.price == Decimal("0.1000000000000000055511")
+    [tick] = read_ticks(['{"symbol":"BTC-USD","price":0.100000000000000005,"ts":1.5}'], "t")
+    assert tick.price == Decimal("0.100000000000000005")
     assert tick.timestamp == datetime(1970, 1, 1, 0, 0, 1, 500_000, UTC)
 
 
