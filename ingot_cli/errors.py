@@ -8,7 +8,8 @@ ledger, a broken audit chain, a spilled batch that cannot be written).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -45,6 +46,8 @@ __all__ = [
     "BadInput",
     "IngotGroup",
     "describe",
+    "error_context",
+    "errors_reported",
     "report_error",
     "run_guarded",
 ]
@@ -98,10 +101,31 @@ def describe(error: IngotError) -> tuple[str, int]:
     return message, code
 
 
+_where: list[str] = []  # where the errors reported now come from, outermost first
+_reported = [0]
+
+
+@contextmanager
+def error_context(where: str) -> Iterator[None]:
+    """Name `where` (a script's file and line) at the start of every error reported inside."""
+    _where.append(where)
+    try:
+        yield
+    finally:
+        _where.pop()
+
+
+def errors_reported() -> int:
+    """How many error lines this process has written so far."""
+    return _reported[0]
+
+
 def report_error(message: str) -> None:
     """Write one error line to stderr."""
-    sys.stderr.write(f"error: {message}\n")
+    prefix = "".join(f"{where}: " for where in _where)
+    sys.stderr.write(f"error: {prefix}{message}\n")
     sys.stderr.flush()
+    _reported[0] += 1
 
 
 def run_guarded(call: Callable[[], Any]) -> int:

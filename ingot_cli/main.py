@@ -19,7 +19,7 @@ from ingot_cli.commands import (
     watch,
 )
 from ingot_cli.errors import BadInput, IngotGroup
-from ingot_cli.script import run_lines
+from ingot_cli.script import run_lines, running_script
 from ingot_cli.session import Session
 
 __all__ = ["app", "run"]
@@ -65,7 +65,7 @@ def interactive_or_stdin(session: Session) -> int:
         from ingot_cli.repl.loop import run_repl
 
         return run_repl(session)
-    return run_lines(sys.stdin, session, "<stdin>")
+    return run_lines(sys.stdin.buffer, session, "<stdin>")
 
 
 @app.command("run")
@@ -74,12 +74,14 @@ def run_command(
     script: Path = typer.Argument(..., help="A file of ingot commands, one per line."),
 ) -> None:
     """Run a script of commands in one session; stop at the first failing line."""
-    try:
-        handle = script.open(encoding="utf-8")
-    except OSError as error:
-        raise BadInput("SCRIPT", [f"cannot read {script}: {error.strerror}"]) from None
-    with handle:
-        raise typer.Exit(run_lines(handle, session_of(ctx), str(script)))
+    with running_script(script):
+        try:
+            handle = script.open("rb")
+        except OSError as error:
+            raise BadInput("SCRIPT", [f"cannot read {script}: {error.strerror}"]) from None
+        with handle:
+            code = run_lines(handle, session_of(ctx), str(script))
+    raise typer.Exit(code)
 
 
 app.add_typer(db.app, name="db")

@@ -45,11 +45,11 @@ def parse_symbol(text: str) -> Symbol:
 def parse_amount(text: str, what: str) -> Decimal:
     """A positive QTY or PRICE argument."""
     try:
-        value = parse_decimal(text, what)
+        value = parse_decimal(text, "")
     except ValueError as error:
         raise BadInput(what, [str(error)]) from None
     if value <= 0:
-        raise BadInput(what, [f"{what} {shown(text)} must be positive"])
+        raise BadInput(what, [f"{shown(text)} must be positive"])
     return value
 
 

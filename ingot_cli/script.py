@@ -1,8 +1,12 @@
 """Scripts: REPL lines read from a file or stdin, run in order in one session.
 
 Blank lines and `#` comments are skipped; quoting follows the shell (shlex); a leading
-`ingot` is optional, so command lines can be pasted as they are. The first failing line
-stops the script: its number and text are reported and its exit code becomes the script's.
+`ingot` is optional, so command lines can be pasted as they are, and `help [COMMAND]` works
+as in the REPL. A byte-order mark at the start is ignored; a line that is not UTF-8 stops the
+script like any bad line. A script may run another (`run FILE`), but never itself, however
+indirectly. The first failing line
+stops the script: its one error line starts with the script's name and the line number, and
+its exit code becomes the script's.
 Lines before it have been committed; the failing line changed nothing (bad input never
 writes).
 """
@@ -10,20 +14,59 @@ writes).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
-from ingot_cli.errors import EXIT_BAD_INPUT, EXIT_OK, IngotGroup, report_error
+from ingot_cli.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    BadInput,
+    IngotGroup,
+    error_context,
+    errors_reported,
+    report_error,
+)
 from ingot_cli.session import Session
 
-__all__ = ["execute", "run_lines", "split_line"]
+__all__ = ["command_words", "execute", "run_lines", "running_script", "split_line"]
+
+_BOM = "\ufeff"
+_MAX_NESTING = 16
+_running: list[Path] = []  # the scripts this process is running, outermost first
 
 
 def split_line(line: str) -> list[str]:
     """A command line split as a shell would (raises ValueError on unbalanced quotes)."""
     words = shlex.split(line, comments=True)
     return words[1:] if words[:1] == ["ingot"] else words
+
+
+def command_words(line: str) -> list[str]:
+    """The argv of a REPL or script line: `help [COMMAND…]` asks that command for its help."""
+    argv = split_line(line)
+    if argv[:1] == ["help"]:
+        return [*argv[1:], "--help"]
+    return argv
+
+
+@contextmanager
+def running_script(path: Path) -> Iterator[Path]:
+    """Mark `path` as running while the `with` lasts; refuse a script that would run itself
+    (directly or through others) or nest without end."""
+    resolved = path.resolve()
+    if resolved in _running:
+        chain = " -> ".join(p.name for p in [*_running, resolved])
+        raise BadInput("run", [f"{resolved.name} would run itself ({chain})"])
+    if len(_running) >= _MAX_NESTING:
+        raise BadInput("run", [f"scripts nest deeper than {_MAX_NESTING}"])
+    _running.append(resolved)
+    try:
+        yield resolved
+    finally:
+        _running.remove(resolved)
 
 
 def root_group() -> IngotGroup:
@@ -41,21 +84,30 @@ def execute(argv: list[str], session: Session) -> int:
     return root_group().run_line(args=argv, prog_name="ingot", obj=session)
 
 
-def run_lines(lines: Iterable[str], session: Session, source: str) -> int:
-    """Run script lines in order; stop at the first failure and name its line."""
+def run_lines(lines: Iterable[str | bytes], session: Session, source: str) -> int:
+    """Run script lines (text, or bytes read as UTF-8) in order; stop at the first failure
+    and name its line."""
     for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as error:
+            report_error(f"{source}, line {number}: not UTF-8 text (byte {error.start})")
+            return EXIT_BAD_INPUT
+        line = (text.removeprefix(_BOM) if number == 1 else text).strip()
         if not line or line.startswith("#"):
             continue
         try:
-            argv = split_line(line)
+            argv = command_words(line)
         except ValueError as error:
             report_error(f"{source}, line {number}: {error} in: {line}")
             return EXIT_BAD_INPUT
         if not argv:
             continue
-        code = execute(argv, session)
+        before = errors_reported()
+        with error_context(f"{source}, line {number}"):
+            code = execute(argv, session)
+            if code != EXIT_OK and errors_reported() == before:
+                report_error(f"{line} failed (exit {code})")  # it said why on stdout
         if code != EXIT_OK:
-            report_error(f"{source}, line {number} failed (exit {code}); stopped: {line}")
             return code
     return EXIT_OK

@@ -49,12 +49,24 @@ class BarInterval(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> BarInterval:
-        """Parse "1m" … "1w" (case-insensitive); raise ValueError listing the choices."""
+        """Parse "1m" … "1w" (also "1H", "1D", "1W"); raise ValueError listing the choices.
+
+        Case is ignored except for minutes: "1M" reads as a month elsewhere, so it is refused
+        rather than taken for one minute.
+        """
+        raw = text.strip()
         try:
-            return cls(text.strip().lower())
+            if raw.endswith("M"):
+                raise ValueError
+            return cls(raw.lower())
         except ValueError:
             choices = " ".join(i.value for i in cls)
-            raise ValueError(f"interval {text!r} is not one of: {choices}") from None
+            hint = (
+                " (minutes are a lower-case m; months are not an interval)"
+                if raw.endswith("M")
+                else ""
+            )
+            raise ValueError(f"interval {raw[:20]!r} is not one of: {choices}{hint}") from None
 
     @property
     def minutes(self) -> int:

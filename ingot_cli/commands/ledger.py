@@ -82,7 +82,7 @@ def compute_nav(session: Session, quote_code: str | None, mark_items: Sequence[s
     given = parse_marks(mark_items)
     book = session.book
     try:
-        quote = currency(quote_code) if quote_code else book.base_currency
+        quote = currency(quote_code) if quote_code is not None else book.base_currency
     except ValueError as error:
         raise BadInput("--quote", [str(error)]) from None
     from ingot_storage.order_history import latest_marks

@@ -10,19 +10,12 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from ingot_cli.errors import EXIT_OK, report_error
 from ingot_cli.repl.completion import IngotCompleter
 from ingot_cli.repl.toolbar import ToolbarState, read_toolbar, verify_for_toolbar
-from ingot_cli.script import execute, split_line
+from ingot_cli.script import command_words, execute
 from ingot_cli.session import Session
 
 __all__ = ["run_repl"]
 
 BANNER = "Ingot. Type 'help' for commands, 'help COMMAND' for one; Ctrl-D or 'exit' leaves."
-
-
-def _argv(line: str) -> list[str]:
-    argv = split_line(line)
-    if argv[:1] == ["help"]:
-        return [*argv[1:], "--help"]
-    return argv
 
 
 def _may_leave(prompt: PromptSession[str], session: Session) -> bool:
@@ -70,7 +63,7 @@ def run_repl(session: Session, **io: Any) -> int:
                 return EXIT_OK
             continue
         try:
-            argv = _argv(line)
+            argv = command_words(line)
         except ValueError as error:
             report_error(f"{error} in: {line}")
             continue

@@ -46,7 +46,8 @@ def test_script_runs_in_order_and_stops_at_the_bad_line(
     )
     result = invoke("run", str(script))
     assert result.exit_code == 11
-    assert f"{script}, line 5 failed (exit 11); stopped: buy BTC-USD lots" in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {script}, line 5: quantity: 'lots' is not a number"]
     assert "Filled: Buy 0.01 BTC-USD" in result.output  # line 4 ran and was committed
     engine = create_db_engine(database_url, pool_size=1)
     with engine.connect() as conn:
@@ -133,7 +134,7 @@ def test_repl_runs_lines_and_survives_bad_ones(
     assert "No such command 'teleport'" in err
     assert "No closing quotation" in err
     assert "Missing argument" in err
-    assert "quantity 'lots' is not a number" in err
+    assert "quantity: 'lots' is not a number" in err
     assert "'yesterday' is not a date" in err
     assert "must look like BASE-QUOTE" in err
     assert len(err.strip().splitlines()) == 6  # one line per bad input

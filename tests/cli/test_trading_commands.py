@@ -89,11 +89,11 @@ def test_live_mode_fails_closed(invoke) -> None:
     ("args", "message"),
     [
         (["buy", "BTCUSD", "1"], "must look like BASE-QUOTE"),
-        (["buy", "BTC-USD", "lots"], "quantity 'lots' is not a number"),
+        (["buy", "BTC-USD", "lots"], "quantity: 'lots' is not a number"),
         (["buy", "BTC-USD", "-1"], "No such option: -1"),  # write -- -1 to pass it
         (["buy", "BTC-USD", "--", "-1"], "must be positive"),
         (["buy", "BTC-USD", "0.000000001"], "more than the 8 decimals BTC allows"),
-        (["sell", "BTC-USD", "1", "--limit", "abc"], "limit price 'abc' is not a number"),
+        (["sell", "BTC-USD", "1", "--limit", "abc"], "limit price: 'abc' is not a number"),
         (["mark", "BTC-USD", "0"], "must be positive"),
         (["cancel", "nope"], "no order 'nope'"),
         (["history", "--since", "soon"], "is not a date"),
