@@ -34,6 +34,7 @@ from ingot_storage.errors import (
     ServerInUse,
     SourceUnavailable,
     UnknownBook,
+    UnknownEntry,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (BookTaken, EXIT_OVERLOAD),
     (ServerInUse, EXIT_OVERLOAD),
     (UnknownBook, EXIT_BAD_INPUT),
+    (UnknownEntry, EXIT_BAD_INPUT),
     (SchemaError, EXIT_CONFIG),
     (DatabaseUnavailable, EXIT_NETWORK),
     (SourceUnavailable, EXIT_NETWORK),

@@ -261,15 +261,18 @@ class Session:
     def trading_engine(self) -> TradingEngine:
         """The engine, for a command that trades (places, cancels, marks, runs a strategy).
 
-        The session takes the book's trading lock first, waiting up to INGOT_LOCK_WAIT_MS for
-        another process to let go, and keeps it until it closes. What an earlier holder left
-        in the spill goes in under that holder's epoch; then the session takes the lease (a
-        new epoch, its fencing token). What it read of the book before it held the lock is
+        What the session will need later (the mode, the data directory, the signing key) is
+        checked first. Then it takes the book's trading lock, waiting up to
+        INGOT_LOCK_WAIT_MS for another process to let go, and keeps it until it closes. What
+        an earlier holder left in the spill goes in under that holder's epoch; then the
+        session takes the lease (a new epoch, its fencing token). What it read of the book before it held the lock is
         read again, as another process may have traded since.
         """
         if self._lock is None:
+            from ingot_storage.preflight import check_before_trading
             from ingot_storage.trading_lock import TradingLock
 
+            check_before_trading(self.config.mode, self.audit, self.spill_path)
             database = self.open_database(upgrade=True)
             self._lock = TradingLock.acquire(
                 database,

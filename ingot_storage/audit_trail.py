@@ -23,7 +23,7 @@ from ingot_storage.audit_verify import VerifyReport, verify_audit_chain
 from ingot_storage.book_state import take_book_snapshot
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
-from ingot_storage.errors import StorageError
+from ingot_storage.errors import StorageError, UnknownEntry
 
 __all__ = ["AuditTrail"]
 
@@ -162,7 +162,7 @@ class AuditTrail:
         with self.database.connect() as conn:
             size = audit_head(conn).size
             if not 1 <= seq <= size:
-                raise StorageError(f"there is no audit entry {seq} (the log has {size:,} entries)")
+                raise UnknownEntry(f"there is no audit entry {seq} (the log has {size:,} entries)")
             covering = next((c for c in load_checkpoints(conn) if c.size >= seq), None)
             # Entries newer than every checkpoint get one signed now.
             checkpoint = covering or self.checkpoint()

@@ -12,6 +12,7 @@
         ├── BookTaken              this writer lost the book's lease: fenced (exit 13)
         ├── ServerInUse            the embedded server cannot stop: others use it (exit 13)
         ├── UnknownBook            no book of that name, or a name no book can have (exit 11)
+        ├── UnknownEntry           no audit entry with that sequence number (exit 11)
         └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
@@ -41,6 +42,7 @@ __all__ = [
     "SpillError",
     "StorageError",
     "UnknownBook",
+    "UnknownEntry",
     "db_errors",
     "translate_db_errors",
 ]
@@ -98,6 +100,10 @@ class ServerInUse(StorageError):
 
 class UnknownBook(StorageError):
     """No book of that name, or a name no book can have."""
+
+
+class UnknownEntry(StorageError):
+    """No audit entry has the sequence number asked for."""
 
 
 class SchemaError(StorageError):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput
+from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_since, whole_number
@@ -185,7 +185,9 @@ def verify_command(
     """Verify every entry, hash and signed checkpoint; exit 1 on any break."""
     report = verify_audit(session_of(ctx), digest)
     render_verify(output_for(json_mode), report)
-    if not report.valid:
+    if report.failure is not None:
+        failure = report.failure
+        report_error(f"audit chain broken at seq {failure.seq} ({failure.check})")
         raise typer.Exit(EXIT_VERIFY_FAILED)
 
 

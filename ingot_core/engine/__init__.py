@@ -19,6 +19,7 @@ from ingot_core.engine.outcomes import (
     PlaceResult,
     TradingMode,
     UnknownOrder,
+    refuse_unavailable_mode,
 )
 from ingot_core.engine.paper import PaperExchange, settle
 from ingot_core.engine.positions import Position, apply_fill
@@ -47,6 +48,7 @@ __all__ = [
     "UnknownOrder",
     "apply_fill",
     "is_financial",
+    "refuse_unavailable_mode",
     "risk_veto",
     "run_strategy",
     "settle",

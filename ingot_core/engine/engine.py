@@ -26,10 +26,10 @@ from ingot_core.engine.events import (
 )
 from ingot_core.engine.outcomes import (
     InvalidOrder,
-    LiveTradingUnavailable,
     PlaceResult,
     TradingMode,
     UnknownOrder,
+    refuse_unavailable_mode,
 )
 from ingot_core.engine.paper import PaperExchange, settle
 from ingot_core.engine.positions import Position, apply_fill
@@ -70,12 +70,7 @@ class TradingEngine:
         new_id: Callable[[], str] = new_hex,
         find_order: Callable[[str], Order | None] | None = None,
     ) -> None:
-        if mode is TradingMode.LIVE:
-            armed = "armed, but " if live_armed else "not armed, and "
-            raise LiveTradingUnavailable(
-                f"LIVE mode is {armed}no live exchange adapter ships with this release; "
-                "use PAPER (the default) or SHADOW"
-            )
+        refuse_unavailable_mode(mode, live_armed)
         self.ledger = ledger
         self.base_currency = base_currency
         self.sink = sink

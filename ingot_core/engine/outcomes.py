@@ -8,7 +8,14 @@ from enum import StrEnum
 from ingot_core.errors import IngotError, ValidationError
 from ingot_core.execution import Order
 
-__all__ = ["InvalidOrder", "LiveTradingUnavailable", "PlaceResult", "TradingMode", "UnknownOrder"]
+__all__ = [
+    "InvalidOrder",
+    "LiveTradingUnavailable",
+    "PlaceResult",
+    "TradingMode",
+    "UnknownOrder",
+    "refuse_unavailable_mode",
+]
 
 
 class TradingMode(StrEnum):
@@ -42,3 +49,13 @@ class PlaceResult:
 
     order: Order
     created: bool
+
+
+def refuse_unavailable_mode(mode: TradingMode, live_armed: bool = False) -> None:
+    """Raise LiveTradingUnavailable for LIVE: it fails closed until a live adapter ships."""
+    if mode is TradingMode.LIVE:
+        armed = "armed, but " if live_armed else "not armed, and "
+        raise LiveTradingUnavailable(
+            f"LIVE mode is {armed}no live exchange adapter ships with this release; "
+            "use PAPER (the default) or SHADOW"
+        )
