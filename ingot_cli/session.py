@@ -265,8 +265,8 @@ class Session:
         checked first. Then it takes the book's trading lock, waiting up to
         INGOT_LOCK_WAIT_MS for another process to let go, and keeps it until it closes. What
         an earlier holder left in the spill goes in under that holder's epoch; then the
-        session takes the lease (a new epoch, its fencing token). What it read of the book before it held the lock is
-        read again, as another process may have traded since.
+        session takes the lease (a new epoch, its fencing token). What it read of the book
+        before it held the lock is read again, as another process may have traded since.
         """
         if self._lock is None:
             from ingot_storage.preflight import check_before_trading
