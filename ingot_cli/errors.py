@@ -7,6 +7,7 @@ ledger, a broken audit chain, a spilled batch that cannot be written).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -89,7 +90,6 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
 
 _HINTS: dict[type[IngotError], str] = {
     MissingMarks: "give each price with --mark CODE=PRICE",
-    DatabaseUnavailable: "check DATABASE_URL, or unset it to use the embedded PostgreSQL",
     BookBusy: "run the command in that session, or close it first",
     BookTaken: "nothing more is traded by this session; run the command again to trade",
 }
@@ -99,6 +99,8 @@ def describe(error: IngotError) -> tuple[str, int]:
     """The one-line message and exit code for an Ingot error."""
     code = next((c for kind, c in _EXIT_CODES if isinstance(error, kind)), EXIT_VERIFY_FAILED)
     hint = next((h for kind, h in _HINTS.items() if isinstance(error, kind)), None)
+    if isinstance(error, DatabaseUnavailable) and os.environ.get("DATABASE_URL", "").strip():
+        hint = "check DATABASE_URL, or unset it to use the embedded PostgreSQL"
     message = str(error) if hint is None else f"{error} ({hint})"
     return message, code
 

@@ -122,7 +122,7 @@ def _row_to_checkpoint(row: Any) -> Checkpoint:
 
 
 def checkpoint_file_for(data_dir: Path, database_label: str) -> Path:
-    """The external checkpoint file of one database (label: its URL without password)."""
+    """The external checkpoint file of one book of one database (label: Database.files_label)."""
     return data_dir / "audit" / f"checkpoints-{database_key(database_label)}.jsonl"
 
 

@@ -26,8 +26,9 @@ from ingot_core.money import exact_sum, multiply
 from ingot_core.symbols import Symbol
 from ingot_storage.audit_checkpoints import checkpoint_file_for
 from ingot_storage.config import MAIN_BOOK, book_problem, book_schema
-from ingot_storage.database import Database, files_label
+from ingot_storage.database import Database
 from ingot_storage.errors import SpillError, UnknownBook, translate_db_errors
+from ingot_storage.local_files import files_label
 from ingot_storage.locks import REGISTRY_LOCK
 from ingot_storage.spill import SpillFile, spill_file_for
 from ingot_storage.tables import BOOK_TABLES, books, metadata
@@ -125,7 +126,7 @@ def drop_book(
     *,
     force: bool = False,
     data_dir: Path | None = None,
-    display_url: str = "",
+    identity: str = "",
 ) -> None:
     """Remove book `name` with everything in it; `main` only with `force` (it is then made
     again, empty, at the next start). With `data_dir`, a book whose spill still holds
@@ -135,7 +136,7 @@ def drop_book(
     if name == MAIN_BOOK and not force:
         raise UnknownBook("the main book is kept; drop it only with --force")
     if data_dir is not None:
-        spill = SpillFile(spill_file_for(data_dir, files_label(display_url, name)))
+        spill = SpillFile(spill_file_for(data_dir, files_label(identity, name)))
         if spill.size():
             raise SpillError(
                 f"{spill.path} holds batches of book {name} not written yet; "
@@ -152,10 +153,10 @@ def drop_book(
     conn.execute(books.delete().where(books.c.name == name))
 
 
-def retire_book_files(data_dir: Path, display_url: str, name: str) -> list[Path]:
+def retire_book_files(data_dir: Path, identity: str, name: str) -> list[Path]:
     """Keep a dropped book's external audit checkpoints aside, renamed with the time, so a
     new book of that name starts a new log; return the files kept aside."""
-    path = checkpoint_file_for(data_dir, files_label(display_url, name))
+    path = checkpoint_file_for(data_dir, files_label(identity, name))
     if not path.exists():
         return []
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

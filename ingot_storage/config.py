@@ -28,6 +28,7 @@
 | INGOT_KRAKEN_URL          | Kraken REST base URL                     | https://api.kraken.com  |
 | INGOT_KRAKEN_MIN_INTERVAL_MS | least time between Kraken calls       | 1000                    |
 | INGOT_KRAKEN_RETRIES      | retries of a failing Kraken call (0-20)  | 5                       |
+| INGOT_KRAKEN_TIMEOUT_S    | longest wait for one whole answer (1-300) | 30                     |
 
 A malformed value raises ConfigError naming the variable. The database URL's password is
 never part of a message, a repr or a log line.
@@ -93,7 +94,7 @@ def _book(env: Mapping[str, str]) -> str:
 
 
 def database_key(database_label: str) -> str:
-    """A short stable key naming one database's local files (label: its password-free URL)."""
+    """A short stable key naming one database's local files (label: local_files.files_label)."""
     return hashlib.sha256(database_label.encode()).hexdigest()[:16]
 
 
@@ -102,6 +103,12 @@ def normalize_database_url(raw: str, variable: str = "DATABASE_URL") -> URL:
     text = raw.strip()
     if not text:
         raise ConfigError(variable, "is empty; unset it to use the embedded PostgreSQL")
+    _, sep, rest = text.partition("://")
+    if sep and rest.split("/", 1)[0].count("@") > 1:
+        # make_url would take the password's tail for the host, and show it in errors.
+        raise ConfigError(
+            variable, "has an '@' in its user or password; write it as %40 (percent-encoded)"
+        )
     try:
         url = make_url(text)
     except (ArgumentError, ValueError):
@@ -216,16 +223,30 @@ def _questdb_pg_url(env: Mapping[str, str]) -> str | None:
     raw = env.get("QUESTDB_PG_URL", "").strip()
     if raw:
         if not raw.startswith(("postgres://", "postgresql://")):
-            raise ConfigError("QUESTDB_PG_URL", f"{raw!r} must be a postgresql:// URL")
+            raise ConfigError("QUESTDB_PG_URL", f"{redact_url(raw)!r} must be a postgresql:// URL")
         return raw
     addr = _ilp_addr(env)
     return None if addr is None else f"postgresql://admin:quest@{addr[0]}:8812/qdb"
 
 
+_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/\s]*@")
+
+
+def without_passwords(text: str) -> str:
+    """`text` with the password of every URL in it masked (between ':' and '@')."""
+    return _PASSWORD.sub(r"\1***@", text)
+
+
+def redact_url(text: str) -> str:
+    """What a message may show of a URL: its password masked, cut short."""
+    shown = without_passwords(text)
+    return shown if len(shown) <= 120 else shown[:120] + "…"
+
+
 def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip() or default
     if not raw.startswith(("http://", "https://")):
-        raise ConfigError(name, f"{raw!r} must be an http:// or https:// URL")
+        raise ConfigError(name, f"{redact_url(raw)!r} must be an http:// or https:// URL")
     return raw.rstrip("/")
 
 
@@ -255,6 +276,7 @@ class StorageConfig:
       kraken_url: Kraken's REST base URL.
       kraken_min_interval_ms: the least time between two Kraken calls.
       kraken_retries: how often a failing Kraken call is retried.
+      kraken_timeout_s: the longest one Kraken answer may take, from request to last byte.
     """
 
     database_url: URL | None = field(default=None, repr=False)
@@ -283,6 +305,7 @@ class StorageConfig:
     kraken_url: str = "https://api.kraken.com"
     kraken_min_interval_ms: int = 1000
     kraken_retries: int = 5
+    kraken_timeout_s: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
@@ -319,6 +342,7 @@ class StorageConfig:
             kraken_url=_http_url(env, "INGOT_KRAKEN_URL", "https://api.kraken.com"),
             kraken_min_interval_ms=_int(env, "INGOT_KRAKEN_MIN_INTERVAL_MS", 1000, 0, 60_000),
             kraken_retries=_int(env, "INGOT_KRAKEN_RETRIES", 5, 0, 20),
+            kraken_timeout_s=_int(env, "INGOT_KRAKEN_TIMEOUT_S", 30, 1, 300),
         )
 
     @property

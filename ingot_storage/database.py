@@ -15,19 +15,27 @@ from ingot_storage import migrations
 from ingot_storage.config import MAIN_BOOK, StorageConfig, book_schema
 from ingot_storage.embedded import EmbeddedServer
 from ingot_storage.errors import ConfigError, ServerInUse, db_errors
+from ingot_storage.local_files import (
+    adopt_url_files,
+    files_label,
+    remember_identity,
+    server_key,
+)
 
 __all__ = [
     "Database",
     "ServerKind",
     "application_name",
     "create_db_engine",
-    "files_label",
     "open_database",
     "stop_embedded_server",
     "stream_rows",
 ]
 
 ServerKind = Literal["embedded", "external"]
+_IDENTITY = sa.text(
+    "SELECT system_identifier::text || '/' || current_database() FROM pg_control_system()"
+)
 
 
 def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> Iterator[Any]:
@@ -45,12 +53,6 @@ def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> I
 def application_name() -> str:
     """What this process's connections call themselves (pg_stat_activity, the lease holder)."""
     return f"ingot pid {os.getpid()}"
-
-
-def files_label(display_url: str, book: str) -> str:
-    """What names a book's local files (spill, external checkpoints): the URL, and the book
-    when it is not main."""
-    return display_url if book == MAIN_BOOK else f"{display_url}#{book}"
 
 
 def create_db_engine(url: URL, pool_size: int = 5, book: str = MAIN_BOOK) -> Engine:
@@ -83,6 +85,8 @@ class Database:
       kind: "embedded" or "external".
       display_url: the URL with any password masked.
       book: the book this database's connections work on.
+      identity: the server's system identifier and the database's name, as read when it
+        connected: what names local files, whatever the URL's spelling.
     """
 
     engine: Engine
@@ -90,12 +94,12 @@ class Database:
     display_url: str
     server: EmbeddedServer | None = None
     book: str = MAIN_BOOK
+    identity: str = ""
 
     @property
     def files_label(self) -> str:
-        """What names this book's local files (spill, external checkpoints): the URL, and
-        the book when it is not main."""
-        return files_label(self.display_url, self.book)
+        """What names this book's local files (spill, external checkpoints)."""
+        return files_label(self.identity, self.book)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -139,7 +143,13 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
     )
     try:
         with database.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+            database.identity = conn.execute(_IDENTITY).scalar_one()
+        remember_identity(config.data_dir, server_key(config.database_url), database.identity)
+        try:
+            adopt_url_files(config.data_dir, database.display_url, database.identity, config.book)
+        except OSError as error:
+            raise ConfigError("INGOT_DATA_DIR", f"cannot take over {error.filename}: "
+                              f"{error.strerror}") from None  # fmt: skip
         if upgrade:
             migrations.ensure_head(database.engine)
     except BaseException:

@@ -8,23 +8,29 @@ Facts this client is built on:
   from it.
 - Pairs are asked for as e.g. XBTUSD but answered under Kraken's own key (XXBTZUSD), so the
   result key is looked up, never assumed.
-- Errors come in the body's `error` array. Rate limiting, busy and unavailable answers, HTTP
-  429 and 5xx, and network failures are retried with exponential backoff; an unknown pair is
-  bad input; anything still failing after the retries is a network failure.
+- Errors come in the body's `error` array. The rate-limit family (Temporary lockout too),
+  busy and unavailable answers, HTTP 429 and 5xx, slow answers and network failures are
+  retried with exponential backoff (a rate limit waits longer); a name that does not resolve
+  or a certificate that does not verify is not retried; an unknown pair is bad input;
+  anything still failing after the retries is a network failure.
 
-Every number is parsed exactly (JSON numbers as Decimals); calls are spaced to stay within
-Kraken's public rate limit (one call a second by default).
+Every answer is read within bounds (bounded_http: an overall deadline, a size limit before
+and after decompression); every number is parsed exactly and bounded (JSON numbers as
+Decimals; a fractional OHLC time is refused, never cut); messages repeat at most a short
+prefix of what Kraken sent. Calls are spaced to stay within Kraken's public rate limit (one
+call a second by default).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -33,7 +39,9 @@ from ingot_core.bars import TradePrint
 from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, OhlcvBar
 from ingot_core.instants import from_epoch
+from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, parse_whole, shown
 from ingot_core.symbols import Symbol
+from ingot_storage.bounded_http import AnswerRefused, AnswerTooSlow, Limits, read_bounded
 from ingot_storage.errors import SourceUnavailable
 
 __all__ = [
@@ -51,7 +59,17 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "https://api.kraken.com"
 # Kraken's own names for a few assets; every other code is used as it is.
 _ASSET_NAMES = {"BTC": "XBT", "DOGE": "XDG"}
-_RETRYABLE = ("EAPI:Rate limit exceeded", "EGeneral:Too many requests", "EService:")
+# Kraken's rate-limit family (waited out longer), and its busy and unavailable answers.
+_RATE_LIMITED = (
+    "EAPI:Rate limit exceeded",
+    "EGeneral:Too many requests",
+    "EGeneral:Temporary lockout",
+)
+_BUSY = ("EService:",)
+_LOCKOUT_FACTOR = 4  # a rate limit waits longer between tries than a network error
+_ERRORS_SHOWN, _ERROR_CHARS = 5, 200  # of Kraken's error strings, what a message repeats
+_MAX_WHOLE = 2**63 - 1
+_LAST_SECOND = 253_402_300_799
 
 
 class UnknownPair(ValidationError):
@@ -108,6 +126,7 @@ class KrakenClient:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -118,6 +137,7 @@ class KrakenClient:
         self._clock = clock
         self._last_call: float | None = None
         self.calls = 0
+        self.limits = limits or Limits()
 
     def ohlc(
         self, symbol: Symbol, interval: BarInterval, since: int | None, now: datetime
@@ -131,13 +151,13 @@ class KrakenClient:
         forming = bars.pop() if bars else None
         while bars and bars[-1].closes_at > now:
             forming = bars.pop()
-        return OhlcPage(bars, forming, int(last))
+        return OhlcPage(bars, forming, _last(last))
 
     def trades(self, symbol: Symbol, since_ns: int) -> TradesPage:
         """Up to 1000 trades after `since_ns` (exclusive), oldest first."""
         params = {"pair": kraken_pair(symbol), "since": since_ns, "count": 1000}
         rows, last = self._result(self._get("Trades", params), symbol)
-        return TradesPage([_trade(row) for row in rows], int(last))
+        return TradesPage([_trade(row) for row in rows], _last(last))
 
     # -- transport ------------------------------------------------------------------------
 
@@ -147,41 +167,71 @@ class KrakenClient:
             raise KrakenRejected(f"Kraken answered without a result for {symbol}")
         keys = [k for k in result if k != "last"]
         if len(keys) != 1 or not isinstance(result[keys[0]], list):
-            raise KrakenRejected(f"Kraken answered {keys} for {symbol}; expected one pair")
+            raise KrakenRejected(
+                f"Kraken answered {shown(str(keys[:5]))} for {symbol}; expected one pair"
+            )
         return result[keys[0]], result["last"]
 
     def _get(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.base_url}/0/public/{endpoint}"
         problem = ""
+        limited = False
         for attempt in range(self.retries + 1):
             if attempt:
-                delay = self.backoff * 2 ** (attempt - 1)
+                delay = self.backoff * 2 ** (attempt - 1) * (_LOCKOUT_FACTOR if limited else 1)
                 log.warning("Kraken %s: %s; retrying in %.1fs", endpoint, problem, delay)
                 self._sleep(delay)
             self._space()
             try:
-                response = self.http.get(url, params=params)
-            except httpx.TransportError as error:
-                problem = f"network error ({type(error).__name__}: {error})"
+                status, body = self._fetch(url, params)
+            except _Retry as retry:
+                problem = str(retry)
                 continue
-            if response.status_code == 429 or response.status_code >= 500:
-                problem = f"HTTP {response.status_code}"
+            errors = _errors(body)
+            busy = any(e.startswith(_BUSY) for e in errors)
+            if status == 429 or status >= 500 or busy or _rate_limited(errors):
+                limited = status == 429 or _rate_limited(errors)
+                problem = ", ".join(errors) if errors else f"HTTP {status}"
                 continue
-            body = _json(response)
-            errors = [str(e) for e in body.get("error") or []]
             if not errors:
                 return body
             if any(e.startswith("EQuery:Unknown asset pair") for e in errors):
                 raise UnknownPair(f"pair {params['pair']}", ["Kraken does not list this pair"])
-            if any(e.startswith(_RETRYABLE) for e in errors):
-                problem = ", ".join(errors)
-                continue
             if any(e.startswith("EGeneral:Invalid arguments") for e in errors):
                 raise ValidationError(f"Kraken {endpoint} request", errors)
             raise KrakenRejected(f"Kraken refused {endpoint}: {', '.join(errors)}")
+        if limited:
+            raise SourceUnavailable(
+                f"Kraken keeps limiting this address ({problem}) after {self.retries + 1} "
+                "attempts; wait a few minutes before asking again"
+            )
         raise SourceUnavailable(
             f"Kraken {endpoint} failed after {self.retries + 1} attempts: {problem}"
         )
+
+    def _fetch(self, url: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON body) of one GET within the limits; _Retry when another try
+        may do better, KrakenRejected or SourceUnavailable when none would."""
+        started = self._clock()
+        try:
+            with self.http.stream(
+                "GET", url, params=params, headers={"Accept-Encoding": "gzip"},
+                timeout=self.limits.deadline_s,
+            ) as response:  # fmt: skip
+                content = read_bounded(response, self.limits, started, self._clock)
+        except AnswerTooSlow as slow:
+            raise _Retry(f"the answer was too slow: {slow}") from None
+        except AnswerRefused as refused:
+            raise KrakenRejected(f"Kraken's answer was refused: {refused}") from None
+        except httpx.TransportError as error:
+            if _hopeless(error):
+                raise SourceUnavailable(f"cannot reach Kraken: {shown(str(error), 120)}") from None
+            raise _Retry(
+                f"network error ({type(error).__name__}: {shown(str(error), 120)})"
+            ) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            return response.status_code, {}
+        return response.status_code, _json(response.status_code, content)
 
     def _space(self) -> None:
         now = self._clock()
@@ -194,44 +244,105 @@ class KrakenClient:
         self.calls += 1
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def _last(value: object) -> int:
     try:
-        body = json.loads(response.content, parse_float=Decimal)
-    except ValueError:
+        return _whole(value, "last")
+    except ValueError as error:
+        raise KrakenRejected(f"Kraken sent a `last` Ingot cannot read: {error}") from None
+
+
+class _Retry(Exception):
+    """A failure another attempt may not have (network, slowness)."""
+
+
+def _hopeless(error: httpx.TransportError) -> bool:
+    # A name that does not resolve, or a certificate that does not verify, stays so.
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror | ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    text = str(error)
+    return "Name or service not known" in text or "CERTIFICATE_VERIFY_FAILED" in text
+
+
+def _rate_limited(errors: list[str]) -> bool:
+    return any(e.startswith(_RATE_LIMITED) for e in errors)
+
+
+def _errors(body: dict[str, Any]) -> list[str]:
+    raw = body.get("error")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+        raise KrakenRejected(f"Kraken answered an error field Ingot cannot read: {shown(str(raw))}")
+    return [e[:_ERROR_CHARS] for e in raw[:_ERRORS_SHOWN]]
+
+
+def _json(status: int, content: bytes) -> dict[str, Any]:
+    try:
+        body = loads_json(content)
+    except ValueError as error:
         raise KrakenRejected(
-            f"Kraken answered HTTP {response.status_code} with a body that is not JSON"
+            f"Kraken answered HTTP {status} with a body Ingot cannot read ({error})"
         ) from None
     if not isinstance(body, dict):
         raise KrakenRejected("Kraken answered with JSON that is not an object")
     return body
 
 
-def _ohlc_bar(symbol: Symbol, interval: BarInterval, row: list[Any]) -> OhlcvBar:
+def _whole(value: object, what: str, low: int = 0) -> int:
+    # A whole number Kraken sends as a JSON integer or a string of digits, never a fraction.
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{what} {shown(str(value))} is not a whole number")
+    return parse_whole(str(value), what, low, _MAX_WHOLE)
+
+
+def _price(value: object, what: str) -> Decimal:
+    if isinstance(value, str):
+        return parse_decimal(value, what)
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"{what} {shown(str(value))} is not a number")
+    return bounded_decimal(Decimal(value), what)
+
+
+def _ohlc_bar(symbol: Symbol, interval: BarInterval, row: object) -> OhlcvBar:
     # [time, open, high, low, close, vwap, volume, count]
     try:
+        if not isinstance(row, list) or len(row) < 8:
+            raise ValueError("it is not a list of 8 fields")
         return OhlcvBar(
             symbol=symbol,
             interval=interval,
-            timestamp=from_epoch(int(row[0])),
-            open=Decimal(row[1]),
-            high=Decimal(row[2]),
-            low=Decimal(row[3]),
-            close=Decimal(row[4]),
-            volume=Decimal(row[6]),
-            trade_count=int(row[7]),
+            timestamp=from_epoch(_whole(row[0], "time")),
+            open=_price(row[1], "open"),
+            high=_price(row[2], "high"),
+            low=_price(row[3], "low"),
+            close=_price(row[4], "close"),
+            volume=_price(row[6], "volume"),
+            trade_count=_whole(row[7], "count"),
         )
-    except (IndexError, TypeError, ValueError, InvalidOperation) as error:
-        raise KrakenRejected(f"Kraken sent an OHLC row Ingot cannot read: {row!r}") from error
+    except (ValueError, OverflowError) as error:
+        raise KrakenRejected(
+            f"Kraken sent an OHLC row Ingot cannot read ({error}): {shown(repr(row))}"
+        ) from None
 
 
-def _trade(row: list[Any]) -> TradePrint:
+def _trade(row: object) -> TradePrint:
     # [price, volume, time (seconds, fractional), side, type, misc, trade id]
     try:
+        if not isinstance(row, list) or len(row) < 3:
+            raise ValueError("it is not a list of at least 3 fields")
+        seconds = _price(row[2], "time")
+        if not 0 <= seconds <= _LAST_SECOND:
+            raise ValueError(f"time {seconds} is not between 1970 and 9999")
         return TradePrint(
-            price=Decimal(row[0]),
-            volume=Decimal(row[1]),
+            price=_price(row[0], "price"),
+            volume=_price(row[1], "volume"),
             # Kraken gives 100 ns; Ingot keeps time to the microsecond.
-            timestamp=from_epoch(Decimal(row[2]), truncate=True),
+            timestamp=from_epoch(seconds, truncate=True),
         )
-    except (IndexError, TypeError, ValueError, InvalidOperation) as error:
-        raise KrakenRejected(f"Kraken sent a trade Ingot cannot read: {row!r}") from error
+    except (ValueError, OverflowError) as error:
+        raise KrakenRejected(
+            f"Kraken sent a trade Ingot cannot read ({error}): {shown(repr(row))}"
+        ) from None

@@ -239,6 +239,8 @@ def ingest_ticks_jsonl(
                 report.symbols.add(str(row.symbol))
         if report.bad_count and not skip_bad:
             raise report.fail()
+        if report.rows == 0:
+            raise BadInputFile(source, ["is empty"])
         report.stored = stage.merge()
         report.duplicates = stage.staged - report.stored
     return report

@@ -19,6 +19,7 @@ from typing import Any
 
 from ingot_core.feed import OhlcvBar, Ticker
 from ingot_core.instants import epoch_micros
+from ingot_storage.config import without_passwords
 
 __all__ = ["QUESTDB_TABLES", "QuestDbMetrics", "QuestDbMirror"]
 
@@ -162,12 +163,15 @@ class QuestDbMirror:
     def _drop(self) -> None:
         sender, self._sender = self._sender, None
         if sender is not None:
+            from questdb import QuestDBError
+
             try:
                 sender.close()
-            except Exception as error:  # closing a broken connection; nothing to save
+            except (QuestDBError, OSError) as error:  # a broken connection; nothing to save
                 log.debug("closing the QuestDB sender: %s", error)
 
     def _failed(self, doing: str, error: BaseException) -> None:
         self.metrics.failures += 1
-        self.metrics.last_error = f"{doing}: {error}"
-        log.warning("QuestDB unavailable (%s): %s; PostgreSQL keeps the data", doing, error)
+        text = without_passwords(str(error))
+        self.metrics.last_error = f"{doing}: {text}"
+        log.warning("QuestDB unavailable (%s): %s; PostgreSQL keeps the data", doing, text)

@@ -360,7 +360,8 @@ class StorageWorker:
             self._write(batch)
         except BookTaken as taken:
             self.fenced = taken
-            _log.error("fenced: %s; this batch and every later one is not written", taken)
+            # The command that waits for this batch reports it, as its one error line.
+            _log.debug("fenced: %s; this batch and every later one is not written", taken)
             return self._lose(events, taken)
         except (StorageError, IngotError) as error:  # IngotError: a payload with no JSON form
             return self._spill_batch(events, error)

@@ -39,8 +39,8 @@ def drop(session: Session, name: str, force: bool) -> list[Path]:
     database = session.open_database(upgrade=True)
     with database.begin() as conn:
         drop_book(conn, name, force=force, data_dir=session.config.data_dir,
-                  display_url=database.display_url)  # fmt: skip
-    return retire_book_files(session.config.data_dir, database.display_url, name)
+                  identity=database.identity)  # fmt: skip
+    return retire_book_files(session.config.data_dir, database.identity, name)
 
 
 def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:

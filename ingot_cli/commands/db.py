@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -24,7 +25,9 @@ __all__ = [
     "app",
     "database_state",
     "drain_spill_setting_aside",
+    "spill_json",
     "spill_report",
+    "spill_reports",
     "upgrade_database",
 ]
 
@@ -93,12 +96,32 @@ class SpillReport:
     drained: DrainResult | None = None
 
 
-def spill_report(session: Session, drained: DrainResult | None = None) -> SpillReport:
-    """Read the spill file without writing anything."""
+def spill_reports(session: Session) -> tuple[list[SpillReport], str | None]:
+    """The book's spill file read without writing anything, and None; with the database out
+    of reach, the file its server last had (or every spill file of the data directory, when
+    it never answered) and a note saying so."""
+    from ingot_storage.errors import DatabaseUnavailable
+    from ingot_storage.local_files import offline_spill_files
+
+    try:
+        return [spill_report(session.spill_path)], None
+    except DatabaseUnavailable as error:
+        reason = str(error)
+    paths, known = offline_spill_files(session.config)
+    note = f"PostgreSQL is out of reach ({reason}); " + (
+        "this is the spill file of the server it last reached"
+        if known
+        else "it never answered this data directory, so here is every spill file in it"
+    )
+    return [spill_report(path) for path in paths], note
+
+
+def spill_report(path: Path, drained: DrainResult | None = None) -> SpillReport:
+    """Read the spill file at `path` without writing anything."""
     from ingot_storage.errors import SpillError
     from ingot_storage.spill import SpillFile
 
-    spill = SpillFile(session.spill_path)
+    spill = SpillFile(path)
     try:
         batches, unreadable = spill.batches(), None
     except SpillError as error:
@@ -123,23 +146,26 @@ def drain_spill_setting_aside(session: Session) -> DrainResult:
     return drain_spill(database.engine, session.spill_path, set_aside=True)
 
 
+def spill_json(report: SpillReport) -> dict[str, object]:
+    """A spill report as JSON for scripts."""
+    drained = report.drained
+    return {
+        "path": report.path,
+        "bytes": report.size,
+        "batches": report.batches,
+        "events": report.events,
+        "unreadable": report.unreadable,
+        "set_aside_path": report.set_aside_path,
+        "drained": None
+        if drained is None
+        else {"written": drained.written, "set_aside": drained.set_aside},
+    }
+
+
 def render_spill(out: Output, report: SpillReport) -> None:
     """The spill file's contents, and what `--set-aside` did."""
     if out.json_mode:
-        drained = report.drained
-        out.json(
-            {
-                "path": report.path,
-                "bytes": report.size,
-                "batches": report.batches,
-                "events": report.events,
-                "unreadable": report.unreadable,
-                "set_aside_path": report.set_aside_path,
-                "drained": None
-                if drained is None
-                else {"written": drained.written, "set_aside": drained.set_aside},
-            }
-        )
+        out.json(spill_json(report))
         return
     if report.drained is not None:
         drained = report.drained
@@ -149,7 +175,12 @@ def render_spill(out: Output, report: SpillReport) -> None:
             + (f" (kept in {report.set_aside_path})" if drained.set_aside else "")
         )
     if not report.size:
-        out.line("The spill file is empty: every event is in PostgreSQL.")
+        if report.drained is not None and report.drained.set_aside:
+            out.line(
+                f"The spill file is empty; what PostgreSQL refused is in {report.set_aside_path}"
+            )
+        else:
+            out.line("The spill file is empty: every event is in PostgreSQL.")
         return
     facts = [
         ("File", report.path),
@@ -297,5 +328,19 @@ def spill_command(
 ) -> None:
     """Show the batches waiting in the spill file (written during an outage)."""
     session = session_of(ctx)
-    drained = drain_spill_setting_aside(session) if set_aside else None
-    render_spill(output_for(json_mode), spill_report(session, drained))
+    out = output_for(json_mode)
+    if set_aside:
+        drained = drain_spill_setting_aside(session)
+        render_spill(out, spill_report(session.spill_path, drained))
+        return
+    reports, note = spill_reports(session)
+    if note is not None:
+        typer.echo(f"warning: {note}", err=True)
+    if out.json_mode and len(reports) != 1:
+        out.json([spill_json(r) for r in reports])
+        return
+    for report in reports or [None]:
+        if report is None:
+            out.line("There is no spill file in this data directory.")
+        else:
+            render_spill(out, report)

@@ -111,6 +111,7 @@ def ingest_kraken(
     """Kraken history from `since` (or the last 720 bars), resumable, mirrored to QuestDB."""
     import httpx
 
+    from ingot_storage.bounded_http import Limits
     from ingot_storage.history import ingest_kraken_history
     from ingot_storage.kraken import KrakenClient
 
@@ -118,7 +119,7 @@ def ingest_kraken(
     database = session.database
     mirror = session.questdb
     with (
-        httpx.Client(timeout=30.0, headers={"User-Agent": "ingot"}) as http,
+        httpx.Client(timeout=config.kraken_timeout_s, headers={"User-Agent": "ingot"}) as http,
         progress(f"Kraken {symbol} {interval}") as tick,
     ):
         client = KrakenClient(
@@ -126,6 +127,7 @@ def ingest_kraken(
             config.kraken_url,
             min_interval=config.kraken_min_interval_ms / 1000,
             retries=config.kraken_retries,
+            limits=Limits(deadline_s=config.kraken_timeout_s),
         )
         return ingest_kraken_history(
             database.engine,

@@ -68,4 +68,4 @@ def run_repl(session: Session, **io: Any) -> int:
             report_error(f"{error} in: {line}")
             continue
         execute(argv, session)  # errors print one line; the session goes on
-        state[0] = read_toolbar(session, chain, verified)
+        state[0] = read_toolbar(session, chain, verified, state[0])

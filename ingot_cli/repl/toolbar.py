@@ -8,6 +8,7 @@ from ingot_cli.output import format_amount
 from ingot_cli.session import Session
 from ingot_core.errors import MissingMarks
 from ingot_storage.audit import audit_head
+from ingot_storage.errors import DatabaseUnavailable
 
 __all__ = ["ToolbarState", "read_toolbar", "verify_for_toolbar"]
 
@@ -43,15 +44,27 @@ def verify_for_toolbar(session: Session) -> tuple[str, int]:
     return f"BROKEN at seq {report.failure.seq}", report.entries
 
 
-def read_toolbar(session: Session, chain: str = "not verified", verified: int = 0) -> ToolbarState:
-    """The toolbar's facts, from the open session."""
-    view = session.view
-    try:
-        nav = f"{format_amount(view.nav(), view.base_currency.decimals)} {view.base_currency}"
-    except MissingMarks as error:
-        nav = f"? (no mark: {', '.join(error.codes)})"
-    with session.database.connect() as conn:
-        size = audit_head(conn).size
+def read_toolbar(
+    session: Session,
+    chain: str = "not verified",
+    verified: int = 0,
+    previous: ToolbarState | None = None,
+) -> ToolbarState:
+    """The toolbar's facts, from the open session. With PostgreSQL out of reach it says so
+    and keeps what it last read: the session goes on (what it trades waits in the spill)."""
     worker = session.worker
     depth = worker.metrics().queue_depth if worker is not None else 0
+    try:
+        view = session.view
+        try:
+            nav = f"{format_amount(view.nav(), view.base_currency.decimals)} {view.base_currency}"
+        except MissingMarks as error:
+            nav = f"? (no mark: {', '.join(error.codes)})"
+        with session.database.connect() as conn:
+            size = audit_head(conn).size
+    except DatabaseUnavailable:
+        mode = session.config.mode if previous is None else previous.mode
+        nav = "?" if previous is None else previous.nav
+        size = 0 if previous is None else previous.audit_entries
+        return ToolbarState(mode, nav, "unreachable", size, depth, chain, verified)
     return ToolbarState(view.mode, nav, session.database.kind, size, depth, chain, verified)

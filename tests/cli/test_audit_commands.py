@@ -41,8 +41,9 @@ def test_audit_verify_names_seq_and_check_and_exits_1(invoke, database_url: URL)
     engine.dispose()
     result = invoke("audit", "verify")
     assert result.exit_code == 1
-    assert result.output.startswith("Audit chain: BROKEN at seq 3 (leaf: ")
-    report = json.loads(invoke("audit", "verify", "--json").output)
+    assert result.stdout.startswith("Audit chain: BROKEN at seq 3 (leaf: ")
+    assert result.stderr == "error: audit chain broken at seq 3 (leaf)\n"
+    report = json.loads(invoke("audit", "verify", "--json").stdout)
     assert report["failure"]["seq"] == 3
     assert report["failure"]["check"] == "leaf"
 
@@ -128,7 +129,7 @@ def test_export_never_replaces_a_file_without_force(invoke, tmp_path: Path) -> N
     ("args", "message"),
     [
         (["--since", "28/02/2026"], "is not a date"),
-        (["--limit", "0"], "must be at least 1"),
+        (["--limit", "0"], "'0' is out of range 1-10000000"),
         (["--limit", "many"], "Invalid value for '--limit'"),
         (["verify", "--digest", "/nonexistent.json"], "cannot read"),
     ],

@@ -103,7 +103,7 @@ def test_a_spilled_batch_postgresql_refuses_is_named_and_can_be_set_aside(
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-2:] == [
         f"Batches written to PostgreSQL: 1; set aside: 1 (kept in {spill.set_aside_path})",
-        "The spill file is empty: every event is in PostgreSQL.",
+        f"The spill file is empty; what PostgreSQL refused is in {spill.set_aside_path}",
     ]
     assert invoke("balances").exit_code == 0
     assert "NaN" in spill.set_aside_path.read_text()

@@ -69,8 +69,9 @@ def double_spend(env: dict[str, str], lose_the_lock) -> None:
     finally:
         holder.child.kill()
     assert code == 13, err
-    assert "error: this session lost the book to ingot pid" in err
-    assert "orders a-2" in err
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: <stdin>, line 2: this session lost the book to ingot pid")
+    assert "orders a-2" in error
     spent = Decimal("3001.50") + Decimal("7.80")  # each accepted buy: cost + fee
     assert cash(env) == start - 2 * spent
     history = json.loads(ingot(env, "history", "--json").stdout)

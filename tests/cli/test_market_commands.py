@@ -150,7 +150,7 @@ def test_a_bad_csv_row_names_line_and_field_and_exits_11(invoke, database_url, t
         (("ingest", "ohlcv", "BTCUSD", "1h"), "must look like BASE-QUOTE"),
         (("ingest", "ohlcv", "BTC-USD", "1h", "--source", "/no/such.csv"), "cannot read it"),
         (("ingest", "ticks", "/no/such.jsonl"), "cannot read it"),
-        (("bars", "BTC-USD", "1h", "--limit", "0"), "must be at least 1"),
+        (("bars", "BTC-USD", "1h", "--limit", "0"), "'0' is out of range 1-10000000"),
         (("gaps", "BTC-USD", "1h", "--since", "yesterday"), "is not a date"),
         (("strategy", "run", "sma", "--replay", "-", "--short", "9", "--long", "3"), "longer"),
         (("strategy", "run", "sma", "--bars", "BTC-USD", "1h", "--mode", "live"), "--mode"),

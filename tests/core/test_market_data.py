@@ -33,7 +33,14 @@ def test_bar_interval_as_str() -> None:
 
 def test_bar_interval_all_variants_round_trip() -> None:
     for interval in BarInterval:
-        assert BarInterval.parse(interval.value.upper()) is interval
+        assert BarInterval.parse(interval.value) is interval
+        if not interval.value.endswith("m"):  # 1M would read as a month
+            assert BarInterval.parse(interval.value.upper()) is interval
+
+
+def test_upper_case_m_is_never_a_minute() -> None:
+    with pytest.raises(ValueError, match="minutes are a lower-case m"):
+        BarInterval.parse("1M")
 
 
 def test_unknown_interval_lists_the_choices() -> None:

@@ -101,6 +101,32 @@ def test_password_never_appears_in_messages_or_repr() -> None:
     assert "***" in (config.redacted_database_url or "")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("QUESTDB_PG_URL", "mysql://admin:{secret}@questdb:8812/qdb"),
+        ("INGOT_KRAKEN_URL", "ftp://user:{secret}@kraken.example"),
+        ("DATABASE_URL", "postgresql://app:pa@{secret}@db.example/ingot"),
+        ("DATABASE_URL", "postgresql://app:{secret}@@db.example/ingot"),
+    ],
+)
+def test_no_message_shows_a_password(variable: str, value: str) -> None:
+    secret = "hunter2-do-not-print"
+    with pytest.raises(ConfigError) as caught:
+        StorageConfig.from_env({variable: value.format(secret=secret)})
+    assert "hunter2" not in str(caught.value)
+    assert "do-not-print" not in str(caught.value)
+
+
+def test_an_at_sign_in_the_password_asks_for_percent_encoding() -> None:
+    with pytest.raises(ConfigError, match="write it as %40"):
+        StorageConfig.from_env({"DATABASE_URL": "postgresql://app:p@ss@db.example/ingot"})
+    encoded = StorageConfig.from_env({"DATABASE_URL": "postgresql://app:p%40ss@db.example/ingot"})
+    assert encoded.database_url is not None
+    assert encoded.database_url.password == "p@ss"
+    assert encoded.database_url.host == "db.example"
+
+
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "file"
     file.write_text("x")

@@ -191,7 +191,7 @@ def test_429_5xx_and_rate_limit_errors_back_off_and_retry() -> None:
     http = httpx.Client(transport=httpx.MockTransport(handler))
     client = KrakenClient(http, min_interval=0, backoff=0.5, sleep=sleeps.append)
     assert len(client.ohlc(BTC, H1, None, NOW).bars) == 3
-    assert sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert sleeps == [2.0, 1.0, 8.0, 4.0]  # a rate limit waits four times longer
 
 
 def test_network_failure_after_retries_is_source_unavailable() -> None:
@@ -203,11 +203,12 @@ def test_network_failure_after_retries_is_source_unavailable() -> None:
 
 
 def test_calls_are_spaced_within_the_public_rate_limit() -> None:
-    clock = iter([10.0, 10.25, 12.0])
+    now = [10.0]
     sleeps: list[float] = []
     http = httpx.Client(transport=httpx.MockTransport(lambda r: ok("XXBTZUSD", [], BASE)))
-    client = KrakenClient(http, min_interval=1.0, sleep=sleeps.append, clock=lambda: next(clock))
-    for _ in range(3):
+    client = KrakenClient(http, min_interval=1.0, sleep=sleeps.append, clock=lambda: now[0])
+    for moment in (10.0, 10.25, 12.0):
+        now[0] = moment
         client.ohlc(BTC, H1, None, NOW)
     assert sleeps == [0.75]  # the second call waited; the third came late enough
 

@@ -1,0 +1,153 @@
+"""Faults around the durability core, through the installed `ingot`: an outage during a
+session, two spellings of one server, the embedded postmaster killed again and again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from tests.cli.faults import CAPS, INGOT, ingot
+from tests.postgres import query_rows
+
+
+def other_spelling(url: URL) -> URL:
+    """The same server and database under another URL text."""
+    socket_dir = url.query.get("host")
+    if isinstance(socket_dir, str):
+        return url.update_query_dict({"host": socket_dir.rstrip("/") + "/./"})
+    swap = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}
+    if url.host not in swap:
+        pytest.skip(f"no second spelling known for host {url.host}")
+    return url.set(host=swap[url.host])
+
+
+class Session:
+    """`ingot` reading commands from a pipe, as a script in one session."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.child = subprocess.Popen(
+            [INGOT], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def send(self, line: str) -> str:
+        assert self.child.stdin is not None
+        assert self.child.stdout is not None
+        self.child.stdin.write(line + "\n")
+        self.child.stdin.flush()
+        return self.child.stdout.readline()
+
+    def finish(self) -> tuple[int, str]:
+        _, err = self.child.communicate(timeout=120)
+        return self.child.returncode, err
+
+
+def outage(database_url: URL, pid: int) -> None:
+    """No new connection to the test database, and the session's own ones dropped."""
+    admin = database_url.set(database="postgres")
+    query_rows(admin, f'ALTER DATABASE "{database_url.database}" ALLOW_CONNECTIONS false')
+    query_rows(
+        admin,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE application_name = 'ingot pid {pid}'",
+    )
+
+
+def recovery(database_url: URL) -> None:
+    admin = database_url.set(database="postgres")
+    query_rows(admin, f'ALTER DATABASE "{database_url.database}" ALLOW_CONNECTIONS true')
+
+
+def test_a_session_that_spilled_its_last_orders_exits_0_and_they_drain_first_under_any_spelling(
+    cli_env: dict[str, str], database_url: URL
+) -> None:
+    env = {**os.environ, **cli_env, **CAPS}
+    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
+    session = Session(env)
+    try:
+        assert session.send("buy BTC-USD 0.01 --client-id before").startswith("Filled")
+        outage(database_url, session.child.pid)
+        for client_id in ("spilled-1", "spilled-2"):
+            line = session.send(f"buy BTC-USD 0.01 --client-id {client_id}")
+            assert line.startswith("Filled"), line
+        code, err = session.finish()
+    finally:
+        session.child.kill()
+        recovery(database_url)
+    assert code == 0, err  # every line succeeded: its work waits in the spill
+    assert "saved to the local spill file" in err
+    assert "error:" not in err
+    other = {**env, "DATABASE_URL": other_spelling(database_url).render_as_string(False)}
+    after = ingot(other, "buy", "BTC-USD", "0.01", "--client-id", "after")
+    assert after.returncode == 0, after.stderr
+    rows = query_rows(database_url, "SELECT client_id FROM order_history ORDER BY seq")
+    assert [r[0] for r in rows] == ["before", "spilled-1", "spilled-2", "after"]
+    shown = json.loads(ingot(env, "db", "spill", "--json").stdout)
+    assert shown["bytes"] == 0
+
+
+def test_db_spill_reads_the_spill_with_the_server_down(
+    cli_env: dict[str, str], database_url: URL
+) -> None:
+    env = {**os.environ, **cli_env, **CAPS}
+    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
+    session = Session(env)
+    try:
+        assert session.send("buy BTC-USD 0.01").startswith("Filled")
+        outage(database_url, session.child.pid)
+        assert session.send("buy BTC-USD 0.02").startswith("Filled")
+        assert session.finish()[0] == 0
+        shown = ingot(env, "db", "spill", "--json")
+        assert shown.returncode == 0, shown.stderr
+        report = json.loads(shown.stdout)
+        assert report["batches"] >= 1
+        assert "OrderUpdated" in report["events"]
+        assert b"out of reach" in shown.stderr
+    finally:
+        session.child.kill()
+        recovery(database_url)
+
+
+def test_ten_postmaster_kills_during_trading_each_followed_by_a_clean_start(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(CAPS, INGOT_DATA_DIR=str(tmp_path / "data"))
+    pid_file = tmp_path / "data" / "pgdata" / "postmaster.pid"
+    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
+    placed = 0
+    for kill in range(10):
+        session = Session(env)
+        try:
+            assert session.send(f"buy BTC-USD 0.01 --client-id k{kill}").startswith("Filled")
+            placed += 1
+            os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+            session.send(f"buy BTC-USD 0.01 --client-id lost{kill}")  # spilled or refused
+            session.finish()
+        finally:
+            session.child.kill()
+        started = ingot(env, "db", "status")
+        assert started.returncode == 0, started.stderr  # a clean start, at once
+        assert b"Traceback" not in started.stderr
+    rows = query_rows(
+        URL.create(
+            "postgresql+psycopg", username="postgres", database="ingot",
+            query={"host": str(tmp_path / "data" / "pgdata")},
+        ),
+        "SELECT client_id FROM order_history ORDER BY seq",
+    )  # fmt: skip
+    ids = [r[0] for r in rows]
+    assert [i for i in ids if i.startswith("k")] == [f"k{n}" for n in range(10)]
+    assert len(ids) == len(set(ids))  # nothing twice
+    assert ingot(env, "audit", "verify").returncode == 0
+    assert ingot(env, "db", "check").returncode == 0
+    deadline = time.monotonic() + 10
+    while ingot(env, "db", "stop").returncode == 13 and time.monotonic() < deadline:
+        time.sleep(0.2)
