@@ -83,6 +83,16 @@ class Session:
         self._worker: StorageWorker | None = None
         self._questdb: QuestDbMirror | None = None
         self._lock: TradingLock | None = None
+        self._fresh_ids: set[str] = set()  # client ids this session made up: never used before
+
+    def new_client_id(self) -> str:
+        """A client id for an order the user gave none: fresh, so placing it needs no lookup
+        of earlier orders (and works while PostgreSQL is out of reach)."""
+        from uuid import uuid4
+
+        client_id = f"cli-{uuid4().hex[:12]}"
+        self._fresh_ids.add(client_id)
+        return client_id
 
     @property
     def config(self) -> StorageConfig:
@@ -235,6 +245,8 @@ class Session:
         return self._engine
 
     def _find_order(self, find: Callable[..., Order | None], client_id: str) -> Order | None:
+        if client_id in self._fresh_ids:
+            return None
         with self.database.connect() as conn:
             return find(conn, client_id)
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from uuid import uuid4
 
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.errors import EXIT_BAD_INPUT, BadInput
+from ingot_cli.errors import EXIT_BAD_INPUT, BadInput, report_error
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.parsing import MAX_ROWS, parse_amount, parse_since, parse_symbol, whole_number
@@ -70,7 +69,7 @@ def place(
     quantity = parse_amount(qty_text, "quantity")
     limit = parse_amount(limit_text, "limit price") if limit_text is not None else None
     request = OrderRequest(
-        client_id or f"cli-{uuid4().hex[:12]}",
+        client_id or session.new_client_id(),
         symbol,
         side,
         OrderType.LIMIT if limit is not None else OrderType.MARKET,
@@ -213,6 +212,10 @@ def report_done(out: Output, done: Done) -> None:
             err=True,
         )
     if order.status is OrderStatus.REJECTED:
+        # Recorded as rejected (an order the book keeps), and still the command's failure.
+        report_error(
+            f"order {order.request.client_id} rejected: {order.reason or 'no reason given'}"
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
