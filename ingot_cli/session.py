@@ -321,35 +321,6 @@ class Session:
             )
         return outcome
 
-    @staticmethod
-    def _snapshot(trail: AuditTrail) -> None:
-        """A snapshot, so the next open folds in nothing this session wrote. It only saves
-        the next open some work: a failure is a warning, never the command's."""
-        import logging
-
-        from ingot_storage.errors import StorageError
-
-        try:
-            trail.snapshot()
-        except StorageError as error:
-            logging.getLogger(__name__).warning("no book snapshot taken: %s", error)
-
-    @staticmethod
-    def _checkpoint(trail: AuditTrail) -> None:
-        """The shutdown checkpoint. With PostgreSQL out of reach there is nothing new to sign
-        (what this session traded waits in the spill): a warning, and the next session
-        signs, never the command's failure after its work was kept."""
-        from ingot_storage.errors import DatabaseUnavailable
-
-        try:
-            trail.checkpoint()
-        except DatabaseUnavailable as error:
-            import logging
-
-            logging.getLogger(__name__).warning(
-                "no audit checkpoint at exit (%s); the next session takes one", error
-            )
-
     def _drop_trading(self) -> None:
         """Let the engine, its worker and the lock go, after the book was taken."""
         worker, lock = self._worker, self._lock
@@ -404,9 +375,7 @@ class Session:
                 from ingot_storage.audit_trail import AuditTrail
 
                 trail = audit or AuditTrail(database, self.config)
-                if worker is not None:
-                    self._snapshot(trail)
-                self._checkpoint(trail)
+                trail.at_session_end(snapshot=worker is not None)
         finally:
             if lock is not None:
                 lock.release()  # only now: everything this session traded is written

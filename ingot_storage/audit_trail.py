@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +24,11 @@ from ingot_storage.audit_verify import VerifyReport, verify_audit_chain
 from ingot_storage.book_state import take_book_snapshot
 from ingot_storage.config import StorageConfig
 from ingot_storage.database import Database
-from ingot_storage.errors import StorageError, UnknownEntry
+from ingot_storage.errors import DatabaseUnavailable, StorageError, UnknownEntry
 
 __all__ = ["AuditTrail"]
+
+_log = logging.getLogger(__name__)
 
 
 class AuditTrail:
@@ -99,6 +102,24 @@ class AuditTrail:
         self._unsnapshotted = 0
         with self.database.begin() as conn:
             return take_book_snapshot(conn, now=now)
+
+    def at_session_end(self, *, snapshot: bool) -> None:
+        """What a session leaves behind as it closes: a book snapshot when it traded (so the
+        next open folds in nothing it wrote), and a checkpoint when the log grew.
+
+        Neither may fail the session once its work is kept: a snapshot only saves the next
+        open some work, and with PostgreSQL out of reach there is nothing new to sign (what
+        the session traded waits in the spill); each failure is a warning.
+        """
+        if snapshot:
+            try:
+                self.snapshot()
+            except StorageError as error:
+                _log.warning("no book snapshot taken: %s", error)
+        try:
+            self.checkpoint()
+        except DatabaseUnavailable as error:
+            _log.warning("no audit checkpoint at exit (%s); the next session takes one", error)
 
     def head_checkpoint(self) -> Checkpoint | None:
         """A checkpoint covering every entry: a new one if needed, else the newest."""

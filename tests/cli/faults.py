@@ -19,6 +19,36 @@ CAPS = {"INGOT_MAX_EXPOSURE": "10000000", "INGOT_MAX_SYMBOL_EXPOSURE": "10000000
 DOCUMENTED_FAILURES = {1, 10, 11, 12, 13}
 
 
+class PipedSession:
+    """`ingot` reading commands from a pipe, one at a time: a script in one session (one
+    process holding the book across commands)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.child = subprocess.Popen(
+            [INGOT], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def send(self, line: str) -> str:
+        """Send one command line; return the first line it printed."""
+        assert self.child.stdin is not None
+        assert self.child.stdout is not None
+        self.child.stdin.write(line + "\n")
+        self.child.stdin.flush()
+        return self.child.stdout.readline()
+
+    def finish(self) -> tuple[int, str]:
+        """End the input; (exit code, stderr)."""
+        _, err = self.child.communicate(timeout=120)
+        return self.child.returncode, err
+
+    def kill(self) -> None:
+        """Kill it if it still runs (cleanup after a failed test)."""
+        if self.child.poll() is None:
+            self.child.kill()
+            self.child.communicate()
+
+
 def ingot(
     env: dict[str, str], *args: str, stdin: str | bytes | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from tests.cli.faults import CAPS, INGOT, ingot
+from tests.cli.faults import CAPS, PipedSession, ingot
 from tests.postgres import query_rows
 
 
@@ -27,32 +26,6 @@ def other_spelling(url: URL) -> URL:
     if url.host not in swap:
         pytest.skip(f"no second spelling known for host {url.host}")
     return url.set(host=swap[url.host])
-
-
-class Session:
-    """`ingot` reading commands from a pipe, as a script in one session."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.child = subprocess.Popen(
-            [INGOT], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-
-    def send(self, line: str) -> str:
-        assert self.child.stdin is not None
-        assert self.child.stdout is not None
-        self.child.stdin.write(line + "\n")
-        self.child.stdin.flush()
-        return self.child.stdout.readline()
-
-    def finish(self) -> tuple[int, str]:
-        _, err = self.child.communicate(timeout=120)
-        return self.child.returncode, err
-
-    def kill(self) -> None:
-        if self.child.poll() is None:
-            self.child.kill()
-            self.child.communicate()
 
 
 def admin(database_url: URL, statement: str) -> None:
@@ -77,6 +50,23 @@ def outage(database_url: URL, pid: int) -> None:
     )
 
 
+def traded_then_cut_off(
+    cli_env: dict[str, str], database_url: URL, options: str = ""
+) -> tuple[dict[str, str], PipedSession]:
+    """A session that bought once, then lost its database (the caller ends the outage)."""
+    env = {**os.environ, **cli_env, **CAPS}
+    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
+    session = PipedSession(env)
+    try:
+        assert session.send(f"buy BTC-USD 0.01 {options}").startswith("Filled")
+        outage(database_url, session.child.pid)
+    except BaseException:
+        session.kill()
+        recovery(database_url)
+        raise
+    return env, session
+
+
 def recovery(database_url: URL) -> None:
     admin(database_url, f'ALTER DATABASE "{database_url.database}" ALLOW_CONNECTIONS true')
 
@@ -84,12 +74,8 @@ def recovery(database_url: URL) -> None:
 def test_a_session_that_spilled_its_last_orders_exits_0_and_they_drain_first_under_any_spelling(
     cli_env: dict[str, str], database_url: URL
 ) -> None:
-    env = {**os.environ, **cli_env, **CAPS}
-    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
-    session = Session(env)
+    env, session = traded_then_cut_off(cli_env, database_url, "--client-id before")
     try:
-        assert session.send("buy BTC-USD 0.01 --client-id before").startswith("Filled")
-        outage(database_url, session.child.pid)
         for _ in range(2):  # no --client-id: checking one for reuse needs the database
             line = session.send("buy BTC-USD 0.01")
             if not line.startswith("Filled"):
@@ -120,12 +106,8 @@ def test_a_session_that_spilled_its_last_orders_exits_0_and_they_drain_first_und
 def test_db_spill_reads_the_spill_with_the_server_down(
     cli_env: dict[str, str], database_url: URL
 ) -> None:
-    env = {**os.environ, **cli_env, **CAPS}
-    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
-    session = Session(env)
+    env, session = traded_then_cut_off(cli_env, database_url)
     try:
-        assert session.send("buy BTC-USD 0.01").startswith("Filled")
-        outage(database_url, session.child.pid)
         assert session.send("buy BTC-USD 0.02").startswith("Filled")
         assert session.finish()[0] == 0
         shown = ingot(env, "db", "spill", "--json")
@@ -148,7 +130,7 @@ def test_ten_postmaster_kills_during_trading_each_followed_by_a_clean_start(
     assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
     placed = 0
     for kill in range(10):
-        session = Session(env)
+        session = PipedSession(env)
         try:
             assert session.send(f"buy BTC-USD 0.01 --client-id k{kill}").startswith("Filled")
             placed += 1

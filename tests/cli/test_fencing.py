@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
+from tests.cli.faults import PipedSession
 from tests.postgres import query_rows
 
 INGOT = str(Path(sys.executable).with_name("ingot"))
@@ -24,27 +25,6 @@ CAPS = {"INGOT_MAX_EXPOSURE": "1000000", "INGOT_MAX_SYMBOL_EXPOSURE": "1000000"}
 
 def ingot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([INGOT, *args], env=env, capture_output=True, text=True, timeout=120)
-
-
-class Holder:
-    """A session holding the book: `ingot` reading commands from a pipe, one at a time."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.child = subprocess.Popen(
-            [INGOT], env={**env, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-
-    def send(self, line: str) -> str:
-        assert self.child.stdin is not None
-        assert self.child.stdout is not None
-        self.child.stdin.write(line + "\n")
-        self.child.stdin.flush()
-        return self.child.stdout.readline()
-
-    def finish(self) -> tuple[int, str]:
-        _, err = self.child.communicate(timeout=60)
-        return self.child.returncode, err
 
 
 def cash(env: dict[str, str]) -> Decimal:
@@ -56,7 +36,7 @@ def double_spend(env: dict[str, str], lose_the_lock) -> None:
     env = {**env, **CAPS}
     assert ingot(env, "mark", "BTC-USD", "60000").returncode == 0
     start = cash(env)
-    holder = Holder(env)
+    holder = PipedSession(env)
     try:
         first = holder.send("buy BTC-USD 0.05 --client-id a-1")
         assert first.startswith("Filled: Buy 0.05"), first
@@ -67,7 +47,7 @@ def double_spend(env: dict[str, str], lose_the_lock) -> None:
         assert not again.startswith("Filled: Buy"), again  # in memory only, then refused
         code, err = holder.finish()
     finally:
-        holder.child.kill()
+        holder.kill()
     assert code == 13, err
     [error] = [line for line in err.splitlines() if line.startswith("error:")]
     assert error.startswith("error: <stdin>, line 2: this session lost the book to ingot pid")
