@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from ingot_storage import migrations
 from ingot_storage.config import MAIN_BOOK, StorageConfig, book_schema
 from ingot_storage.embedded import EmbeddedServer
-from ingot_storage.errors import ConfigError, ServerInUse, db_errors
+from ingot_storage.errors import ConfigError, ServerInUse, StorageError, db_errors
 from ingot_storage.local_files import (
     adopt_url_files,
     files_label,
@@ -99,6 +99,8 @@ class Database:
     @property
     def files_label(self) -> str:
         """What names this book's local files (spill, external checkpoints)."""
+        if not self.identity:  # never guess: two servers would share one spill
+            raise StorageError("the server's identity is read when it connects (open_database)")
         return files_label(self.identity, self.book)
 
     @contextmanager

@@ -153,3 +153,32 @@ def test_ten_postmaster_kills_during_trading_each_followed_by_a_clean_start(
     deadline = time.monotonic() + 10
     while ingot(env, "db", "stop").returncode == 13 and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def test_the_repl_toolbar_survives_an_outage_after_a_spilled_trade(
+    cli_env: dict[str, str], database_url: URL
+) -> None:
+    from ingot_cli.commands.trading import place
+    from ingot_cli.repl.toolbar import read_toolbar
+    from ingot_cli.session import Session as CliSession
+    from ingot_core.execution import OrderSide
+    from ingot_storage.metrics import FlushOutcome
+
+    session = CliSession({**cli_env, **CAPS})
+    try:
+        assert ingot({**os.environ, **cli_env}, "mark", "BTC-USD", "100").returncode == 0
+        first = place(session, OrderSide.BUY, "BTC-USD", "0.01", None, None)  # holds the book
+        assert first.outcome is FlushOutcome.COMMITTED
+        before = read_toolbar(session)
+        outage(database_url, os.getpid())
+        try:
+            done = place(session, OrderSide.BUY, "BTC-USD", "0.01", None, None)
+            assert done.outcome is FlushOutcome.SPILLED
+            state = read_toolbar(session, previous=before)  # the REPL's next refresh
+        finally:
+            recovery(database_url)
+        assert state.database == "unreachable"
+        assert state.nav == before.nav
+        assert "unreachable PostgreSQL" in state.render()
+    finally:
+        session.close()
