@@ -182,3 +182,21 @@ def test_the_repl_toolbar_survives_an_outage_after_a_spilled_trade(
         assert "unreachable PostgreSQL" in state.render()
     finally:
         session.close()
+
+
+def test_live_mode_fails_closed_at_once_even_while_another_process_trades(
+    cli_env: dict[str, str],
+) -> None:
+    env = {**os.environ, **cli_env, **CAPS, "INGOT_LOCK_WAIT_MS": "5000"}
+    assert ingot(env, "mark", "BTC-USD", "100").returncode == 0
+    holder = PipedSession(env)
+    try:
+        assert holder.send("buy BTC-USD 0.01").startswith("Filled")  # holds the book
+        started = time.monotonic()
+        live = ingot({**env, "INGOT_MODE": "live"}, "buy", "BTC-USD", "0.01")
+        elapsed = time.monotonic() - started
+    finally:
+        holder.kill()
+    assert live.returncode == 12, live.stderr
+    assert b"LIVE mode" in live.stderr
+    assert elapsed < 4  # not the 5 s wait for the book
