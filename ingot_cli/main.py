@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -64,8 +65,8 @@ def interactive_or_stdin(session: Session) -> int:
     if sys.stdin.isatty() and sys.stdout.isatty():
         from ingot_cli.repl.loop import run_repl
 
-        return run_repl(session)
-    return run_lines(sys.stdin.buffer, session, "<stdin>")
+        return run_repl(session, app)
+    return run_lines(sys.stdin.buffer, session, "<stdin>", root_group())
 
 
 @app.command("run")
@@ -80,7 +81,7 @@ def run_command(
         except OSError as error:
             raise BadInput("SCRIPT", [f"cannot read {script}: {error.strerror}"]) from None
         with handle:
-            code = run_lines(handle, session_of(ctx), str(script))
+            code = run_lines(handle, session_of(ctx), str(script), root_group())
     raise typer.Exit(code)
 
 
@@ -92,6 +93,15 @@ trading.register(app)
 market.register(app)
 strategy.register(app)
 watch.register(app)
+
+
+@functools.cache
+def root_group() -> IngotGroup:
+    """The `ingot` command tree, as scripts and the REPL run its lines."""
+    group = typer.main.get_command(app)
+    if not isinstance(group, IngotGroup):  # pragma: no cover - fixed above
+        raise TypeError("the ingot app must use IngotGroup")
+    return group
 
 
 def run() -> None:

@@ -12,15 +12,19 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
 
 from ingot_core.money import EXACT, fraction_digits
+from ingot_core.symbols import Symbol
 
-__all__ = ["Column", "Output", "format_amount", "format_count"]
+if TYPE_CHECKING:
+    from ingot_storage.order_history import OrderRow
+
+__all__ = ["Column", "Output", "format_amount", "format_count", "order_price_text"]
 
 Justify = Literal["left", "right"]
 
@@ -112,3 +116,11 @@ class Output:
             self.console.print(table)
         sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
         sys.stdout.flush()
+
+
+def order_price_text(r: OrderRow) -> str:
+    """The fill price, else the limit price, in the quote currency's places (or blank)."""
+    price = r.fill_price if r.fill_price is not None else r.price
+    if price is None:
+        return ""
+    return format_amount(price, Symbol.parse(r.symbol).quote_currency.decimals)

@@ -18,8 +18,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import typer
-
 from ingot_cli.errors import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -69,24 +67,15 @@ def running_script(path: Path) -> Iterator[Path]:
         _running.remove(resolved)
 
 
-def root_group() -> IngotGroup:
-    """The `ingot` command tree."""
-    from ingot_cli.main import app
-
-    group = typer.main.get_command(app)
-    if not isinstance(group, IngotGroup):  # pragma: no cover - fixed by main.py
-        raise TypeError("the ingot app must use IngotGroup")
-    return group
+def execute(argv: list[str], session: Session, root: IngotGroup) -> int:
+    """Run one command (argv without 'ingot') of the `root` tree in `session`; return its exit
+    code."""
+    return root.run_line(args=argv, prog_name="ingot", obj=session)
 
 
-def execute(argv: list[str], session: Session) -> int:
-    """Run one command (argv without 'ingot') in `session`; return its exit code."""
-    return root_group().run_line(args=argv, prog_name="ingot", obj=session)
-
-
-def run_lines(lines: Iterable[str | bytes], session: Session, source: str) -> int:
-    """Run script lines (text, or bytes read as UTF-8) in order; stop at the first failure
-    and name its line."""
+def run_lines(lines: Iterable[str | bytes], session: Session, source: str, root: IngotGroup) -> int:
+    """Run script lines (text, or bytes read as UTF-8) as commands of `root`, in order; stop
+    at the first failure and name its line."""
     for number, raw in enumerate(lines, start=1):
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
@@ -105,7 +94,7 @@ def run_lines(lines: Iterable[str | bytes], session: Session, source: str) -> in
             continue
         before = errors_reported()
         with error_context(f"{source}, line {number}"):
-            code = execute(argv, session)
+            code = execute(argv, session, root)
             if code != EXIT_OK and errors_reported() == before:
                 report_error(f"{line} failed (exit {code})")  # it said why on stdout
         if code != EXIT_OK:

@@ -17,7 +17,7 @@ import typer
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import EXIT_BAD_INPUT, BadInput, report_error
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
-from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.output import Column, Output, format_amount, format_count, order_price_text
 from ingot_cli.parsing import MAX_ROWS, parse_amount, parse_since, parse_symbol, whole_number
 from ingot_cli.session import Session
 from ingot_core.engine import Position
@@ -312,14 +312,6 @@ def render_positions(
     )
 
 
-def order_price_text(r: OrderRow) -> str:
-    """The fill price, else the limit price, in the quote currency's places (or blank)."""
-    price = r.fill_price if r.fill_price is not None else r.price
-    if price is None:
-        return ""
-    return format_amount(price, Symbol.parse(r.symbol).quote_currency.decimals)
-
-
 def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
     """Seed 000's history table (TIMESTAMP SYMBOL SIDE TYPE QTY PRICE STATUS), or JSON."""
     if out.json_mode:
@@ -488,7 +480,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         if follow:
-            from ingot_cli.commands.watch import watch
+            from ingot_cli.follow import watch
 
             wanted = str(parse_symbol(symbol)) if symbol else None
             watch(session_of(ctx), wanted, limit, None)

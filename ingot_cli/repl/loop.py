@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
-from ingot_cli.errors import EXIT_OK, report_error
+from ingot_cli.errors import EXIT_OK, IngotGroup, report_error
 from ingot_cli.repl.completion import IngotCompleter
 from ingot_cli.repl.toolbar import ToolbarState, read_toolbar, verify_for_toolbar
 from ingot_cli.script import command_words, execute
@@ -26,8 +27,12 @@ def _may_leave(prompt: PromptSession[str], session: Session) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def run_repl(session: Session, **io: Any) -> int:
-    """Run the interactive loop until the trader leaves; `io` passes input/output for tests."""
+def run_repl(session: Session, app: typer.Typer, **io: Any) -> int:
+    """Run the interactive loop over the commands of `app` until the trader leaves; `io`
+    passes input/output for tests."""
+    root = typer.main.get_command(app)
+    if not isinstance(root, IngotGroup):  # pragma: no cover - fixed by main.py
+        raise TypeError("the ingot app must use IngotGroup")
     history_path = session.config.data_dir / "repl_history"
     try:
         history_path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,8 +41,6 @@ def run_repl(session: Session, **io: Any) -> int:
         history = InMemoryHistory()
     chain, verified = verify_for_toolbar(session)
     state: list[ToolbarState] = [read_toolbar(session, chain, verified)]
-    from ingot_cli.main import app
-
     prompt: PromptSession[str] = PromptSession(
         history=history,
         completer=IngotCompleter(app, lambda: [str(s) for s in session.view.marks]),
@@ -67,5 +70,5 @@ def run_repl(session: Session, **io: Any) -> int:
         except ValueError as error:
             report_error(f"{error} in: {line}")
             continue
-        execute(argv, session)  # errors print one line; the session goes on
+        execute(argv, session, root)  # errors print one line; the session goes on
         state[0] = read_toolbar(session, chain, verified, state[0])

@@ -123,7 +123,7 @@ def test_repl_runs_lines_and_survives_bad_ones(
                 "exit",
             ]
             pipe.send_text("\n".join(lines) + "\n")
-            code = run_repl(session, input=pipe, output=DummyOutput())
+            code = run_repl(session, app, input=pipe, output=DummyOutput())
     finally:
         session.close()
     out, err = capsys.readouterr()
@@ -225,7 +225,7 @@ def test_tab_completes_a_command_through_the_pipe_input_and_runs_it(
 
             typist = threading.Thread(target=type_slowly)
             typist.start()
-            code = run_repl(session, input=pipe, output=DummyOutput())
+            code = run_repl(session, app, input=pipe, output=DummyOutput())
             typist.join()
     finally:
         session.close()
