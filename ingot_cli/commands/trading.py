@@ -6,8 +6,6 @@ flush barrier) before it reports success.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -15,16 +13,23 @@ from typing import TYPE_CHECKING
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.errors import EXIT_BAD_INPUT, BadInput, report_error
+from ingot_cli.errors import BadInput
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
-from ingot_cli.output import Column, Output, format_amount, format_count, order_price_text
 from ingot_cli.parsing import MAX_ROWS, parse_amount, parse_since, parse_symbol, whole_number
 from ingot_cli.session import Session
-from ingot_core.engine import Position
+from ingot_cli.trading_report import (
+    Done,
+    Status,
+    describe_order,
+    render_history,
+    render_orders,
+    render_positions,
+    render_status,
+    report_done,
+)
 from ingot_core.errors import MissingMarks
-from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
+from ingot_core.execution import Order, OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
-from ingot_core.symbols import Symbol
 from ingot_storage.metrics import FlushOutcome, WorkerMetrics
 
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
@@ -41,19 +46,7 @@ __all__ = [
 ]
 
 
-# -- parsing ----------------------------------------------------------------------------------
-
-
 # -- the command layer ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Done:
-    """A change and whether it reached PostgreSQL or the local spill."""
-
-    order: Order | None
-    created: bool
-    outcome: FlushOutcome
 
 
 def place(
@@ -118,20 +111,6 @@ def export_history(
     return run_export(session, writers, "history", fmt, since, output, force)
 
 
-@dataclass(frozen=True)
-class Status:
-    """What `ingot status` shows."""
-
-    mode: str
-    nav: Decimal | None
-    currency: str
-    missing_marks: tuple[str, ...]
-    database: str
-    open_orders: int
-    positions: int
-    worker: WorkerMetrics
-
-
 def status(session: Session) -> Status:
     """Mode, NAV, database and worker metrics."""
     view = session.view
@@ -151,238 +130,6 @@ def status(session: Session) -> Status:
         len(view.open_orders),
         sum(1 for p in view.positions.values() if p.quantity),
         metrics,
-    )
-
-
-# -- rendering --------------------------------------------------------------------------------
-
-
-def _describe(order: Order) -> str:
-    r = order.request
-    what = f"{r.side.value} {r.quantity} {r.symbol}"
-    decimals = r.symbol.quote_currency.decimals
-    if order.status is OrderStatus.FILLED and order.fill_price is not None:
-        return (
-            f"Filled: {what} @ {format_amount(order.fill_price, decimals)} "
-            f"(cost {format_amount(order.cost or Decimal(0), decimals)}, "
-            f"fee {format_amount(order.fee or Decimal(0), decimals)}) order {r.client_id}"
-        )
-    if order.status is OrderStatus.OPEN:
-        limit = format_amount(r.limit_price or Decimal(0), decimals)
-        return f"Open: {what} limit {limit} order {r.client_id} ({order.exchange_id})"
-    if order.status is OrderStatus.SHADOW:
-        return f"Shadow: {what} recorded, not sent (SHADOW mode) order {r.client_id}"
-    reason = f": {order.reason}" if order.reason else ""
-    return f"{order.status.value}{reason} (order {r.client_id}: {what})"
-
-
-def _order_json(order: Order) -> dict[str, object]:
-    r = order.request
-    return {
-        "client_id": r.client_id,
-        "exchange_id": order.exchange_id,
-        "symbol": str(r.symbol),
-        "side": r.side.value,
-        "type": r.type.value,
-        "quantity": r.quantity,
-        "limit_price": r.limit_price,
-        "status": order.status.value,
-        "fill_price": order.fill_price,
-        "cost": order.cost,
-        "fee": order.fee,
-        "reason": order.reason,
-        "submitted_at": order.submitted_at,
-    }
-
-
-def report_done(out: Output, done: Done) -> None:
-    """Print the order's outcome; exit 11 when it was rejected."""
-    order = done.order
-    if order is None:
-        return
-    if out.json_mode:
-        out.json({**_order_json(order), "created": done.created, "storage": done.outcome.value})
-    else:
-        suffix = "" if done.created else " (already placed: nothing new was sent)"
-        out.line(_describe(order) + suffix)
-    if done.outcome is FlushOutcome.SPILLED:
-        typer.echo(
-            "warning: PostgreSQL is unreachable; saved to the local spill file, "
-            "it will be written when the database is back",
-            err=True,
-        )
-    if order.status is OrderStatus.REJECTED:
-        # Recorded as rejected (an order the book keeps), and still the command's failure.
-        report_error(
-            f"order {order.request.client_id} rejected: {order.reason or 'no reason given'}"
-        )
-        raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def render_orders(out: Output, orders: Sequence[Order]) -> None:
-    """Open orders."""
-    if out.json_mode:
-        out.json([_order_json(o) for o in orders])
-        return
-    out.table(
-        [
-            Column("Submitted"),
-            Column("Order"),
-            Column("Symbol"),
-            Column("Side"),
-            Column("Qty", "right"),
-            Column("Limit", "right"),
-            Column("Exchange ID"),
-        ],
-        [
-            (
-                f"{o.submitted_at:%Y-%m-%d %H:%M:%S}",
-                o.request.client_id,
-                str(o.request.symbol),
-                o.request.side.value,
-                format_amount(o.request.quantity),
-                format_amount(
-                    o.request.limit_price or Decimal(0), o.request.symbol.quote_currency.decimals
-                ),
-                o.exchange_id,
-            )
-            for o in orders
-        ],
-    )
-
-
-def render_positions(
-    out: Output, positions: Sequence[Position], marks: dict[Symbol, Decimal]
-) -> None:
-    """Positions with cost, mark and PnL."""
-    rows = []
-    for p in positions:
-        dec = p.symbol.quote_currency.decimals
-        mark = marks.get(p.symbol)
-        value = p.market_value(mark) if mark is not None else None
-        unrealized = value - p.cost_basis if value is not None else None
-        rows.append((p, dec, mark, value, unrealized))
-    if out.json_mode:
-        out.json(
-            [
-                {
-                    "symbol": str(p.symbol),
-                    "quantity": p.quantity,
-                    "cost_basis": p.cost_basis,
-                    "average_cost": p.average_cost(),
-                    "mark": mark,
-                    "market_value": value,
-                    "unrealized_pnl": u,
-                    "realized_pnl": p.realized_pnl,
-                    "fees": p.fees,
-                    "realized_after_fees": p.realized_after_fees,
-                }
-                for p, _, mark, value, u in rows
-            ]
-        )
-        return
-
-    def amount(v: Decimal | None, dec: int) -> str:
-        return "-" if v is None else format_amount(v, dec)
-
-    out.table(
-        [
-            Column("Symbol"),
-            Column("Qty", "right"),
-            Column("Avg cost", "right"),
-            Column("Mark", "right"),
-            Column("Value", "right"),
-            Column("Unrealized", "right"),
-            Column("Realized", "right"),
-            Column("Fees", "right"),
-        ],
-        [
-            (
-                str(p.symbol),
-                format_amount(p.quantity),
-                amount(p.average_cost(dec), dec),
-                amount(mark, dec),
-                amount(value, dec),
-                amount(u, dec),
-                format_amount(p.realized_pnl, dec),
-                format_amount(p.fees, dec),
-            )
-            for p, dec, mark, value, u in rows
-        ],
-    )
-
-
-def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
-    """Seed 000's history table (TIMESTAMP SYMBOL SIDE TYPE QTY PRICE STATUS), or JSON."""
-    if out.json_mode:
-        out.json([r.__dict__ for r in rows])
-        return
-    out.table(
-        [
-            Column("Timestamp"),
-            Column("Symbol"),
-            Column("Side"),
-            Column("Type"),
-            Column("Qty", "right"),
-            Column("Price", "right"),
-            Column("Status"),
-        ],
-        [
-            (
-                f"{r.event_at:%Y-%m-%d %H:%M:%S}",
-                r.symbol,
-                r.side,
-                r.order_type,
-                format_amount(r.quantity),
-                order_price_text(r),
-                r.status,
-            )
-            for r in rows
-        ],
-    )
-
-
-def render_status(out: Output, s: Status) -> None:
-    """Status as key/value lines, or JSON."""
-    m = s.worker
-    if out.json_mode:
-        out.json(
-            {
-                "mode": s.mode,
-                "nav": s.nav,
-                "currency": s.currency,
-                "missing_marks": list(s.missing_marks),
-                "database": s.database,
-                "open_orders": s.open_orders,
-                "positions": s.positions,
-                "worker": {**m.__dict__, "mean_insert_ms": m.mean_insert_ms},
-            }
-        )
-        return
-    nav = (
-        f"{format_amount(s.nav, 2)} {s.currency}"
-        if s.nav is not None
-        else f"unknown (no mark for {', '.join(s.missing_marks)})"
-    )
-    out.table(
-        [Column("Status"), Column("")],
-        [
-            ("Mode", s.mode.upper()),
-            ("NAV", nav),
-            ("Database", s.database),
-            ("Open orders", format_count(s.open_orders)),
-            ("Positions", format_count(s.positions)),
-            (
-                "Worker",
-                f"queue {m.queue_depth}, batches {m.batches}, rows {m.rows}, "
-                f"dropped ticks {m.dropped_ticks}, spill {m.spill_bytes} B, errors {m.errors}",
-            ),
-            (
-                "Insert latency",
-                f"last {m.last_insert_ms:.1f} ms, mean {m.mean_insert_ms:.1f} ms, "
-                f"max {m.max_insert_ms:.1f} ms",
-            ),
-        ],
     )
 
 
@@ -445,7 +192,7 @@ def register(app: typer.Typer) -> None:
         out = output_for(False)
         out.line(f"Mark {tick.symbol} = {tick.price}")
         for order in filled:
-            out.line(_describe(order))
+            out.line(describe_order(order))
         if outcome is FlushOutcome.SPILLED:
             typer.echo(
                 "warning: PostgreSQL is unreachable; saved to the local spill file", err=True

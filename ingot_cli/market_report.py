@@ -1,0 +1,205 @@
+"""What the market-data commands report, and how it is printed: ingestion summaries, Kraken
+backfills, stored bars (table, chart or JSON) and gap reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from ingot_cli.chart import price_chart
+from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_core.bars import Gap
+from ingot_core.feed import BarInterval, OhlcvBar
+from ingot_core.symbols import Symbol
+
+if TYPE_CHECKING:
+    from ingot_storage.history import HistoryReport
+    from ingot_storage.market_files import IngestReport
+
+__all__ = [
+    "BarsView",
+    "GapReport",
+    "render_bars",
+    "render_gaps",
+    "render_history",
+    "render_ingest",
+]
+
+
+@dataclass(frozen=True)
+class BarsView:
+    """What `ingot bars` shows."""
+
+    symbol: Symbol
+    interval: BarInterval
+    bars: list[OhlcvBar]
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Missing bars of one series in a range."""
+
+    symbol: Symbol
+    interval: BarInterval
+    start: datetime | None
+    end: datetime | None
+    stored: int
+    gaps: list[Gap]
+
+    @property
+    def missing(self) -> int:
+        """Bars missing in all."""
+        return sum(g.missing for g in self.gaps)
+
+
+def render_ingest(out: Output, report: IngestReport, what: str) -> None:
+    """One summary line (plus the bad rows skipped), or JSON."""
+    if out.json_mode:
+        out.json(
+            {
+                "source": report.source,
+                "rows": report.rows,
+                "stored": report.stored,
+                "duplicates": report.duplicates,
+                "bad": report.bad_count,
+                "bad_rows": [str(b) for b in report.bad],
+                "first": report.first,
+                "last": report.last,
+            }
+        )
+    else:
+        span = ""
+        if report.first is not None and report.last is not None:
+            span = f", {report.first:%Y-%m-%d %H:%M} to {report.last:%Y-%m-%d %H:%M} UTC"
+        out.line(
+            f"Ingested {report.source}: {format_count(report.stored)} new {what}, "
+            f"{format_count(report.duplicates)} already stored, "
+            f"{format_count(report.bad_count)} bad rows skipped{span}"
+        )
+    for bad in report.bad:
+        typer.echo(f"skipped {report.source} {bad}", err=True)
+    if report.bad_count > len(report.bad):
+        typer.echo(f"... and {report.bad_count - len(report.bad)} more bad rows", err=True)
+
+
+def render_history(
+    out: Output, report: HistoryReport, symbol: Symbol, interval: BarInterval
+) -> None:
+    """What a Kraken ingestion stored."""
+    forming = report.forming
+    if out.json_mode:
+        out.json(
+            {
+                "symbol": str(symbol),
+                "interval": str(interval),
+                "stored": report.stored,
+                "from_ohlc": report.from_ohlc,
+                "from_trades": report.from_trades,
+                "resumed_from": report.resumed_from,
+                "forming_bar": None if forming is None else forming.timestamp,
+                "calls": report.calls,
+            }
+        )
+        return
+    if report.resumed_from is not None:
+        out.line(f"Resumed the interrupted backfill from {report.resumed_from:%Y-%m-%d %H:%M} UTC")
+    out.line(
+        f"Kraken {symbol} {interval}: {format_count(report.stored)} new bars "
+        f"({format_count(report.from_ohlc)} from OHLC, {format_count(report.from_trades)} "
+        f"rebuilt from trades) in {report.calls} calls"
+    )
+    if forming is not None:
+        out.line(f"Bar {forming.timestamp:%Y-%m-%d %H:%M} UTC is still forming: not stored")
+
+
+def render_bars(out: Output, view: BarsView, chart: bool) -> None:
+    """Seed-style bar table plus a close-price chart, or JSON."""
+    if out.json_mode:
+        out.json(
+            [
+                {
+                    "symbol": str(b.symbol),
+                    "interval": str(b.interval),
+                    "timestamp": b.timestamp,
+                    "open": b.open,
+                    "high": b.high,
+                    "low": b.low,
+                    "close": b.close,
+                    "volume": b.volume,
+                    "trades": b.trade_count,
+                }
+                for b in view.bars
+            ]
+        )
+        return
+    if not view.bars:
+        out.line(f"No {view.interval} bars stored for {view.symbol}")
+        return
+    places = view.symbol.quote_currency.decimals
+    out.table(
+        [
+            Column("Timestamp"),
+            Column("Open", "right"),
+            Column("High", "right"),
+            Column("Low", "right"),
+            Column("Close", "right"),
+            Column("Volume", "right"),
+            Column("Trades", "right"),
+        ],
+        [
+            (
+                f"{b.timestamp:%Y-%m-%d %H:%M}",
+                format_amount(b.open, places),
+                format_amount(b.high, places),
+                format_amount(b.low, places),
+                format_amount(b.close, places),
+                format_amount(b.volume),
+                format_count(b.trade_count),
+            )
+            for b in view.bars
+        ],
+    )
+    if chart and len(view.bars) > 1:
+        out.line(f"{view.symbol} {view.interval} close")
+        for line in price_chart([b.close for b in view.bars], label_decimals=places):
+            out.line(line)
+
+
+def render_gaps(out: Output, report: GapReport) -> None:
+    """Each missing run, or JSON."""
+    if out.json_mode:
+        out.json(
+            {
+                "symbol": str(report.symbol),
+                "interval": str(report.interval),
+                "start": report.start,
+                "end": report.end,
+                "stored": report.stored,
+                "missing": report.missing,
+                "gaps": [
+                    {"start": g.start, "end": g.end, "missing": g.missing} for g in report.gaps
+                ],
+            }
+        )
+        return
+    if report.start is None or report.end is None:
+        out.line(f"No {report.interval} bars stored for {report.symbol}; give --since and --until")
+        return
+    span = f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC"
+    if not report.gaps:
+        out.line(f"{report.symbol} {report.interval}: no gaps from {span}")
+        return
+    out.table(
+        [Column("Missing from"), Column("Missing to"), Column("Bars", "right")],
+        [
+            (f"{g.start:%Y-%m-%d %H:%M}", f"{g.end:%Y-%m-%d %H:%M}", format_count(g.missing))
+            for g in report.gaps
+        ],
+    )
+    out.line(
+        f"{report.symbol} {report.interval}: {format_count(report.missing)} bars missing "
+        f"in {len(report.gaps)} gaps from {span}"
+    )
