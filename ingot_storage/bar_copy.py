@@ -25,16 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import logging
 import queue
 import re
 import secrets
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -62,7 +58,6 @@ __all__ = [
     "FastPathRefused",
     "column_names",
     "copy_ohlcv_csv",
-    "spooled",
     "sweep_chunk_tables",
 ]
 
@@ -104,39 +99,6 @@ def column_names(fields: list[str]) -> list[str] | None:
     else:
         return None
     return [_ALIASES.get(f.strip().lower(), f.strip().lower()) for f in fields]
-
-
-@contextmanager
-def spooled(data: BinaryIO) -> Iterator[tuple[BinaryIO, Callable[[], BinaryIO]]]:
-    """(what to read, a way to read it again): a pipe is copied to a temp file as it is read."""
-    if data.seekable():
-        start = data.tell()
-
-        def rewind_seekable() -> BinaryIO:
-            data.seek(start)
-            return data
-
-        yield data, rewind_seekable
-        return
-    with tempfile.TemporaryFile() as spool:
-        tee = _Tee(data, spool)
-
-        def rewind_spool() -> BinaryIO:
-            shutil.copyfileobj(data, spool)  # the unread rest, if the fast path stopped early
-            spool.seek(0)
-            return spool
-
-        yield tee, rewind_spool  # type: ignore[misc]
-
-
-class _Tee(io.RawIOBase):
-    def __init__(self, source: BinaryIO, copy: BinaryIO) -> None:
-        self._source, self._copy = source, copy
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._source.read(size)
-        self._copy.write(chunk)
-        return chunk
 
 
 @dataclass(frozen=True)

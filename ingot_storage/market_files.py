@@ -32,7 +32,6 @@ from ingot_storage.bar_copy import (
     FastPathRefused,
     column_names,
     copy_ohlcv_csv,
-    spooled,
 )
 from ingot_storage.ingest_report import (
     LAST_SECOND,
@@ -44,6 +43,7 @@ from ingot_storage.ingest_report import (
     counting,
 )
 from ingot_storage.market_stage import BarStage, TickStage
+from ingot_storage.rereadable import spooled
 from ingot_storage.tick_lines import parse_tick_line, read_ticks, tick_rows
 
 __all__ = [
