@@ -66,9 +66,8 @@ def bounded_decimal(value: Decimal, what: str, text: str | None = None) -> Decim
             f"{quoted} is too large: at most {MAX_INTEGER_DIGITS} digits before the decimal point"
         )
     _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)  # finite
     trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    if -(exponent + trailing) > MAX_FRACTION_DIGITS:
+    if isinstance(exponent, int) and -(exponent + trailing) > MAX_FRACTION_DIGITS:
         raise ValueError(f"{quoted} has more than {MAX_FRACTION_DIGITS} decimal places")
     return value
 
