@@ -7,13 +7,14 @@ here hand Typer those rules for its integer options, which Click would read with
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 
 import typer
 
 from ingot_cli.errors import BadInput
 from ingot_core.feed import BarInterval
+from ingot_core.instants import parse_instant
 from ingot_core.numbers import parse_decimal, parse_whole, shown
 from ingot_core.symbols import Symbol
 
@@ -65,22 +66,15 @@ def parse_since(text: str | None, flag: str = "--since") -> datetime | None:
     """An ISO date or date-time as a UTC instant; a date means its midnight UTC."""
     if text is None:
         return None
-    raw = text.strip()
     try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(0), tzinfo=UTC)
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_instant(text)
+    except ValueError as error:
+        if "outside" in str(error):
+            raise BadInput(flag, [f"{shown(text)} {error}"]) from None
         raise BadInput(
             flag,
             [f"{shown(text)} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"],
         ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise BadInput(flag, [f"{shown(text)} falls outside the years 1-9999 in UTC"]) from None
 
 
 def whole_number(low: int | None = None, high: int | None = None) -> Callable[[object], int]:

@@ -1,4 +1,5 @@
-"""Instants as Unix time: the one place Ingot converts between datetimes and epoch numbers.
+"""Instants: the one place Ingot converts between datetimes and epoch numbers, and the one
+parser of ISO-8601 text into instants.
 
 Every conversion is exact integer arithmetic on timedelta's days, seconds and microseconds;
 no float is involved at any step.
@@ -6,10 +7,10 @@ no float is involved at any step.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-__all__ = ["EPOCH", "epoch_micros", "epoch_seconds", "from_epoch"]
+__all__ = ["EPOCH", "epoch_micros", "epoch_seconds", "from_epoch", "parse_instant"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -39,3 +40,29 @@ def from_epoch(seconds: int | Decimal, *, truncate: bool = False) -> datetime:
     if not truncate and micros != whole:
         raise ValueError("has more precision than microseconds")
     return EPOCH + timedelta(microseconds=whole)
+
+
+def parse_instant(text: str, *, zone_required: bool = False) -> datetime:
+    """ISO-8601 text (`Z` allowed) as a timezone-aware UTC instant; ValueError saying why.
+
+    Without `zone_required` a date alone means its midnight UTC and a time without a zone is
+    UTC (a trader's `--since 2024-01-05`); with it, both are refused (a data file must say
+    which instant it means). ASCII only; an instant outside years 1-9999 in UTC is refused.
+    """
+    raw = text.strip()
+    if len(raw) > 40 or not raw.isascii():
+        raise ValueError("is not an ISO-8601 date or instant")
+    try:
+        if len(raw) == 10 and not zone_required:
+            return datetime.combine(date.fromisoformat(raw), time(0), tzinfo=UTC)
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("is not an ISO-8601 date or instant") from None
+    if moment.tzinfo is None:
+        if zone_required:
+            raise ValueError("has no time zone (add Z or +00:00)")
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("falls outside the years 1-9999 in UTC") from None

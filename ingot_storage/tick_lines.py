@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from ingot_core.feed import Ticker
-from ingot_core.instants import from_epoch
+from ingot_core.instants import from_epoch, parse_instant
 from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, shown
 from ingot_core.symbols import Symbol
 from ingot_storage.ingest_report import LAST_SECOND, BadInputFile, BadRow
@@ -40,15 +40,11 @@ def _timestamp(value: object) -> datetime:
 
 def _iso_instant(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{shown(text)} is not Unix seconds or an ISO-8601 instant") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{shown(text)} has no time zone (add Z or +00:00)")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{shown(text)} falls outside the years 1-9999") from None
+        return parse_instant(text, zone_required=True)
+    except ValueError as error:
+        if "ISO-8601" in str(error):
+            raise ValueError(f"{shown(text)} is not Unix seconds or an ISO-8601 instant") from None
+        raise ValueError(f"{shown(text)} {error}") from None
 
 
 def _number(raw: object) -> Decimal:

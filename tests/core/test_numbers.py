@@ -1,14 +1,16 @@
-"""The one number parser: ASCII digits only, underscores between digits, bounded to what the
-ledger and PostgreSQL store, short echoes."""
+"""The one number parser (ASCII digits only, underscores between digits, bounded to what the
+ledger and PostgreSQL store, short echoes) and the one instant parser."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingot_core.instants import parse_instant
 from ingot_core.numbers import (
     MAX_FRACTION_DIGITS,
     MAX_INTEGER_DIGITS,
@@ -140,3 +142,33 @@ def test_loads_json_refuses_with_value_error(text: str | bytes, reason: str) -> 
 def test_shown_cuts_long_text() -> None:
     assert shown("abc") == "'abc'"
     assert shown("x" * 5_000_000).endswith("(5,000,000 characters)")
+
+
+@pytest.mark.parametrize(
+    ("text", "zone_required", "expected"),
+    [
+        ("2024-01-05", False, datetime(2024, 1, 5, tzinfo=UTC)),
+        ("2024-01-05T10:30", False, datetime(2024, 1, 5, 10, 30, tzinfo=UTC)),
+        ("2024-01-05T10:30:00+02:00", True, datetime(2024, 1, 5, 8, 30, tzinfo=UTC)),
+        ("2024-01-05T10:30:00Z", True, datetime(2024, 1, 5, 10, 30, tzinfo=UTC)),
+    ],
+)
+def test_parse_instant(text: str, zone_required: bool, expected: datetime) -> None:
+    assert parse_instant(text, zone_required=zone_required) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "zone_required", "reason"),
+    [
+        ("2024-01-05", True, "has no time zone"),
+        ("2024-01-05T10:30", True, "has no time zone"),
+        ("9999-12-31T23:59:59-01:00", False, "outside the years 1-9999"),
+        ("0001-01-01T00:00:00+01:00", False, "outside the years 1-9999"),
+        ("\uff12\uff10\uff12\uff14-01-05", False, "not an ISO-8601"),
+        ("2024-13-01", False, "not an ISO-8601"),
+        ("x" * 1000, False, "not an ISO-8601"),
+    ],
+)
+def test_parse_instant_refuses(text: str, zone_required: bool, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_instant(text, zone_required=zone_required)
