@@ -3,39 +3,35 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from ingot_cli.commands import (
-    audit,
-    books,
-    db,
-    ledger,
-    market,
-    session_of,
-    strategy,
-    trading,
-    watch,
-)
+from ingot_cli.commands import session_of
 from ingot_cli.errors import BadInput, IngotGroup
 from ingot_cli.script import run_lines, running_script
 from ingot_cli.session import Session
 
-__all__ = ["app", "run"]
+__all__ = ["COMMAND_GROUPS", "build_app", "full_app", "root_group", "run"]
 
-app = typer.Typer(
-    name="ingot",
-    cls=IngotGroup,
-    help="Ingot: portfolio management and systematic trading in the terminal.",
-    invoke_without_command=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# Which module of ingot_cli.commands registers each top-level command: a one-shot command
+# loads only its own group (a command's start-up pays for what it uses); --help, the REPL,
+# scripts and anything unknown get the whole tree. tests/cli/test_help.py keeps this complete.
+COMMAND_GROUPS = {
+    "accounts": "ledger", "balances": "ledger", "nav": "ledger",
+    "buy": "trading", "sell": "trading", "cancel": "trading", "orders": "trading",
+    "mark": "trading", "positions": "trading", "status": "trading", "history": "trading",
+    "ingest": "market", "bars": "market", "gaps": "market",
+    "strategy": "strategy", "watch": "watch",
+    "db": "db", "audit": "audit", "books": "books",
+}  # fmt: skip
+_SUB_APPS = ("db", "audit", "books")  # groups that are a Typer app of their own
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     book: str | None = typer.Option(
@@ -65,11 +61,10 @@ def interactive_or_stdin(session: Session) -> int:
     if sys.stdin.isatty() and sys.stdout.isatty():
         from ingot_cli.repl.loop import run_repl
 
-        return run_repl(session, app)
+        return run_repl(session, full_app())
     return run_lines(sys.stdin.buffer, session, "<stdin>", root_group())
 
 
-@app.command("run")
 def run_command(
     ctx: typer.Context,
     script: Path = typer.Argument(..., help="A file of ingot commands, one per line."),
@@ -85,25 +80,62 @@ def run_command(
     raise typer.Exit(code)
 
 
-app.add_typer(db.app, name="db")
-app.add_typer(audit.app, name="audit")
-app.add_typer(books.app, name="books")
-ledger.register(app)
-trading.register(app)
-market.register(app)
-strategy.register(app)
-watch.register(app)
+def build_app(groups: Sequence[str] | None = None) -> typer.Typer:
+    """The `ingot` app with the command groups named (all of them when None)."""
+    built = typer.Typer(
+        name="ingot",
+        cls=IngotGroup,
+        help="Ingot: portfolio management and systematic trading in the terminal.",
+        invoke_without_command=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    built.callback()(root)
+    built.command("run")(run_command)
+    wanted = sorted(set(COMMAND_GROUPS.values())) if groups is None else groups
+    for name in wanted:
+        module = importlib.import_module(f"ingot_cli.commands.{name}")
+        if name in _SUB_APPS:
+            built.add_typer(module.app, name=name)
+        else:
+            module.register(built)
+    return built
+
+
+@functools.cache
+def full_app() -> typer.Typer:
+    """The whole command tree (help, the REPL, scripts)."""
+    return build_app()
+
+
+def __getattr__(name: str) -> Any:
+    # `ingot_cli.main.app` is the whole tree, built when first asked for.
+    if name == "app":
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    # The first word that is not a root option (or --book's value).
+    words = iter(argv)
+    for word in words:
+        if word == "--book":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 @functools.cache
 def root_group() -> IngotGroup:
     """The `ingot` command tree, as scripts and the REPL run its lines."""
-    group = typer.main.get_command(app)
-    if not isinstance(group, IngotGroup):  # pragma: no cover - fixed above
+    group = typer.main.get_command(full_app())
+    if not isinstance(group, IngotGroup):  # pragma: no cover - fixed by build_app
         raise TypeError("the ingot app must use IngotGroup")
     return group
 
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    group = COMMAND_GROUPS.get(_command_of(sys.argv[1:]) or "")
+    (full_app() if group is None else build_app([group]))()

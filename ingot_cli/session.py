@@ -136,14 +136,17 @@ class Session:
         """The database, opened on first use; `upgrade` brings a stale schema to head then."""
         if self._database is None:
             from ingot_storage import open_database
-            from ingot_storage.books import ensure_book
+            from ingot_storage.config import MAIN_BOOK
 
             database = open_database(self.config, upgrade=upgrade)
-            try:
-                ensure_book(database, self._make_book)
-            except BaseException:
-                database.close()
-                raise
+            if database.book != MAIN_BOOK:  # main always exists
+                from ingot_storage.books import ensure_book
+
+                try:
+                    ensure_book(database, self._make_book)
+                except BaseException:
+                    database.close()
+                    raise
             self._database = database
         return self._database
 

@@ -28,3 +28,27 @@ def test_every_command_and_option_has_help() -> None:
 def test_command_set_of_this_release() -> None:
     names = {" ".join(path) for path, _ in walk(typer.main.get_command(app)) if path}
     assert names >= {"accounts", "balances", "nav", "db", "db upgrade", "db status"}
+
+
+def test_every_command_is_found_when_its_group_loads_alone() -> None:
+    from ingot_cli.main import COMMAND_GROUPS, build_app
+
+    top = set(typer.main.get_command(app).commands) - {"run"}  # type: ignore[attr-defined]
+    assert top == set(COMMAND_GROUPS)  # a new command must say which group registers it
+    for name, group in COMMAND_GROUPS.items():
+        alone = typer.main.get_command(build_app([group]))
+        assert name in alone.commands  # type: ignore[attr-defined]
+
+
+def test_a_one_shot_command_loads_only_its_own_group() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.argv = ['ingot', '--book', 'main', 'positions', '--help']\n"
+        "from ingot_cli.main import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('ingot_cli.commands.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "['ingot_cli.commands.trading']"
