@@ -92,7 +92,24 @@ def running_socket_dir(pgdata: Path) -> str | None:
 
 def _alive(pid: int) -> bool:
     """Whether the postmaster runs: a killed one may linger as a zombie where nothing reaps
-    orphans (a container's init), and a zombie serves nothing."""
+    orphans (a container's init), and a zombie serves nothing.
+
+    On Linux the process state is read from /proc (every command asks, and psutil takes longer
+    to import than the answer takes to read); elsewhere psutil answers."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return False  # /proc is there and the process is not
+        return _alive_elsewhere(pid)
+    except OSError:
+        return _alive_elsewhere(pid)
+    # "pid (command) state ...": the command may hold spaces and parentheses; the state follows
+    # the last closing parenthesis.
+    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] != b"Z"
+
+
+def _alive_elsewhere(pid: int) -> bool:
     import psutil
 
     try:
