@@ -164,12 +164,12 @@ class Session:
     def _drain_spill(self, database: Database) -> None:
         """Batches an earlier process spilled go in before recovery, in order; one that
         PostgreSQL refuses stops the start, named, with the way out."""
+        spill = self.spill_path
+        if not (spill.is_file() and spill.stat().st_size):
+            return  # the usual start: nothing waits, and neither spill nor writer need load
         from ingot_core.errors import IngotError
         from ingot_storage.errors import DatabaseUnavailable, SpillError
         from ingot_storage.spill import SpillFile
-
-        if not SpillFile(self.spill_path).size():
-            return  # the usual start: nothing waits, and the writer need not even load
         from ingot_storage.worker import drain_spill
 
         try:
