@@ -29,8 +29,8 @@ from ingot_storage.audit import (
     COPY_COLUMNS,
     append_audit_batch,
     copy_row,
-    driver_connection,
 )
+from ingot_storage.database import driver_connection
 
 
 def events(start: int, count: int) -> list[AuditEvent]:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from bench_support import ROOT, bench_database, run_child
 from sqlalchemy.engine import URL
 
-from ingot_storage.audit import driver_connection
+from ingot_storage.database import driver_connection
 
 START = 1_577_836_800  # 2020-01-01T00:00:00Z, a minute-bar opening
 

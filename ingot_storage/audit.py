@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -29,8 +28,8 @@ from ingot_core.audit import (
     leaf_hash,
     to_micros,
 )
-from ingot_storage.database import stream_rows
-from ingot_storage.errors import StorageError, translate_db_errors
+from ingot_storage.database import driver_connection, stream_rows
+from ingot_storage.errors import translate_db_errors
 from ingot_storage.locks import AUDIT_LOCK, lock_book
 from ingot_storage.tables import audit_log
 
@@ -45,7 +44,6 @@ __all__ = [
     "audit_record",
     "audit_timestamp",
     "copy_row",
-    "driver_connection",
     "iter_audit",
     "lock_audit_log",
     "query_audit",
@@ -71,14 +69,6 @@ class AuditHead:
 
     size: int
     chain_hash: bytes
-
-
-def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
-    """The psycopg connection under `conn`, for COPY and server-side cursors."""
-    raw = conn.connection.driver_connection
-    if not isinstance(raw, psycopg.Connection):
-        raise StorageError("the audit log needs a psycopg 3 connection")
-    return raw
 
 
 def lock_audit_log(conn: Connection) -> None:

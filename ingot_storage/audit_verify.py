@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.audit import ZERO_HASH, MerkleFrontier, chain_hash
 from ingot_core.audit.hashing import LEAF_PREFIX
-from ingot_storage.audit import driver_connection
 from ingot_storage.audit_checkpoints import Checkpoint
+from ingot_storage.database import driver_connection
 from ingot_storage.errors import db_errors
 
 __all__ = ["AnchorSource", "AuditBreak", "VerifyReport", "verify_audit_chain"]

@@ -42,7 +42,7 @@ from ingot_core.feed import BarInterval
 from ingot_core.instants import from_epoch
 from ingot_core.numbers import parse_decimal
 from ingot_core.symbols import Symbol
-from ingot_storage.audit import driver_connection
+from ingot_storage.database import driver_connection
 from ingot_storage.errors import StorageError
 from ingot_storage.ingest_report import IngestReport
 from ingot_storage.market_stage import (

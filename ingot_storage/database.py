@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
@@ -27,6 +28,7 @@ __all__ = [
     "ServerKind",
     "application_name",
     "create_db_engine",
+    "driver_connection",
     "open_database",
     "stop_embedded_server",
     "stream_rows",
@@ -48,6 +50,14 @@ def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> I
             yield from rows
         finally:
             rows.close()
+
+
+def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under `conn`, for COPY and server-side cursors."""
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise StorageError("Ingot needs a psycopg 3 connection")
+    return raw
 
 
 def application_name() -> str:

@@ -21,7 +21,7 @@ from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, OhlcvBar, Ticker
 from ingot_core.instants import epoch_seconds, from_epoch
 from ingot_core.symbols import Symbol
-from ingot_storage.audit import driver_connection
+from ingot_storage.database import driver_connection
 from ingot_storage.errors import db_errors
 
 __all__ = [

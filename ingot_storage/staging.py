@@ -29,7 +29,7 @@ from psycopg.abc import PQGen
 from psycopg.waiting import Ready, Wait
 from sqlalchemy.engine import Connection
 
-from ingot_storage.audit import driver_connection
+from ingot_storage.database import driver_connection
 from ingot_storage.migrations import SCHEMA_HEAD
 
 __all__ = ["copy_rows", "insert_new_rows", "working_while_waiting"]

@@ -52,9 +52,9 @@ from ingot_storage.audit import (
     audit_head,
     audit_record,
     audit_timestamp,
-    driver_connection,
     lock_audit_log,
 )
+from ingot_storage.database import driver_connection
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.staging import copy_rows, insert_new_rows
 from ingot_storage.tables import (

@@ -14,7 +14,7 @@ from psycopg import pq
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage import StorageError
-from ingot_storage.audit import driver_connection
+from ingot_storage.database import driver_connection
 from ingot_storage.errors import db_errors
 from ingot_storage.staging import copy_rows, insert_new_rows, working_while_waiting
 from ingot_storage.tables import accounts, equity_snapshots, order_history
