@@ -54,9 +54,18 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+def compile_bytecode() -> None:
+    """Compile Ingot's modules ahead, as a wheel install does: with PYTHONDONTWRITEBYTECODE set
+    (as on many CI machines and containers) Python would compile every module from source at
+    every command. Modules already compiled and unchanged are skipped in a few milliseconds."""
+    packages = [str(ROOT / name) for name in ("ingot_cli", "ingot_core", "ingot_storage")]
+    call([str(PYTHON), "-m", "compileall", "-q", *packages])
+
+
 def run(args: list[str]) -> None:
     """Install Ingot and run it."""
     ensure_venv("")
+    compile_bytecode()
     ingot = str(BIN / "ingot")
     for command in [args] if args else TOUR:
         step("ingot " + " ".join(command))
@@ -66,6 +75,7 @@ def run(args: list[str]) -> None:
 def test() -> None:
     """Install Ingot with its dev tools and run every check CI runs."""
     ensure_venv("dev")
+    compile_bytecode()
     step("ruff check")
     call([str(BIN / "ruff"), "check", "."])
     step("ruff format --check")
