@@ -13,6 +13,7 @@ import typer
 
 from ingot_cli.commands import session_of
 from ingot_cli.errors import BadInput, IngotGroup
+from ingot_cli.leaving import leave
 from ingot_cli.script import run_lines, running_script
 from ingot_cli.session import Session
 
@@ -138,4 +139,8 @@ def root_group() -> IngotGroup:
 def run() -> None:
     """Console-script entry point."""
     group = COMMAND_GROUPS.get(_command_of(sys.argv[1:]) or "")
-    (full_app() if group is None else build_app([group]))()
+    app = full_app() if group is None else build_app([group])
+    try:
+        app()
+    except SystemExit as done:
+        leave(done.code)
