@@ -45,10 +45,11 @@ def test_a_one_shot_command_loads_only_its_own_group() -> None:
     import sys
 
     probe = (
-        "import sys; sys.argv = ['ingot', '--book', 'main', 'positions', '--help']\n"
+        "import atexit, sys; sys.argv = ['ingot', '--book', 'main', 'positions', '--help']\n"
+        "atexit.register(lambda: print(sorted(\n"
+        "    m for m in sys.modules if m.startswith('ingot_cli.commands.'))))\n"
         "from ingot_cli.main import run\n"
-        "try:\n    run()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('ingot_cli.commands.')))"
+        "run()"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "['ingot_cli.commands.trading']"
