@@ -12,7 +12,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ingot_storage.tables import metadata
+from ingot_storage.db.tables import metadata
 
 config = context.config
 target_metadata = metadata
@@ -47,8 +47,8 @@ def run_online() -> None:
         run_with(connection)
         return
     from ingot_storage.config import StorageConfig
-    from ingot_storage.database import open_database
-    from ingot_storage.locks import MIGRATION_LOCK
+    from ingot_storage.db.database import open_database
+    from ingot_storage.db.locks import MIGRATION_LOCK
 
     database = open_database(StorageConfig.from_env(), upgrade=False)
     try:

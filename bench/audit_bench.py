@@ -25,12 +25,12 @@ from bench_support import ROOT, bench_database, run_child
 from sqlalchemy.engine import URL
 
 from ingot_core.audit import AuditEvent
-from ingot_storage.audit import (
+from ingot_storage.audit.log import (
     COPY_COLUMNS,
     append_audit_batch,
     copy_row,
 )
-from ingot_storage.database import driver_connection
+from ingot_storage.db.database import driver_connection
 
 
 def events(start: int, count: int) -> list[AuditEvent]:
@@ -108,8 +108,8 @@ sys.path.insert(0, sys.argv[2])
 sys.path.insert(0, sys.argv[2] + "/bench")
 from sqlalchemy.engine import make_url
 from bench_support import peak_rss_mb
-from ingot_storage.audit_verify import verify_audit_chain
-from ingot_storage.database import create_db_engine
+from ingot_storage.audit.verify import verify_audit_chain
+from ingot_storage.db.database import create_db_engine
 engine = create_db_engine(make_url(sys.argv[1]), pool_size=1)
 started = time.perf_counter()
 with engine.connect() as conn:

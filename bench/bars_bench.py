@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from bench_support import ROOT, bench_database, run_child
 from sqlalchemy.engine import URL
 
-from ingot_storage.database import driver_connection
+from ingot_storage.db.database import driver_connection
 
 START = 1_577_836_800  # 2020-01-01T00:00:00Z, a minute-bar opening
 
@@ -81,8 +81,8 @@ from sqlalchemy.engine import make_url
 from bench_support import peak_rss_mb
 from ingot_core.feed import BarInterval
 from ingot_core.symbols import Symbol
-from ingot_storage.database import create_db_engine
-from ingot_storage.market_files import ingest_ohlcv_csv
+from ingot_storage.db.database import create_db_engine
+from ingot_storage.market.files import ingest_ohlcv_csv
 engine = create_db_engine(make_url(sys.argv[1]), pool_size=1)
 started = time.perf_counter()
 with engine.begin() as conn, open(sys.argv[2], "rb") as data:

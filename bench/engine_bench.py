@@ -41,8 +41,8 @@ from ingot_core.execution import OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
 from ingot_core.symbols import Symbol
 from ingot_storage import persist_ledger
-from ingot_storage.database import driver_connection
-from ingot_storage.worker import StorageWorker
+from ingot_storage.db.database import driver_connection
+from ingot_storage.writer.worker import StorageWorker
 
 TABLES = (
     "transactions",

@@ -14,7 +14,7 @@ from ingot_cli.output import format_amount, order_price_text
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
-    from ingot_storage.order_history import OrderRow
+    from ingot_storage.trading.orders import OrderRow
 
 __all__ = ["row_line", "watch"]
 
@@ -56,7 +56,7 @@ def watch(
     """Show the last `recent` orders, then new ones as they land; return how many were shown."""
     from rich.console import Console
 
-    from ingot_storage.order_history import orders_after, query_orders
+    from ingot_storage.trading.orders import orders_after, query_orders
 
     console = Console(highlight=False)
     audit = session.audit

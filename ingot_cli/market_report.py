@@ -16,8 +16,8 @@ from ingot_core.feed import BarInterval, OhlcvBar
 from ingot_core.symbols import Symbol
 
 if TYPE_CHECKING:
-    from ingot_storage.history import HistoryReport
-    from ingot_storage.market_files import IngestReport
+    from ingot_storage.market.backfill import HistoryReport
+    from ingot_storage.market.files import IngestReport
 
 __all__ = [
     "BarsView",

@@ -22,7 +22,7 @@ from ingot_core.money import EXACT, fraction_digits
 from ingot_core.symbols import Symbol
 
 if TYPE_CHECKING:
-    from ingot_storage.order_history import OrderRow
+    from ingot_storage.trading.orders import OrderRow
 
 __all__ = ["Column", "Output", "format_amount", "format_count", "order_price_text"]
 

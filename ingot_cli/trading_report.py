@@ -15,10 +15,10 @@ from ingot_cli.output import Column, Output, format_amount, format_count, order_
 from ingot_core.engine import Position
 from ingot_core.execution import Order, OrderStatus
 from ingot_core.symbols import Symbol
-from ingot_storage.metrics import FlushOutcome, WorkerMetrics
+from ingot_storage.writer.metrics import FlushOutcome, WorkerMetrics
 
 if TYPE_CHECKING:
-    from ingot_storage.order_history import OrderRow
+    from ingot_storage.trading.orders import OrderRow
 
 __all__ = [
     "Done",

@@ -13,10 +13,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ingot_storage.accounts import load_accounts, save_account, save_accounts
-    from ingot_storage.book import Book, open_book, persist_ledger
     from ingot_storage.config import StorageConfig
-    from ingot_storage.database import Database, open_database
+    from ingot_storage.db.database import Database, open_database
+    from ingot_storage.db.status import DatabaseStatus, database_status
     from ingot_storage.errors import (
         ConfigError,
         CorruptLedger,
@@ -25,9 +24,10 @@ if TYPE_CHECKING:
         SchemaError,
         StorageError,
     )
-    from ingot_storage.recovery import recover_ledger
-    from ingot_storage.status import DatabaseStatus, database_status
-    from ingot_storage.transactions import (
+    from ingot_storage.ledger.accounts import load_accounts, save_account, save_accounts
+    from ingot_storage.ledger.book import Book, open_book, persist_ledger
+    from ingot_storage.ledger.recovery import recover_ledger
+    from ingot_storage.ledger.transactions import (
         load_transactions,
         save_transaction,
         save_transactions,
@@ -58,14 +58,15 @@ __all__ = [
 ]
 
 _HOMES = {
-    "Book": "book", "open_book": "book", "persist_ledger": "book",
-    "StorageConfig": "config", "Database": "database", "open_database": "database",
+    "Book": "ledger.book", "open_book": "ledger.book", "persist_ledger": "ledger.book",
+    "StorageConfig": "config", "Database": "db.database", "open_database": "db.database",
     "ConfigError": "errors", "CorruptLedger": "errors", "DatabaseUnavailable": "errors",
     "IntegrityViolation": "errors", "SchemaError": "errors", "StorageError": "errors",
-    "recover_ledger": "recovery", "DatabaseStatus": "status", "database_status": "status",
-    "load_accounts": "accounts", "save_account": "accounts", "save_accounts": "accounts",
-    "load_transactions": "transactions", "save_transaction": "transactions",
-    "save_transactions": "transactions",
+    "recover_ledger": "ledger.recovery", "DatabaseStatus": "db.status",
+    "database_status": "db.status", "load_accounts": "ledger.accounts",
+    "save_account": "ledger.accounts", "save_accounts": "ledger.accounts",
+    "load_transactions": "ledger.transactions", "save_transaction": "ledger.transactions",
+    "save_transactions": "ledger.transactions",
 }  # fmt: skip
 
 

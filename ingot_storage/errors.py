@@ -74,7 +74,7 @@ class SpillError(StorageError):
 
 
 class BookBusy(StorageError):
-    """Another process holds the book's trading lock (ingot_storage.trading_lock)."""
+    """Another process holds the book's trading lock (ingot_storage.trading.lock)."""
 
     def __init__(self, holder: str, waited_s: float) -> None:
         self.holder = holder

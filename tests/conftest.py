@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ingot_storage.database import create_db_engine
+from ingot_storage.db.database import create_db_engine
 from tests.postgres import DatabaseFactory, postgres_server
 
 # Property tests run at least 200 examples (the Foundation issue's floor); database-backed

@@ -17,10 +17,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_storage import migrations
 from ingot_storage.config import normalize_database_url
-from ingot_storage.database import create_db_engine
-from ingot_storage.embedded import EmbeddedServer
+from ingot_storage.db import migrations
+from ingot_storage.db.database import create_db_engine
+from ingot_storage.db.embedded import EmbeddedServer
 
 TEMPLATE_NAME = "ingot_test_template"
 
@@ -112,7 +112,7 @@ class DatabaseFactory:
 
 def query_rows(url: URL, sql: str) -> list:
     """Run one query on its own short-lived connection; return every row."""
-    from ingot_storage.database import create_db_engine
+    from ingot_storage.db.database import create_db_engine
 
     engine = create_db_engine(url, pool_size=1)
     try:

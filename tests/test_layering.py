@@ -131,3 +131,56 @@ def test_cli_command_groups_never_import_one_another() -> None:
     groups = {n for n in graph if n.startswith("ingot_cli.commands.")}
     crossing = sorted((g, t) for g in groups for t in graph[g] if t in groups)
     assert crossing == []
+
+
+# ingot_storage's rooms, lowest first: a module imports only from its own room or lower ones,
+# so following an order from the writer to its COPY reads downward (writer -> ledger -> audit
+# -> db). sources (exchange adapters) sit beside the book's rooms, under market.
+STORAGE_FLOORS = (
+    ("errors",),
+    ("config",),
+    ("db",),
+    ("audit", "sources"),
+    ("ledger", "market"),
+    ("writer",),
+    ("trading",),
+)
+
+
+def _floor(module: str) -> int | None:
+    parts = module.split(".")
+    if parts[0] != "ingot_storage" or len(parts) < 2:
+        return None  # the package's own lazy re-exports are not a room
+    for level, rooms in enumerate(STORAGE_FLOORS):
+        if parts[1] in rooms:
+            return level
+    raise AssertionError(f"{module} is in no room of STORAGE_FLOORS")
+
+
+def test_storage_rooms_import_only_downward() -> None:
+    graph = import_graph()
+    upward = sorted(
+        (name, target)
+        for name in graph
+        if (here := _floor(name)) is not None
+        for target in graph[name]
+        if (there := _floor(target)) is not None and there > here
+    )
+    assert upward == []
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "ingot_storage" and len(parts) > 1 else None
+
+
+def test_market_data_and_the_book_keep_apart() -> None:
+    market, book = {"market", "sources"}, {"audit", "ledger"}
+    graph = import_graph()
+    crossing = sorted(
+        (name, target)
+        for name in graph
+        for target in graph[name]
+        if {_room(name), _room(target)} & market and {_room(name), _room(target)} & book
+    )
+    assert crossing == []

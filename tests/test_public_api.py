@@ -18,7 +18,7 @@ MODULES = [
     "ingot_core.strategies",
     "ingot_storage",
     "ingot_storage.errors",
-    "ingot_storage.migrations",
+    "ingot_storage.db.migrations",
 ]
 
 

@@ -1,7 +1,7 @@
 """Books: the registry of the ledgers this database holds.
 
 `main` is the tables in public, as before. Every other book's tables live in a schema of
-its own, created whole at the current revision when the book is made (ingot_storage.books),
+its own, created whole at the current revision when the book is made (ingot_storage.ledger.books),
 so a migration that changes a book table must change it in each schema named here too.
 
 Revision ID: 0007

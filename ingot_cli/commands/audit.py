@@ -18,9 +18,9 @@ from ingot_cli.session import Session
 from ingot_core.audit import AuditEntry
 
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
-    from ingot_storage.audit_checkpoints import Checkpoint
-    from ingot_storage.audit_proofs import InclusionProof
-    from ingot_storage.audit_verify import VerifyReport
+    from ingot_storage.audit.checkpoints import Checkpoint
+    from ingot_storage.audit.proofs import InclusionProof
+    from ingot_storage.audit.verify import VerifyReport
 
 __all__ = [
     "ExportFormat",
@@ -46,7 +46,7 @@ def audit_entries(
     moment = parse_since(since)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
-    from ingot_storage.audit import query_audit
+    from ingot_storage.audit.log import query_audit
 
     with session.database.connect() as conn:
         return query_audit(conn, event_type, moment, limit)
@@ -54,7 +54,7 @@ def audit_entries(
 
 def read_checkpoint_file(path: Path, flag: str) -> Checkpoint:
     """A digest written by `ingot audit digest`."""
-    from ingot_storage.audit_checkpoints import Checkpoint
+    from ingot_storage.audit.checkpoints import Checkpoint
 
     try:
         return Checkpoint.from_json(path.read_text(encoding="utf-8"))
@@ -88,7 +88,7 @@ def export_audit(
     session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
 ) -> ExportResult:
     """Stream the audit log to a file (atomically) or stdout."""
-    from ingot_storage.export import export_audit_csv, export_audit_json
+    from ingot_storage.audit.export import export_audit_csv, export_audit_json
 
     writers = {ExportFormat.CSV: export_audit_csv, ExportFormat.JSON: export_audit_json}
     return run_export(session, writers, "audit", fmt, since, output, force)
@@ -216,7 +216,7 @@ def check_proof_command(
     proof_file: Path = typer.Argument(..., help="A proof printed by 'ingot audit prove'."),
 ) -> None:
     """Check an inclusion proof offline: no database needed; exit 1 if it does not hold."""
-    from ingot_storage.audit_proofs import InclusionProof, check_proof
+    from ingot_storage.audit.proofs import InclusionProof, check_proof
 
     try:
         proof = InclusionProof.from_json(proof_file.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
-    from ingot_storage.books import BookSummary
+    from ingot_storage.ledger.books import BookSummary
 
 __all__ = ["app", "book_summaries", "drop"]
 
@@ -22,8 +22,8 @@ app = typer.Typer(help="The books of this database: one ledger each.", invoke_wi
 
 def book_summaries(session: Session) -> list[BookSummary]:
     """Every book, oldest first, valued at the last recorded marks."""
-    from ingot_storage.books import list_books
-    from ingot_storage.order_history import latest_marks
+    from ingot_storage.ledger.books import list_books
+    from ingot_storage.trading.orders import latest_marks
 
     database = session.open_database(upgrade=True)
     with database.connect() as conn:
@@ -34,7 +34,7 @@ def drop(session: Session, name: str, force: bool) -> list[Path]:
     """Remove a book with everything in it (main only with `force`); its external audit
     checkpoints are kept aside, renamed (a new book of that name starts a new log). Return
     the files kept aside."""
-    from ingot_storage.books import drop_book, retire_book_files
+    from ingot_storage.ledger.books import drop_book, retire_book_files
 
     database = session.open_database(upgrade=True)
     with database.begin() as conn:

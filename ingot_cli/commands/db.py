@@ -16,8 +16,8 @@ from ingot_cli.session import Session
 
 if TYPE_CHECKING:
     from ingot_storage import DatabaseStatus
-    from ingot_storage.book_check import BookCheck
-    from ingot_storage.spill import DrainResult
+    from ingot_storage.ledger.check import BookCheck
+    from ingot_storage.writer.spill import DrainResult
 
 __all__ = [
     "SpillReport",
@@ -57,7 +57,7 @@ class UpgradeResult:
 
 def upgrade_database(session: Session) -> UpgradeResult:
     """Bring the schema to this Ingot's head revision."""
-    from ingot_storage import migrations
+    from ingot_storage.db import migrations
 
     database = session.open_database(upgrade=False)
     with database.connect() as conn:
@@ -100,8 +100,8 @@ def spill_reports(session: Session) -> tuple[list[SpillReport], str | None]:
     """The book's spill file read without writing anything, and None; with the database out
     of reach, the file its server last had (or every spill file of the data directory, when
     it never answered) and a note saying so."""
+    from ingot_storage.db.local_files import offline_spill_files
     from ingot_storage.errors import DatabaseUnavailable
-    from ingot_storage.local_files import offline_spill_files
 
     try:
         return [spill_report(session.spill_path)], None
@@ -119,7 +119,7 @@ def spill_reports(session: Session) -> tuple[list[SpillReport], str | None]:
 def spill_report(path: Path, drained: DrainResult | None = None) -> SpillReport:
     """Read the spill file at `path` without writing anything."""
     from ingot_storage.errors import SpillError
-    from ingot_storage.spill import SpillFile
+    from ingot_storage.writer.spill import SpillFile
 
     spill = SpillFile(path)
     try:
@@ -140,7 +140,7 @@ def spill_report(path: Path, drained: DrainResult | None = None) -> SpillReport:
 
 def drain_spill_setting_aside(session: Session) -> DrainResult:
     """Write the spilled batches in order; keep those PostgreSQL refuses in the side file."""
-    from ingot_storage.worker import drain_spill
+    from ingot_storage.writer.worker import drain_spill
 
     database = session.open_database(upgrade=True)
     return drain_spill(database.engine, session.spill_path, set_aside=True)
@@ -254,8 +254,8 @@ def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
 
 def check_books(session: Session, only: str | None) -> list[BookCheck]:
     """Replay every book (or `only`) from zero and compare it with its stored snapshots."""
-    from ingot_storage.book_check import check_book
-    from ingot_storage.books import list_book_names
+    from ingot_storage.ledger.books import list_book_names
+    from ingot_storage.ledger.check import check_book
 
     database = session.open_database(upgrade=True)
     with database.connect() as conn:
@@ -307,7 +307,7 @@ def check_command(
 @app.command("stop")
 def stop_command(ctx: typer.Context) -> None:
     """Stop the embedded PostgreSQL now (it also stops by itself once idle)."""
-    from ingot_storage.database import stop_embedded_server
+    from ingot_storage.db.database import stop_embedded_server
 
     session = session_of(ctx)
     stopped = stop_embedded_server(session.config)

@@ -85,7 +85,7 @@ def compute_nav(session: Session, quote_code: str | None, mark_items: Sequence[s
         quote = currency(quote_code) if quote_code is not None else book.base_currency
     except ValueError as error:
         raise BadInput("--quote", [str(error)]) from None
-    from ingot_storage.order_history import latest_marks
+    from ingot_storage.trading.orders import latest_marks
 
     with session.database.connect() as conn:
         last = latest_marks(conn)

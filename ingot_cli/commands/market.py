@@ -29,8 +29,8 @@ from ingot_core.symbols import Symbol
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
     from sqlalchemy.engine import Connection
 
-    from ingot_storage.history import HistoryReport
-    from ingot_storage.market_files import IngestReport
+    from ingot_storage.market.backfill import HistoryReport
+    from ingot_storage.market.files import IngestReport
 
 __all__ = [
     "bars",
@@ -46,8 +46,8 @@ def ingest_ohlcv_file(
     session: Session, name: str, symbol: Symbol, interval: BarInterval, skip_bad: bool
 ) -> IngestReport:
     """Stream an OHLCV CSV into PostgreSQL in one transaction, then mirror it to QuestDB."""
-    from ingot_storage.market_data import iter_bars
-    from ingot_storage.market_files import ingest_ohlcv_csv
+    from ingot_storage.market.files import ingest_ohlcv_csv
+    from ingot_storage.market.store import iter_bars
 
     with open_binary(name) as (handle, size):
         report = _in_one_transaction(
@@ -67,8 +67,8 @@ def ingest_ohlcv_file(
 
 def ingest_ticks_file(session: Session, name: str, skip_bad: bool) -> IngestReport:
     """Stream JSONL ticks into PostgreSQL in one transaction, then mirror them to QuestDB."""
-    from ingot_storage.market_data import iter_ticks
-    from ingot_storage.market_files import ingest_ticks_jsonl
+    from ingot_storage.market.files import ingest_ticks_jsonl
+    from ingot_storage.market.store import iter_ticks
 
     with open_input(name) as (handle, size):
         report = _in_one_transaction(
@@ -116,9 +116,9 @@ def ingest_kraken(
     """Kraken history from `since` (or the last 720 bars), resumable, mirrored to QuestDB."""
     import httpx
 
-    from ingot_storage.bounded_http import Limits
-    from ingot_storage.history import ingest_kraken_history
-    from ingot_storage.kraken import KrakenClient
+    from ingot_storage.market.backfill import ingest_kraken_history
+    from ingot_storage.sources.bounded_http import Limits
+    from ingot_storage.sources.kraken import KrakenClient
 
     config = session.config
     database = session.database
@@ -154,7 +154,7 @@ def bars(
     moment = parse_since(since)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
-    from ingot_storage.market_data import latest_bars
+    from ingot_storage.market.store import latest_bars
 
     with session.database.connect() as conn:
         return BarsView(symbol, interval, latest_bars(conn, symbol, interval, moment, limit))
@@ -172,7 +172,7 @@ def gaps(
     start, end = parse_since(since), parse_since(until, "--until")
     if start is not None and end is not None and end < start:
         raise BadInput("--until", ["must not be before --since"])
-    from ingot_storage.market_data import bar_openings, series_extent
+    from ingot_storage.market.store import bar_openings, series_extent
 
     with session.database.connect() as conn:
         extent = series_extent(conn, symbol, interval)

@@ -29,7 +29,7 @@ from ingot_core.errors import ValidationError
 from ingot_core.execution import OrderStatus
 from ingot_core.feed import Ticker
 from ingot_core.strategies import STRATEGIES, Strategy, create_strategy
-from ingot_storage.metrics import FlushOutcome
+from ingot_storage.writer.metrics import FlushOutcome
 
 __all__ = ["StrategyResult", "register", "run"]
 
@@ -49,7 +49,7 @@ class StrategyResult:
 def _replay_ticks(name: str) -> Iterable[Ticker]:
     # The whole input is checked before the first tick reaches the engine, so a bad line
     # leaves the database as it was: a file is read twice (constant memory), stdin kept.
-    from ingot_storage.market_files import read_ticks
+    from ingot_storage.market.files import read_ticks
 
     with open_input(name) as (handle, _):
         if name == "-":
@@ -60,7 +60,7 @@ def _replay_ticks(name: str) -> Iterable[Ticker]:
 
 
 def _file_ticks(name: str) -> Iterator[Ticker]:
-    from ingot_storage.market_files import read_ticks
+    from ingot_storage.market.files import read_ticks
 
     with open_input(name) as (handle, _):
         yield from read_ticks(handle, name)
@@ -70,7 +70,7 @@ def _bar_ticks(
     session: Session, symbol_text: str, interval_text: str, since: str | None
 ) -> Iterator[Ticker]:
     # Each stored bar becomes one tick: its close, at the instant the bar closed.
-    from ingot_storage.market_data import iter_bars
+    from ingot_storage.market.store import iter_bars
 
     symbol, interval = parse_symbol(symbol_text), parse_interval(interval_text)
     moment = parse_since(since)

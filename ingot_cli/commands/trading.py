@@ -30,10 +30,10 @@ from ingot_cli.trading_report import (
 from ingot_core.errors import MissingMarks
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
-from ingot_storage.metrics import FlushOutcome, WorkerMetrics
+from ingot_storage.writer.metrics import FlushOutcome, WorkerMetrics
 
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
-    from ingot_storage.order_history import OrderRow
+    from ingot_storage.trading.orders import OrderRow
 
 __all__ = [
     "cancel_order",
@@ -94,7 +94,7 @@ def history(session: Session, symbol: str | None, since: str | None, limit: int)
     moment = parse_since(since)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
-    from ingot_storage.order_history import query_orders
+    from ingot_storage.trading.orders import query_orders
 
     wanted = str(parse_symbol(symbol)) if symbol else None
     with session.database.connect() as conn:
@@ -105,7 +105,7 @@ def export_history(
     session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
 ) -> ExportResult:
     """Stream the order history to a file (atomically) or stdout."""
-    from ingot_storage.export import export_orders_csv, export_orders_json
+    from ingot_storage.trading.export import export_orders_csv, export_orders_json
 
     writers = {ExportFormat.CSV: export_orders_csv, ExportFormat.JSON: export_orders_json}
     return run_export(session, writers, "history", fmt, since, output, force)

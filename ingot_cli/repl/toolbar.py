@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ingot_cli.output import format_amount
 from ingot_cli.session import Session
 from ingot_core.errors import MissingMarks
-from ingot_storage.audit import audit_head
+from ingot_storage.audit.log import audit_head
 from ingot_storage.errors import DatabaseUnavailable
 
 __all__ = ["ToolbarState", "read_toolbar", "verify_for_toolbar"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_storage.database import create_db_engine
+from ingot_storage.db.database import create_db_engine
 
 INGOT = str(Path(sys.executable).with_name("ingot"))
 CAPS = {"INGOT_MAX_EXPOSURE": "10000000", "INGOT_MAX_SYMBOL_EXPOSURE": "10000000"}

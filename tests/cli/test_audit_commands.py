@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import URL
 
-from ingot_storage.database import create_db_engine
+from ingot_storage.db.database import create_db_engine
 from tests.storage.audit_support import tamper
 
 

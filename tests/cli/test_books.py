@@ -14,7 +14,7 @@ CAPS = {"INGOT_MAX_EXPOSURE": "1000000", "INGOT_MAX_SYMBOL_EXPOSURE": "1000000"}
 
 
 def edit_by_hand(url: URL, statement: str) -> None:
-    from ingot_storage.database import create_db_engine
+    from ingot_storage.db.database import create_db_engine
 
     engine = create_db_engine(url, pool_size=1)
     try:

@@ -12,8 +12,8 @@ from sqlalchemy.engine import URL
 from ingot_core.accounting import post_order_fill
 from ingot_core.execution import OrderSide
 from ingot_storage import StorageConfig, open_book, open_database, persist_ledger
-from ingot_storage.migrations import SCHEMA_HEAD
-from ingot_storage.tables import metadata
+from ingot_storage.db.migrations import SCHEMA_HEAD
+from ingot_storage.db.tables import metadata
 from tests.builders import fill
 
 
@@ -82,7 +82,7 @@ def test_a_spilled_batch_postgresql_refuses_is_named_and_can_be_set_aside(
 ) -> None:
     from ingot_cli.session import Session
     from ingot_core.engine import EquitySnapshot
-    from ingot_storage.spill import SpillFile
+    from ingot_storage.writer.spill import SpillFile
 
     assert invoke("balances").exit_code == 0
     session = Session(cli_env)
@@ -110,8 +110,8 @@ def test_a_spilled_batch_postgresql_refuses_is_named_and_can_be_set_aside(
 
 
 def test_a_trading_command_waits_for_another_process_then_says_who_trades(invoke, engine) -> None:
-    from ingot_storage.database import Database
-    from ingot_storage.trading_lock import TradingLock
+    from ingot_storage.db.database import Database
+    from ingot_storage.trading.lock import TradingLock
 
     assert invoke("mark", "BTC-USD", "50000").exit_code == 0
     before = invoke("history", "--json").output

@@ -162,7 +162,7 @@ def test_the_repl_toolbar_survives_an_outage_after_a_spilled_trade(
     from ingot_cli.repl.toolbar import read_toolbar
     from ingot_cli.session import Session as CliSession
     from ingot_core.execution import OrderSide
-    from ingot_storage.metrics import FlushOutcome
+    from ingot_storage.writer.metrics import FlushOutcome
 
     session = CliSession({**cli_env, **CAPS})
     try:

@@ -26,7 +26,7 @@ from ingot_cli.main import app
 from ingot_core.errors import IngotError
 from ingot_core.feed import BarInterval
 from ingot_core.symbols import Symbol
-from ingot_storage.kraken import KrakenClient
+from ingot_storage.sources.kraken import KrakenClient
 from tests.cli.faults import CAPS, DOCUMENTED_FAILURES, stored_state
 
 EXAMPLES = int(os.environ.get("INGOT_FUZZ_EXAMPLES", "25"))

@@ -20,7 +20,7 @@ from ingot_cli.main import app
 from ingot_cli.repl.completion import suggest
 from ingot_cli.repl.loop import run_repl
 from ingot_cli.session import Session
-from ingot_storage.database import create_db_engine
+from ingot_storage.db.database import create_db_engine
 
 
 def count(url: URL, table: str) -> int:

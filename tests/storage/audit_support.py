@@ -11,9 +11,9 @@ from sqlalchemy.engine import URL, Engine
 
 from ingot_core.audit import AuditEvent
 from ingot_storage import StorageConfig, open_database
-from ingot_storage.audit import append_audit_batch
-from ingot_storage.audit_trail import AuditTrail
-from ingot_storage.database import Database
+from ingot_storage.audit.log import append_audit_batch
+from ingot_storage.audit.trail import AuditTrail
+from ingot_storage.db.database import Database
 
 T0 = datetime(2026, 2, 28, 14, 30, 1, 123456, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection, Engine
 
-from ingot_storage.audit import append_audit
-from ingot_storage.export import export_audit_csv, export_audit_json
+from ingot_storage.audit.export import export_audit_csv, export_audit_json
+from ingot_storage.audit.log import append_audit
 from tests.storage.audit_support import T0, append_events
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ingot_core.audit import ZERO_HASH, CanonicalJsonError, leaf_hash, to_micros
 from ingot_storage import StorageError, persist_ledger
-from ingot_storage.audit import append_audit, audit_head, query_audit
+from ingot_storage.audit.log import append_audit, audit_head, query_audit
 from ingot_storage.errors import db_errors
 from tests.builders import trading_ledger
 from tests.storage.audit_support import T0, append_events

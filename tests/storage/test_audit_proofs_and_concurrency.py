@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_storage.audit_proofs import InclusionProof, build_proof, check_proof
+from ingot_storage.audit.proofs import InclusionProof, build_proof, check_proof
 from tests.storage.audit_support import append_events, open_trail
 
 
@@ -49,8 +49,8 @@ WRITER = textwrap.dedent(
     from uuid import uuid4
     from sqlalchemy.engine import make_url
     from ingot_core.audit import AuditEvent
-    from ingot_storage.audit import append_audit_batch
-    from ingot_storage.database import create_db_engine
+    from ingot_storage.audit.log import append_audit_batch
+    from ingot_storage.db.database import create_db_engine
 
     engine = create_db_engine(make_url(sys.argv[1]), pool_size=1)
     actor = sys.argv[2]

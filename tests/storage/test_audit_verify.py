@@ -19,11 +19,11 @@ from ingot_core.audit import (
     to_micros,
 )
 from ingot_storage import ConfigError
-from ingot_storage.audit import append_audit_batch, audit_head, iter_audit
-from ingot_storage.audit_checkpoints import Checkpoint, checkpoint_due, load_checkpoints
-from ingot_storage.audit_keys import load_signer
-from ingot_storage.audit_trail import AuditTrail
-from ingot_storage.database import Database
+from ingot_storage.audit.checkpoints import Checkpoint, checkpoint_due, load_checkpoints
+from ingot_storage.audit.keys import load_signer
+from ingot_storage.audit.log import append_audit_batch, audit_head, iter_audit
+from ingot_storage.audit.trail import AuditTrail
+from ingot_storage.db.database import Database
 from tests.storage.audit_support import T0, append_events, open_trail, tamper
 
 

@@ -15,11 +15,11 @@ from ingot_core.execution import OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
 from ingot_core.symbols import Symbol
 from ingot_storage import persist_ledger, recover_ledger
-from ingot_storage.book_check import check_book
-from ingot_storage.book_state import load_book_state, take_book_snapshot
 from ingot_storage.errors import CorruptLedger
-from ingot_storage.order_history import load_trading_state
-from ingot_storage.worker import StorageWorker
+from ingot_storage.ledger.book_state import load_book_state, take_book_snapshot
+from ingot_storage.ledger.check import check_book
+from ingot_storage.trading.orders import load_trading_state
+from ingot_storage.writer.worker import StorageWorker
 from tests.builders import T0, USD
 
 BTC = Symbol("BTC", "USD")

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ingot_storage.books import book_exists, create_book, drop_book
+from ingot_storage.db.tables import BOOK_TABLES
 from ingot_storage.errors import UnknownBook
-from ingot_storage.tables import BOOK_TABLES
+from ingot_storage.ledger.books import book_exists, create_book, drop_book
 
 
 def shape(engine: Engine, schema: str) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from ingot_storage import (
     StorageConfig,
     database_status,
     load_accounts,
-    migrations,
     open_book,
     open_database,
     persist_ledger,
@@ -25,9 +24,10 @@ from ingot_storage import (
     save_accounts,
     save_transactions,
 )
-from ingot_storage.audit import iter_audit
-from ingot_storage.audit_trail import AuditTrail
-from ingot_storage.tables import metadata
+from ingot_storage.audit.log import iter_audit
+from ingot_storage.audit.trail import AuditTrail
+from ingot_storage.db import migrations
+from ingot_storage.db.tables import metadata
 from tests.builders import USD, account, fill, trading_ledger
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

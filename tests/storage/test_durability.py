@@ -23,11 +23,12 @@ from ingot_core.execution import OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
 from ingot_core.money import exact_sum
 from ingot_core.symbols import Symbol
-from ingot_storage import migrations, persist_ledger, recover_ledger
-from ingot_storage.audit_verify import verify_audit_chain
-from ingot_storage.database import create_db_engine
-from ingot_storage.embedded import EmbeddedServer
-from ingot_storage.worker import FlushOutcome, StorageWorker
+from ingot_storage import persist_ledger, recover_ledger
+from ingot_storage.audit.verify import verify_audit_chain
+from ingot_storage.db import migrations
+from ingot_storage.db.database import create_db_engine
+from ingot_storage.db.embedded import EmbeddedServer
+from ingot_storage.writer.worker import FlushOutcome, StorageWorker
 from tests.builders import T0, USD
 
 BTC = Symbol("BTC", "USD")
@@ -144,8 +145,8 @@ CHILD = textwrap.dedent(
     from ingot_core.feed import Ticker
     from ingot_core.symbols import Symbol
     from ingot_storage import StorageConfig, open_book, open_database
-    from ingot_storage.order_history import load_trading_state
-    from ingot_storage.worker import StorageWorker, drain_spill
+    from ingot_storage.trading.orders import load_trading_state
+    from ingot_storage.writer.worker import StorageWorker, drain_spill
 
     from pathlib import Path
     url, spill, trial = sys.argv[1], Path(sys.argv[2]), sys.argv[3]

@@ -16,9 +16,9 @@ from ingot_core.errors import ValidationError
 from ingot_core.feed import BarInterval, OhlcvBar
 from ingot_core.symbols import Symbol
 from ingot_storage.errors import SourceUnavailable
-from ingot_storage.history import BACKFILL_SOURCE, ingest_kraken_history
-from ingot_storage.kraken import KrakenClient, KrakenRejected, UnknownPair, kraken_pair
-from ingot_storage.market_data import iter_bars, load_cursor
+from ingot_storage.market.backfill import BACKFILL_SOURCE, ingest_kraken_history
+from ingot_storage.market.store import iter_bars, load_cursor
+from ingot_storage.sources.kraken import KrakenClient, KrakenRejected, UnknownPair, kraken_pair
 
 BTC = Symbol("BTC", "USD")
 H1 = BarInterval.H1

@@ -14,9 +14,9 @@ import pytest
 
 from ingot_core.feed import BarInterval
 from ingot_core.symbols import Symbol
-from ingot_storage.bounded_http import Limits
 from ingot_storage.errors import SourceUnavailable
-from ingot_storage.kraken import KrakenClient, KrakenRejected
+from ingot_storage.sources.bounded_http import Limits
+from ingot_storage.sources.kraken import KrakenClient, KrakenRejected
 
 BTC = Symbol("BTC", "USD")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from ingot_storage.config import StorageConfig, database_key
-from ingot_storage.database import open_database
-from ingot_storage.local_files import (
+from ingot_storage.db.database import open_database
+from ingot_storage.db.local_files import (
     adopt_url_files,
     files_label,
     known_identity,

@@ -18,10 +18,19 @@ from ingot_core.engine import TradingEngine, TradingMode, run_strategy
 from ingot_core.feed import BarInterval, OhlcvBar, Ticker
 from ingot_core.strategies import SmaCrossover
 from ingot_core.symbols import Symbol
-from ingot_storage import bar_copy, persist_ledger
-from ingot_storage.audit_verify import verify_audit_chain
-from ingot_storage.event_codec import decode_event, encode_event
-from ingot_storage.market_data import (
+from ingot_storage import persist_ledger
+from ingot_storage.audit.verify import verify_audit_chain
+from ingot_storage.db.locks import BAR_LOAD_LOCK
+from ingot_storage.market import bar_copy
+from ingot_storage.market.files import (
+    BadInputFile,
+    _ingest_rows,
+    ingest_ohlcv_csv,
+    ingest_ticks_jsonl,
+    read_ticks,
+)
+from ingot_storage.market.stage import save_bars, save_ticks
+from ingot_storage.market.store import (
     bar_openings,
     clear_cursor,
     iter_bars,
@@ -31,15 +40,8 @@ from ingot_storage.market_data import (
     save_cursor,
     series_extent,
 )
-from ingot_storage.market_files import (
-    BadInputFile,
-    _ingest_rows,
-    ingest_ohlcv_csv,
-    ingest_ticks_jsonl,
-    read_ticks,
-)
-from ingot_storage.market_stage import save_bars, save_ticks
-from ingot_storage.trading import write_events
+from ingot_storage.writer.batch import write_events
+from ingot_storage.writer.codec import decode_event, encode_event
 from tests.builders import T0, USD
 
 BTC = Symbol("BTC", "USD")
@@ -304,7 +306,7 @@ def test_every_event_kind_survives_the_spill_file() -> None:
 
 
 def test_a_clean_file_goes_through_copy_and_a_bad_one_row_by_row(engine, caplog) -> None:
-    with caplog.at_level(logging.DEBUG, logger="ingot_storage.market_files"):
+    with caplog.at_level(logging.DEBUG, logger="ingot_storage.market.files"):
         ingest(engine, KRAKEN_CSV)
         assert "row-by-row" not in caplog.text
         ingest(engine, BAD_CSV, skip_bad=True)
@@ -458,7 +460,7 @@ def test_chunk_tables_left_by_a_rolled_back_load_are_swept_by_the_next(
     assert left
     with engine.begin() as held:  # a live load's tables are not touched
         key = int(left[0].split("_")[3])
-        held.exec_driver_sql(f"SELECT pg_advisory_xact_lock({bar_copy._LOAD_LOCK_CLASS}, {key})")
+        held.exec_driver_sql(f"SELECT pg_advisory_xact_lock({BAR_LOAD_LOCK}, {key})")
         ingest(engine, hourly_csv(range(20, 25)))
         assert sorted(load_tables(engine)) == sorted(left)
     ingest(engine, hourly_csv(range(25, 30)))

@@ -16,9 +16,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
-from ingot_storage import SchemaError, migrations
-from ingot_storage.database import create_db_engine
-from ingot_storage.tables import metadata
+from ingot_storage import SchemaError
+from ingot_storage.db import migrations
+from ingot_storage.db.database import create_db_engine
+from ingot_storage.db.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,8 +170,8 @@ def test_0005_gives_stored_orders_the_books_sequence_from_the_audit_log(
     state that could not be opened) opens after the upgrade, its fills in the book's order."""
     from datetime import UTC, datetime
 
-    from ingot_storage.audit import append_audit
-    from ingot_storage.order_history import load_trading_state
+    from ingot_storage.audit.log import append_audit
+    from ingot_storage.trading.orders import load_trading_state
 
     engine = create_db_engine(empty_database_url, pool_size=1)
     now, old = datetime(2026, 11, 30, tzinfo=UTC), datetime(2023, 11, 14, tzinfo=UTC)

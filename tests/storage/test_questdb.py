@@ -13,7 +13,7 @@ import pytest
 
 from ingot_core.feed import BarInterval, OhlcvBar, Ticker
 from ingot_core.symbols import Symbol
-from ingot_storage.questdb import QuestDbMirror
+from ingot_storage.market.questdb import QuestDbMirror
 
 BTC = Symbol("BTC", "USD")
 AT = datetime(2024, 2, 29, tzinfo=UTC)  # 1709164800 s
@@ -104,7 +104,7 @@ def test_questdb_down_is_a_warning_and_a_counter(caplog) -> None:
     mirror = QuestDbMirror(
         ("127.0.0.1", port), pg_url=f"postgresql://admin:quest@127.0.0.1:{port}/qdb"
     )
-    with caplog.at_level(logging.WARNING, logger="ingot_storage.questdb"):
+    with caplog.at_level(logging.WARNING, logger="ingot_storage.market.questdb"):
         assert mirror.send_ticks([Ticker(BTC, Decimal(1), AT)]) == 0
         assert mirror.ensure_tables() is False
     assert mirror.metrics.failures == 2

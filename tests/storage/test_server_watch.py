@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ingot_storage import server_watch
+from ingot_storage.db import server_watch
 
 
 def test_a_running_process_is_alive() -> None:

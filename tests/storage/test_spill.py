@@ -13,8 +13,8 @@ import pytest
 
 from ingot_core.engine import EquitySnapshot, StorageEvent
 from ingot_storage.errors import DatabaseUnavailable, IntegrityViolation, SpillError
-from ingot_storage.event_codec import decode_event
-from ingot_storage.spill import DrainResult, SpilledBatch, SpillFile
+from ingot_storage.writer.codec import decode_event
+from ingot_storage.writer.spill import DrainResult, SpilledBatch, SpillFile
 from tests.builders import T0
 
 

@@ -1,4 +1,4 @@
-"""Batch writes through COPY and a temporary stage (ingot_storage.staging)."""
+"""Batch writes through COPY and a temporary stage (ingot_storage.db.copy)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from psycopg import pq
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage import StorageError
-from ingot_storage.database import driver_connection
+from ingot_storage.db.copy import copy_rows, insert_new_rows, working_while_waiting
+from ingot_storage.db.database import driver_connection
+from ingot_storage.db.tables import accounts, equity_snapshots, order_history
 from ingot_storage.errors import db_errors
-from ingot_storage.staging import copy_rows, insert_new_rows, working_while_waiting
-from ingot_storage.tables import accounts, equity_snapshots, order_history
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 COLUMNS = ["client_id", "symbol", "side", "order_type", "quantity", "status"]

@@ -11,9 +11,9 @@ import time
 import pytest
 from sqlalchemy.engine import URL, Engine
 
-from ingot_storage.database import Database, create_db_engine
+from ingot_storage.db.database import Database, create_db_engine
 from ingot_storage.errors import BookBusy
-from ingot_storage.trading_lock import TradingLock
+from ingot_storage.trading.lock import TradingLock
 
 
 def database_of(engine: Engine) -> Database:
@@ -52,8 +52,8 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from sqlalchemy.engine import make_url
-    from ingot_storage.database import Database, create_db_engine
-    from ingot_storage.trading_lock import TradingLock
+    from ingot_storage.db.database import Database, create_db_engine
+    from ingot_storage.trading.lock import TradingLock
     engine = create_db_engine(make_url(sys.argv[1]))
     TradingLock.acquire(Database(engine, "external", "test"), wait_s=0)
     print("held", flush=True)
@@ -107,7 +107,7 @@ def _fill_events(client_id: str) -> list:
 
 def test_a_writer_whose_book_was_taken_never_commits_again(engine: Engine) -> None:
     from ingot_storage.errors import BookTaken
-    from ingot_storage.trading import write_events
+    from ingot_storage.writer.batch import write_events
 
     held = TradingLock.acquire(database_of(engine), wait_s=0)
     mine = held.epoch
@@ -135,8 +135,8 @@ def test_a_new_taker_waits_for_the_old_writers_open_transaction(engine: Engine) 
     """The check holds the lease row until commit: a raise cannot slip in between."""
     import threading
 
-    from ingot_storage.trading import write_events
-    from ingot_storage.trading_lock import take_lease
+    from ingot_storage.writer.batch import write_events
+    from ingot_storage.writer.fence import take_lease
 
     held = TradingLock.acquire(database_of(engine), wait_s=0)
     held.release()

@@ -22,11 +22,11 @@ from ingot_core.execution import OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.feed import Ticker
 from ingot_core.symbols import Symbol
 from ingot_storage import persist_ledger, recover_ledger
-from ingot_storage.audit_verify import verify_audit_chain
-from ingot_storage.export import export_orders_csv, export_orders_json
-from ingot_storage.order_history import load_trading_state, query_orders
-from ingot_storage.trading import prepare_events, write_events
-from ingot_storage.worker import FlushOutcome, StorageWorker
+from ingot_storage.audit.verify import verify_audit_chain
+from ingot_storage.trading.export import export_orders_csv, export_orders_json
+from ingot_storage.trading.orders import load_trading_state, query_orders
+from ingot_storage.writer.batch import prepare_events, write_events
+from ingot_storage.writer.worker import FlushOutcome, StorageWorker
 from tests.builders import T0, USD
 
 BTC = Symbol("BTC", "USD")
@@ -556,7 +556,7 @@ def test_a_replayed_batch_numbers_only_its_new_orders(engine: Engine) -> None:
 
 def test_a_fenced_worker_writes_spills_and_retries_nothing(engine: Engine, tmp_path: Path) -> None:
     from ingot_storage.errors import BookTaken
-    from ingot_storage.trading_lock import take_lease
+    from ingot_storage.writer.fence import take_lease
 
     ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
     with engine.begin() as conn:
@@ -590,9 +590,9 @@ def test_a_fenced_worker_writes_spills_and_retries_nothing(engine: Engine, tmp_p
 def test_a_spilled_batch_of_a_writer_that_lost_the_book_is_set_aside(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from ingot_storage.spill import SpillFile
-    from ingot_storage.trading_lock import take_lease
-    from ingot_storage.worker import drain_spill
+    from ingot_storage.writer.fence import take_lease
+    from ingot_storage.writer.spill import SpillFile
+    from ingot_storage.writer.worker import drain_spill
 
     with engine.begin() as conn:
         old = take_lease(conn, "old")

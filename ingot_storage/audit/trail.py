@@ -1,0 +1,172 @@
+"""The audit trail of one database: its key, external checkpoint file and cadence."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingot_storage.audit.checkpoints import (
+    Checkpoint,
+    CheckpointFile,
+    checkpoint_due,
+    latest_checkpoint,
+    load_checkpoints,
+    load_frontier,
+    take_checkpoint,
+)
+from ingot_storage.audit.keys import AuditSigner, load_signer, public_key_of
+from ingot_storage.audit.log import audit_head
+from ingot_storage.audit.proofs import InclusionProof, build_proof
+from ingot_storage.audit.verify import VerifyReport, verify_audit_chain
+from ingot_storage.config import StorageConfig
+from ingot_storage.db.database import Database
+from ingot_storage.db.local_files import checkpoint_file_for
+from ingot_storage.errors import DatabaseUnavailable, StorageError, UnknownEntry
+
+__all__ = ["AuditTrail"]
+
+_log = logging.getLogger(__name__)
+
+
+class AuditTrail:
+    """Checkpointing, verification and proofs for the audit log of `database`."""
+
+    def __init__(self, database: Database, config: StorageConfig) -> None:
+        self.database = database
+        self.config = config
+        self.external = CheckpointFile(checkpoint_file_for(config.data_dir, database.files_label))
+        self._signer: AuditSigner | None = None
+        self._appended_since = 0  # this session's appends since its last checkpoint check
+        self._window_start: datetime | None = None
+
+    @property
+    def key_path(self) -> Path:
+        """Where the signing key lives."""
+        return self.config.audit_key_path
+
+    @property
+    def signer(self) -> AuditSigner:
+        """The signing key, created on first use."""
+        if self._signer is None:
+            self._signer = load_signer(self.key_path)
+        return self._signer
+
+    def checkpoint(self, now: datetime | None = None) -> Checkpoint | None:
+        """Sign and store the head now, unless the newest checkpoint already covers it."""
+        with self.database.connect() as conn:
+            newest = latest_checkpoint(conn)
+            if newest is not None and audit_head(conn).size <= newest.size:
+                return None  # nothing to sign: the key is not even read
+        return take_checkpoint(self.database.engine, self.signer, self.external, now)
+
+    def checkpoint_if_due(self, now: datetime | None = None) -> Checkpoint | None:
+        """Checkpoint when N entries or T seconds have passed since the last one."""
+        moment = now or datetime.now(UTC)
+        with self.database.connect() as conn:
+            size = audit_head(conn).size
+            last = latest_checkpoint(conn)
+        due = checkpoint_due(
+            size, last, moment, self.config.checkpoint_every, self.config.checkpoint_seconds
+        )
+        return self.checkpoint(moment) if due else None
+
+    def after_commit(self, appended: int, now: datetime | None = None) -> Checkpoint | None:
+        """The storage worker's per-batch hook, cheap on the write path.
+
+        It counts this session's own appends in memory and asks the database
+        (`checkpoint_if_due`) only once N of them, or T seconds of activity, have passed.
+        """
+        moment = now or datetime.now(UTC)
+        if self._window_start is None:
+            self._window_start = moment
+        self._appended_since += appended
+        if not self._appended_since:
+            return None
+        elapsed = (moment - self._window_start).total_seconds()
+        every, seconds = self.config.checkpoint_every, self.config.checkpoint_seconds
+        if self._appended_since < every and elapsed < seconds:
+            return None
+        self._appended_since, self._window_start = 0, moment
+        return self.checkpoint_if_due(moment)
+
+    def at_session_end(self) -> None:
+        """Sign the head as a session closes, when the log grew (shutdown is one of a
+        checkpoint's moments). It may not fail the session: with PostgreSQL out of reach
+        there is nothing new to sign (what the session traded waits in the spill), so that
+        is a warning and the next session takes the checkpoint."""
+        try:
+            self.checkpoint()
+        except DatabaseUnavailable as error:
+            _log.warning("no audit checkpoint at exit (%s); the next session takes one", error)
+
+    def head_checkpoint(self) -> Checkpoint | None:
+        """A checkpoint covering every entry: a new one if needed, else the newest."""
+        taken = self.checkpoint()
+        if taken is not None:
+            return taken
+        with self.database.connect() as conn:
+            return latest_checkpoint(conn)
+
+    def size(self) -> int:
+        """How many entries the log holds."""
+        with self.database.connect() as conn:
+            return audit_head(conn).size
+
+    def verify(
+        self, digest: Checkpoint | None = None, progress: Callable[[int], None] | None = None
+    ) -> VerifyReport:
+        """Verify the log against its checkpoints, the external file and `digest`."""
+        trusted = public_key_of(self.key_path)
+        external = self.external.read()
+        with self.database.connect() as conn:
+            return verify_audit_chain(
+                conn,
+                checkpoints=load_checkpoints(conn),
+                external=external,
+                digest=digest,
+                trusted_key=trusted,
+                progress=progress,
+            )
+
+    def verify_recent(self) -> VerifyReport:
+        """Verify the entries after the newest checkpoint that checks out (signed by the
+        audit key and, when the external file holds checkpoints, one of them), from its
+        chain hash and Merkle frontier: the check an opening REPL or `watch` makes, costing
+        the same however long the log. With no such checkpoint, the whole log."""
+        trusted = public_key_of(self.key_path)
+        external = self.external.read()
+        pinned = {(c.size, c.root, c.chain_hash) for c in external}
+        with self.database.connect() as conn:
+            stored = load_checkpoints(conn)
+            start = next(
+                (
+                    c
+                    for c in reversed(stored)
+                    if c.public_key == trusted
+                    and (not external or (c.size, c.root, c.chain_hash) in pinned)
+                ),
+                None,
+            )
+            frontier = None if start is None else load_frontier(conn, start.size)
+            return verify_audit_chain(
+                conn,
+                checkpoints=stored,
+                external=external,
+                trusted_key=trusted,
+                start=None if start is None or frontier is None else (start, frontier),
+            )
+
+    def prove(self, seq: int) -> InclusionProof:
+        """An inclusion proof of entry `seq` against the smallest checkpoint covering it."""
+        with self.database.connect() as conn:
+            size = audit_head(conn).size
+            if not 1 <= seq <= size:
+                raise UnknownEntry(f"there is no audit entry {seq} (the log has {size:,} entries)")
+            covering = next((c for c in load_checkpoints(conn) if c.size >= seq), None)
+            # Entries newer than every checkpoint get one signed now.
+            checkpoint = covering or self.checkpoint()
+            if checkpoint is None:
+                raise StorageError(f"no checkpoint covers audit entry {seq}")
+            return build_proof(conn, seq, checkpoint)
