@@ -24,10 +24,11 @@ __all__ = ["COMMAND_GROUPS", "build_app", "full_app", "root_group", "run"]
 # scripts and anything unknown get the whole tree. tests/cli/test_help.py keeps this complete.
 COMMAND_GROUPS = {
     "accounts": "ledger", "balances": "ledger", "nav": "ledger",
-    "buy": "trading", "sell": "trading", "cancel": "trading", "orders": "trading",
-    "mark": "trading", "positions": "trading", "status": "trading", "history": "trading",
-    "ingest": "market", "bars": "market", "gaps": "market",
-    "strategy": "strategy", "watch": "watch",
+    "buy": "orders", "sell": "orders", "cancel": "orders", "orders": "orders", "mark": "orders",
+    "positions": "portfolio", "status": "portfolio",
+    "history": "history", "watch": "history",
+    "ingest": "ingest", "bars": "bars", "gaps": "bars",
+    "strategy": "strategy",
     "db": "db", "audit": "audit", "books": "books",
 }  # fmt: skip
 _SUB_APPS = ("db", "audit", "books")  # groups that are a Typer app of their own
@@ -96,10 +97,9 @@ def build_app(groups: Sequence[str] | None = None) -> typer.Typer:
     wanted = sorted(set(COMMAND_GROUPS.values())) if groups is None else groups
     for name in wanted:
         module = importlib.import_module(f"ingot_cli.commands.{name}")
-        if name in _SUB_APPS:
-            built.add_typer(module.app, name=name)
-        else:
-            module.register(built)
+        # Each group is one typer.Typer(): a named one for db, audit and books, the others'
+        # commands join the root (ingest, history and strategy name their own subgroups).
+        built.add_typer(module.app, name=name if name in _SUB_APPS else None)
     return built
 
 

@@ -15,7 +15,7 @@ from ingot_cli.session import Session
 from ingot_core.accounting import Account, AccountType, Balance, Currency, currency
 from ingot_core.numbers import parse_decimal
 
-__all__ = ["NavReport", "compute_nav", "list_accounts", "list_balances", "parse_marks", "register"]
+__all__ = ["NavReport", "app", "compute_nav", "list_accounts", "list_balances", "parse_marks"]
 
 
 # -- the command layer ----------------------------------------------------------------------
@@ -178,35 +178,36 @@ def render_nav(out: Output, report: NavReport) -> None:
 # -- Typer registration ---------------------------------------------------------------------
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ledger commands to the root app."""
+app = typer.Typer()
+"""The ledger commands: accounts, balances, nav."""
 
-    @app.command("accounts")
-    def accounts_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
-        """List every ledger account."""
-        render_accounts(output_for(json_mode), list_accounts(session_of(ctx)))
 
-    @app.command("balances")
-    def balances_command(
-        ctx: typer.Context,
-        nonzero: bool = typer.Option(False, "--nonzero", help="Hide accounts with a zero balance."),
-        json_mode: bool = JsonOption,
-    ) -> None:
-        """Show every account's balance, exactly."""
-        render_balances(
-            output_for(json_mode), list_balances(session_of(ctx), include_zero=not nonzero)
-        )
+@app.command("accounts")
+def accounts_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+    """List every ledger account."""
+    render_accounts(output_for(json_mode), list_accounts(session_of(ctx)))
 
-    @app.command("nav")
-    def nav_command(
-        ctx: typer.Context,
-        quote: str | None = typer.Option(
-            None, "--quote", help="Currency to express NAV in (default: the ledger's base)."
-        ),
-        mark: list[str] = typer.Option(
-            [], "--mark", help="Price of one unit of a held currency, CODE=PRICE; repeatable."
-        ),
-        json_mode: bool = JsonOption,
-    ) -> None:
-        """Net asset value: assets minus liabilities at the given marks."""
-        render_nav(output_for(json_mode), compute_nav(session_of(ctx), quote, mark))
+
+@app.command("balances")
+def balances_command(
+    ctx: typer.Context,
+    nonzero: bool = typer.Option(False, "--nonzero", help="Hide accounts with a zero balance."),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Show every account's balance, exactly."""
+    render_balances(output_for(json_mode), list_balances(session_of(ctx), include_zero=not nonzero))
+
+
+@app.command("nav")
+def nav_command(
+    ctx: typer.Context,
+    quote: str | None = typer.Option(
+        None, "--quote", help="Currency to express NAV in (default: the ledger's base)."
+    ),
+    mark: list[str] = typer.Option(
+        [], "--mark", help="Price of one unit of a held currency, CODE=PRICE; repeatable."
+    ),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Net asset value: assets minus liabilities at the given marks."""
+    render_nav(output_for(json_mode), compute_nav(session_of(ctx), quote, mark))

@@ -31,7 +31,7 @@ from ingot_core.feed import Ticker
 from ingot_core.strategies import STRATEGIES, Strategy, create_strategy
 from ingot_storage.writer.metrics import FlushOutcome
 
-__all__ = ["StrategyResult", "register", "run"]
+__all__ = ["StrategyResult", "app", "run"]
 
 
 @dataclass(frozen=True)
@@ -236,55 +236,57 @@ def render_run(out: Output, result: StrategyResult) -> None:
 strategy_app = typer.Typer(help="Run trading strategies over replays or stored bars.")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the strategy commands to the root app."""
+app = typer.Typer()
+"""The strategy commands (`ingot strategy run`)."""
 
-    @strategy_app.command("run")
-    def run_command(
-        ctx: typer.Context,
-        name: str = typer.Argument(..., help=f"Strategy: {', '.join(sorted(STRATEGIES))}."),
-        short: int = typer.Option(
-            5, "--short", parser=whole_number(1, MAX_WINDOW), help="SMA: short window (ticks)."
-        ),
-        long: int = typer.Option(
-            20, "--long", parser=whole_number(1, MAX_WINDOW), help="SMA: long window (ticks)."
-        ),
-        replay: str | None = typer.Option(
-            None, "--replay", help="JSONL ticks to replay (- for stdin)."
-        ),
-        bars: tuple[str, str] | None = typer.Option(
-            None, "--bars", help="Replay stored bars: SYMBOL INTERVAL (closes as ticks)."
-        ),
-        since: str | None = typer.Option(None, "--since", help="With --bars: from this date."),
-        mode: str | None = typer.Option(
-            None, "--mode", help="shadow (record intended orders) or paper (fill them)."
-        ),
-        qty: str = typer.Option("0.1", "--qty", help="Order quantity per signal (base units)."),
-        run_id: str | None = typer.Option(
-            None, "--run-id", help="Name the run; rerunning a name places nothing twice."
-        ),
-        book: str | None = typer.Option(
-            None,
-            "--book",
-            help="Trade in this book (made if missing) instead of a new scratch book bt-RUN_ID.",
-        ),
-        json_mode: bool = JsonOption,
-    ) -> None:
-        """Drive the engine with a strategy; signals and orders are persisted and audited."""
-        if mode is not None and mode not in ("shadow", "paper"):
-            raise BadInput("--mode", [f"{mode!r} is not shadow or paper"])
-        result = run(
-            session_of(ctx),
-            name,
-            {"short": short, "long": long},
-            replay,
-            bars,
-            since,
-            mode,
-            qty,
-            run_id,
-            book,
-        )
-        render_run(output_for(json_mode), result)
 
-    app.add_typer(strategy_app, name="strategy")
+@strategy_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help=f"Strategy: {', '.join(sorted(STRATEGIES))}."),
+    short: int = typer.Option(
+        5, "--short", parser=whole_number(1, MAX_WINDOW), help="SMA: short window (ticks)."
+    ),
+    long: int = typer.Option(
+        20, "--long", parser=whole_number(1, MAX_WINDOW), help="SMA: long window (ticks)."
+    ),
+    replay: str | None = typer.Option(
+        None, "--replay", help="JSONL ticks to replay (- for stdin)."
+    ),
+    bars: tuple[str, str] | None = typer.Option(
+        None, "--bars", help="Replay stored bars: SYMBOL INTERVAL (closes as ticks)."
+    ),
+    since: str | None = typer.Option(None, "--since", help="With --bars: from this date."),
+    mode: str | None = typer.Option(
+        None, "--mode", help="shadow (record intended orders) or paper (fill them)."
+    ),
+    qty: str = typer.Option("0.1", "--qty", help="Order quantity per signal (base units)."),
+    run_id: str | None = typer.Option(
+        None, "--run-id", help="Name the run; rerunning a name places nothing twice."
+    ),
+    book: str | None = typer.Option(
+        None,
+        "--book",
+        help="Trade in this book (made if missing) instead of a new scratch book bt-RUN_ID.",
+    ),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Drive the engine with a strategy; signals and orders are persisted and audited."""
+    if mode is not None and mode not in ("shadow", "paper"):
+        raise BadInput("--mode", [f"{mode!r} is not shadow or paper"])
+    result = run(
+        session_of(ctx),
+        name,
+        {"short": short, "long": long},
+        replay,
+        bars,
+        since,
+        mode,
+        qty,
+        run_id,
+        book,
+    )
+    render_run(output_for(json_mode), result)
+
+
+app.add_typer(strategy_app, name="strategy")

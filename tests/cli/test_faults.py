@@ -158,7 +158,7 @@ def test_ten_postmaster_kills_during_trading_each_followed_by_a_clean_start(
 def test_the_repl_toolbar_survives_an_outage_after_a_spilled_trade(
     cli_env: dict[str, str], database_url: URL
 ) -> None:
-    from ingot_cli.commands.trading import place
+    from ingot_cli.commands.orders import place
     from ingot_cli.repl.toolbar import read_toolbar
     from ingot_cli.session import Session as CliSession
     from ingot_core.execution import OrderSide

@@ -52,4 +52,4 @@ def test_a_one_shot_command_loads_only_its_own_group() -> None:
         "run()"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "['ingot_cli.commands.trading']"
+    assert done.stdout.strip().splitlines()[-1] == "['ingot_cli.commands.portfolio']"

@@ -1,0 +1,58 @@
+"""The portfolio from the command line: positions and the book's status."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import typer
+
+from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.session import Session
+from ingot_cli.trading_report import (
+    Status,
+    render_positions,
+    render_status,
+)
+from ingot_core.errors import MissingMarks
+from ingot_storage.writer.metrics import WorkerMetrics
+
+__all__ = ["app", "status"]
+
+app = typer.Typer()
+"""This group's commands, joined to the root app by ingot_cli.main."""
+
+
+def status(session: Session) -> Status:
+    """Mode, NAV, database and worker metrics."""
+    view = session.view
+    try:
+        nav: Decimal | None = view.nav()
+        missing: tuple[str, ...] = ()
+    except MissingMarks as error:
+        nav, missing = None, error.codes
+    worker = session.worker
+    metrics = worker.metrics() if worker is not None else WorkerMetrics()
+    return Status(
+        view.mode,
+        nav,
+        view.base_currency.code,
+        missing,
+        f"{session.database.kind} ({session.database.display_url})",
+        len(view.open_orders),
+        sum(1 for p in view.positions.values() if p.quantity),
+        metrics,
+    )
+
+
+@app.command("positions")
+def positions_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+    """Positions with average cost, mark, unrealized and realized PnL, fees."""
+    view = session_of(ctx).view
+    held = [p for p in view.positions.values() if p.quantity or p.realized_pnl]
+    render_positions(output_for(json_mode), held, view.marks)
+
+
+@app.command("status")
+def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+    """Mode, NAV, database and storage worker metrics."""
+    render_status(output_for(json_mode), status(session_of(ctx)))
