@@ -140,7 +140,7 @@ def spill_report(path: Path, drained: DrainResult | None = None) -> SpillReport:
 
 def drain_spill_setting_aside(session: Session) -> DrainResult:
     """Write the spilled batches in order; keep those PostgreSQL refuses in the side file."""
-    from ingot_storage.writer.worker import drain_spill
+    from ingot_storage.writer.drain import drain_spill
 
     database = session.open_database(upgrade=True)
     return drain_spill(database.engine, session.spill_path, set_aside=True)

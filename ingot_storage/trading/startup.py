@@ -121,8 +121,8 @@ class TradingBook:
             return  # the usual start: nothing waits, and neither spill nor writer need load
         from ingot_core.errors import IngotError
         from ingot_storage.errors import DatabaseUnavailable, SpillError
+        from ingot_storage.writer.drain import drain_spill
         from ingot_storage.writer.spill import SpillFile
-        from ingot_storage.writer.worker import drain_spill
 
         try:
             drain_spill(self.database.engine, self.spill_path)
@@ -283,6 +283,12 @@ class TradingBook:
         if outcome is FlushOutcome.REFUSED:
             from ingot_storage.errors import SpillError
 
+            if self._worker.crashed is not None:
+                raise SpillError(
+                    f"the storage worker stopped on an error it has no rule for "
+                    f"({self._worker.crashed}); this session's events wait, in order, in "
+                    f"{self._worker.spill.path}: 'ingot db spill' shows them"
+                )
             raise SpillError(
                 f"PostgreSQL refused this session's events ({self._worker.refusal}); they wait, "
                 f"in order, in {self._worker.spill.path}: 'ingot db spill' shows them, "

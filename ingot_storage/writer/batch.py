@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
-import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Account, Transaction
 from ingot_core.audit import (
     AuditEntry,
+    CanonicalJsonError,
     account_created,
     canonical_json,
-    canonical_record,
     transaction_posted_text,
 )
 from ingot_core.engine import (
@@ -43,7 +41,6 @@ from ingot_core.engine import (
     TickReceived,
     TransactionPosted,
 )
-from ingot_core.execution import Order, OrderStatus
 from ingot_storage.audit.log import (
     AuditHead,
     AuditRecord,
@@ -53,7 +50,6 @@ from ingot_storage.audit.log import (
     audit_timestamp,
     lock_audit_log,
 )
-from ingot_storage.db.copy import copy_rows, insert_new_rows
 from ingot_storage.db.database import driver_connection
 from ingot_storage.db.tables import (
     equity_snapshots,
@@ -66,96 +62,19 @@ from ingot_storage.errors import translate_db_errors
 from ingot_storage.ledger.accounts import copy_new_accounts, save_accounts
 from ingot_storage.ledger.transactions import copy_new_transactions, save_transactions
 from ingot_storage.writer.fence import check_lease
+from ingot_storage.writer.rows import (
+    AuditTexts,
+    TableRows,
+    order_row,
+    position_row,
+    signal_row,
+)
 
 __all__ = [
     "PreparedBatch",
-    "order_entity_id",
     "prepare_events",
     "write_events",
 ]
-
-_ORDER_NAMESPACE = uuid.UUID("6d2f1a6e-8a0e-4c5e-9f43-1c1f0f0c0de5")
-
-
-def order_entity_id(client_id: str) -> uuid.UUID:
-    """The audit entity id of an order: a stable UUID derived from its client id."""
-    return uuid.uuid5(_ORDER_NAMESPACE, client_id)
-
-
-def _order_row(order: Order) -> dict[str, Any]:
-    r = order.request
-    return {
-        "exchange_id": order.exchange_id or None,
-        "client_id": r.client_id,
-        "symbol": str(r.symbol),
-        "side": r.side.value,
-        "order_type": r.type.value,
-        "quantity": r.quantity,
-        "price": r.limit_price,
-        "status": order.status.value,
-        "submitted_at": order.submitted_at,
-        "event_at": order.updated_at,
-        "filled_at": order.updated_at if order.status is OrderStatus.FILLED else None,
-        "fill_price": order.fill_price,
-        "fill_quantity": order.fill_quantity,
-        "cost": order.cost,
-        "fee": order.fee,
-        "reason": order.reason,
-        # Known only once the batch holds the audit lock (PreparedBatch.number_orders); as
-        # NULLs here they stay out of the order's audit payload.
-        "seq": None,
-        "recorded_at": None,
-    }
-
-
-class _AuditTexts:
-    """Writes canonical audit payloads for one batch, remembering the strings its rows
-    repeat: an order's fill shares its instant with its position and equity snapshots, and
-    its entity id with its position."""
-
-    def __init__(self) -> None:
-        self._instants: dict[tuple[datetime, object], str] = {}
-        self._entities: dict[str, uuid.UUID] = {}
-
-    def instant(self, moment: datetime) -> str:
-        key = (moment, moment.tzinfo)  # equal instants in other zones print differently
-        text = self._instants.get(key)
-        if text is None:
-            text = self._instants[key] = moment.isoformat()
-        return text
-
-    def entity(self, client_id: str) -> uuid.UUID:
-        entity = self._entities.get(client_id)
-        if entity is None:
-            entity = self._entities[client_id] = order_entity_id(client_id)
-        return entity
-
-    def row(self, row: dict[str, Any]) -> str:
-        """The payload of a row just written: its instants as ISO 8601 text and its NULLs
-        left out, as canonical JSON."""
-        return canonical_record(row, self.instant)
-
-
-@dataclass
-class _Rows:
-    """One table's rows of a batch, as dicts in column order, with its natural key."""
-
-    table: sa.Table
-    keys: tuple[str, ...]
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def copy(self, conn: Connection) -> None:
-        """COPY the rows straight into the table (they must all be new)."""
-        if self.rows:
-            values = (tuple(row.values()) for row in self.rows)
-            copy_rows(conn, self.table, list(self.rows[0]), values)
-
-    def insert_new(self, conn: Connection) -> set[tuple[Any, ...]]:
-        """Insert through the COPY stage, skipping stored keys; return the new keys."""
-        if not self.rows:
-            return set()
-        values = [list(row.values()) for row in self.rows]
-        return insert_new_rows(conn, self.table, list(self.rows[0]), values, list(self.keys))
 
 
 class PreparedBatch:
@@ -174,17 +93,17 @@ class PreparedBatch:
         self.events: list[StorageEvent] = []
         self.accounts: list[Account] = []
         self.txs: list[Transaction] = []
-        self.orders = _Rows(order_history, ("client_id", "status"))
-        self.positions = _Rows(position_snapshots, ("client_id",))
-        self.equity = _Rows(equity_snapshots, ("at", "currency"))
-        self.ticks = _Rows(ticks, ("symbol", "ts", "seq"))
-        self.signals = _Rows(signals, ("client_id",))
+        self.orders = TableRows(order_history, ("client_id", "status"))
+        self.positions = TableRows(position_snapshots, ("client_id",))
+        self.equity = TableRows(equity_snapshots, ("at", "currency"))
+        self.ticks = TableRows(ticks, ("symbol", "ts", "seq"))
+        self.signals = TableRows(signals, ("client_id",))
         # The audit record of each audited event, in order (ticks are never audited).
         self.audit: list[tuple[StorageEvent, AuditRecord]] = []
         # For each order row, the index of its record in `audit`.
         self.order_records: list[int] = []
         self.error: Exception | None = None
-        self._texts = _AuditTexts()
+        self._texts = AuditTexts()
         # Every list a unit appends to, so that a refused unit can be taken back out.
         self._lists: tuple[list[Any], ...] = (
             self.events,
@@ -199,7 +118,7 @@ class PreparedBatch:
         return len(self.events)
 
     @property
-    def tables(self) -> list[_Rows]:
+    def tables(self) -> list[TableRows]:
         """The rows of every table but the ledger's, in the order they are written."""
         return [self.orders, self.positions, self.equity, self.ticks, self.signals]
 
@@ -217,7 +136,7 @@ class PreparedBatch:
         try:
             for event in events:
                 self._add(event)
-        except Exception as error:
+        except CanonicalJsonError as error:  # a payload with no canonical form; bugs propagate
             if sizes[0]:
                 for part, size in zip(self._lists, sizes, strict=True):
                     del part[size:]
@@ -229,7 +148,7 @@ class PreparedBatch:
         texts, actor = self._texts, self.actor
         if isinstance(event, OrderUpdated):
             order = event.order
-            row = _order_row(order)
+            row = order_row(order)
             self.orders.rows.append(row)
             kind = f"order_{order.status.value.lower()}"
             entity = texts.entity(order.request.client_id)
@@ -240,7 +159,7 @@ class PreparedBatch:
             self.txs.append(tx)
             self._audit(event, "transaction_posted", tx.id, transaction_posted_text(tx))
         elif isinstance(event, PositionSnapshot):
-            row = _position_row(event)
+            row = position_row(event)
             self.positions.rows.append(row)
             entity = texts.entity(event.client_id)
             self._audit(event, "position_snapshot", entity, texts.row(row))
@@ -263,7 +182,7 @@ class PreparedBatch:
                 }
             )
         elif isinstance(event, SignalRaised):
-            row = _signal_row(event)
+            row = signal_row(event)
             self.signals.rows.append({**row, "indicators": Jsonb(row["indicators"])})
             row["ts"] = texts.instant(row["ts"])
             entity = texts.entity(event.client_id)
@@ -375,7 +294,7 @@ def write_events(
     batch.number_orders(head, timestamp, flags)
     # The batch itself stays whole: a failed write is tried again with it.
     fresh_rows = [r for r in batch.orders.rows if (r["client_id"], r["status"]) in new_orders]
-    _Rows(order_history, batch.orders.keys, fresh_rows).insert_new(conn)
+    TableRows(order_history, batch.orders.keys, fresh_rows).insert_new(conn)
     fresh_records = [record for record, new in zip(records, flags, strict=True) if new]
     return append_audit_texts(conn, fresh_records, timestamp, head)
 
@@ -394,31 +313,3 @@ def _new_order_keys(conn: Connection, rows: Sequence[dict[str, Any]]) -> set[tup
         )
         stored = {(client_id, status) for client_id, status in cursor.fetchall()}
     return wanted - stored
-
-
-def _signal_row(e: SignalRaised) -> dict[str, Any]:
-    signal = e.signal
-    return {
-        "client_id": e.client_id,
-        "run_id": e.run_id,
-        "strategy": signal.strategy,
-        "symbol": str(signal.symbol),
-        "side": signal.side.value,
-        "reason": signal.reason,
-        "price": signal.price,
-        "ts": signal.timestamp,
-        "indicators": {name: str(value) for name, value in signal.indicators},
-    }
-
-
-def _position_row(e: PositionSnapshot) -> dict[str, Any]:
-    p = e.position
-    return {
-        "client_id": e.client_id,
-        "symbol": str(p.symbol),
-        "quantity": p.quantity,
-        "cost_basis": p.cost_basis,
-        "realized_pnl": p.realized_pnl,
-        "fees": p.fees,
-        "at": e.at,
-    }

@@ -11,7 +11,7 @@ from ingot_core.engine import StorageEvent
 from ingot_storage.writer.batch import PreparedBatch
 from ingot_storage.writer.metrics import FlushOutcome
 
-__all__ = ["STOP", "Barrier", "PendingBatch"]
+__all__ = ["STOP", "Barrier", "PendingBatch", "answer"]
 
 
 @dataclass
@@ -20,6 +20,13 @@ class Barrier:
 
     done: threading.Event = field(default_factory=threading.Event)
     outcome: FlushOutcome = FlushOutcome.COMMITTED
+
+
+def answer(barriers: list[Barrier], outcome: FlushOutcome) -> None:
+    """Tell everyone waiting on `barriers` that their events came to `outcome`."""
+    for barrier in barriers:
+        barrier.outcome = outcome
+        barrier.done.set()
 
 
 STOP = object()  # the worker's last item: write what is gathered, then end

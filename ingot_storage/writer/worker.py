@@ -32,7 +32,6 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -45,27 +44,17 @@ from ingot_core.feed import Ticker
 from ingot_storage.db.copy import working_while_waiting
 from ingot_storage.errors import BookTaken, DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.writer.batch import PreparedBatch, prepare_events, write_events
+from ingot_storage.writer.crash import keep_after_crash
 from ingot_storage.writer.lost_work import LostWork
 from ingot_storage.writer.metrics import FlushOutcome, WorkerMetrics
-from ingot_storage.writer.pending import STOP, Barrier, PendingBatch
-from ingot_storage.writer.spill import DrainResult, SpilledBatch, SpillFile
+from ingot_storage.writer.pending import STOP, Barrier, PendingBatch, answer
+from ingot_storage.writer.spill import SpilledBatch, SpillFile
+from ingot_storage.writer.ticks import TickBuffer
 
-__all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics", "drain_spill"]
+__all__ = ["FlushOutcome", "StorageWorker", "WorkerMetrics"]
 
 _log = logging.getLogger(__name__)
-
-
-def drain_spill(
-    engine: Engine, spill_path: Path, actor: str = "engine", *, set_aside: bool = False
-) -> DrainResult:
-    """At start-up, before the ledger is recovered: write what an earlier process spilled,
-    each batch in its own transaction (see SpillFile.drain for `set_aside`)."""
-
-    def write(batch: SpilledBatch) -> None:
-        with db_errors(), engine.begin() as conn:
-            write_events(conn, batch.events, actor, epoch=batch.epoch)
-
-    return SpillFile(spill_path).drain(write, set_aside=set_aside)
+_ALIVE_CHECK_S = 0.5  # how often a waiting flush looks whether the thread still runs
 
 
 class StorageWorker:
@@ -102,9 +91,7 @@ class StorageWorker:
         # Ticks PostgreSQL has committed go on to QuestDB (best effort), when one is set.
         self._tick_mirror = tick_mirror
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_capacity)
-        self._ticks: deque[TickReceived] = deque(maxlen=tick_capacity)
-        self._tick_lock = threading.Lock()
-        self._last_drop_warning = -1e9
+        self._ticks = TickBuffer(tick_capacity)
         self._metrics = WorkerMetrics()
         self._backoff = 0.1
         self._next_retry = 0.0
@@ -118,6 +105,10 @@ class StorageWorker:
         # is only unreachable, or nothing is spilled).
         self.refusal: str | None = None
         self._lost = LostWork()
+        # Set when the thread met an error no rule covers (a bug): from then on it only
+        # spills what it is given and answers every flush REFUSED, with this as the reason.
+        self.crashed: str | None = None
+        self._current: PendingBatch | None = None  # the batch being gathered or written
         self._thread = threading.Thread(target=self._run, name="ingot-storage", daemon=True)
         self._started = False
 
@@ -138,36 +129,43 @@ class StorageWorker:
         unit = [e for e in events if is_financial(e)]
         for event in events:
             if isinstance(event, TickReceived):
-                self._add_tick(event)
+                self._metrics.dropped_ticks += self._ticks.add(event)
         if unit:
-            self._queue.put(unit)
+            self._put(unit)
 
-    def _add_tick(self, event: TickReceived) -> None:
-        with self._tick_lock:
-            if len(self._ticks) == self._ticks.maxlen:
-                self._metrics.dropped_ticks += 1
-                now = time.monotonic()
-                if now - self._last_drop_warning >= 10:  # a warning, not a flood
-                    self._last_drop_warning = now
-                    _log.warning(
-                        "storage is behind: %d ticks dropped so far (oldest first)",
-                        self._metrics.dropped_ticks,
-                    )
-            self._ticks.append(event)
+    def _put(self, item: object) -> None:
+        # Blocks while the queue is full, but never on a thread that is gone.
+        while True:
+            try:
+                self._queue.put(item, timeout=_ALIVE_CHECK_S)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def _check_alive(self) -> None:
+        if self._started and not self._thread.is_alive():
+            raise StorageError(
+                f"the storage worker has stopped ({self.crashed or 'no reason given'}); "
+                f"what it was given waits in {self.spill.path}"
+            )
 
     def flush(self, timeout: float | None = None) -> FlushOutcome:
         """Wait until every event emitted so far is committed (or spilled, during an outage)."""
         barrier = Barrier()
-        self._queue.put(barrier)
-        if not barrier.done.wait(timeout):
-            raise StorageError(f"storage did not flush within {timeout} s")
+        self._put(barrier)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not barrier.done.wait(_ALIVE_CHECK_S):
+            self._check_alive()  # a thread that is gone never answers: say so, never hang
+            if deadline is not None and time.monotonic() >= deadline:
+                raise StorageError(f"storage did not flush within {timeout} s")
         return barrier.outcome
 
     def close(self, timeout: float | None = None) -> None:
         """Drain everything, then stop the thread."""
         if not self._started:
             return
-        self._queue.put(STOP)
+        with contextlib.suppress(StorageError):  # a thread that is gone needs no stop
+            self._put(STOP)
         self._thread.join(timeout)
         self._started = False
 
@@ -185,6 +183,7 @@ class StorageWorker:
         """The next batch: what was gathered while the last one was written, then more from
         the queue until it is full, closed, or its interval has run out."""
         pending, self._next = self._next or self._new_pending(), None
+        self._current = pending
         deadline = pending.started + self.interval
         while len(pending.batch) < self.batch_size and not pending.closed:
             timeout = deadline - time.monotonic()
@@ -224,22 +223,31 @@ class StorageWorker:
         if held is not None:
             self._held = held
 
-    def _take_ticks(self) -> list[StorageEvent]:
-        with self._tick_lock:
-            taken: list[StorageEvent] = list(self._ticks)
-            self._ticks.clear()
-        return taken
-
     def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception as error:  # a bug: keep what was given, and say so at every flush
+            _log.exception("the storage worker met an error it has no rule for")
+            self._release_connection()
+            self._after_crash(error)
+
+    def _after_crash(self, error: Exception) -> None:
+        self.crashed = self.refusal = f"{type(error).__name__}: {error}"
+        self._metrics.errors += 1
+        self._metrics.last_error = self.crashed
+        gathered = [p for p in (self._current, self._next) if p is not None]
+        self._current = self._next = None
+        keep_after_crash(gathered, self._queue, self.spill, self.epoch)
+
+    def _serve(self) -> None:
         stop = False
         while not stop:
             pending = self._collect()
             stop = pending.stop
-            pending.batch.add(self._take_ticks())
+            pending.batch.add(self._ticks.take())
             outcome = self._persist(pending.batch) if pending.batch else self._retry_spill()
-            for barrier in pending.barriers:
-                barrier.outcome = outcome
-                barrier.done.set()
+            self._current = None
+            answer(pending.barriers, outcome)
         # Leave nothing behind: whatever is still spilled gets one last try.
         self._retry_spill(force=True)
         self._release_connection()

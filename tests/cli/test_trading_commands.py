@@ -200,3 +200,29 @@ def test_a_replay_over_old_ticks_leaves_a_book_that_trades(invoke, tmp_path: Pat
     lines = [line for line in watched.output.splitlines() if "BTC-USD" in line]
     assert len(lines) == 2
     assert " Sell " in lines[-1]
+
+
+def test_a_bug_on_the_write_path_is_one_error_line_and_the_order_waits_in_the_spill(
+    invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingot_storage.writer import batch
+
+    assert invoke("mark", "BTC-USD", "100").exit_code == 0
+
+    def broken(order: object) -> dict[str, object]:
+        raise RuntimeError("mapper bug")
+
+    monkeypatch.setattr(batch, "order_row", broken)
+    bought = invoke("buy", "BTC-USD", "1", "--client-id", "kept-1")
+    assert bought.exit_code == 1, bought.output
+    errors = [line for line in bought.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "storage worker stopped" in errors[0]
+    assert "RuntimeError: mapper bug" in errors[0]
+    assert "Traceback" not in bought.output
+    monkeypatch.undo()
+    shown = invoke("db", "spill")
+    assert "OrderUpdated        1" in shown.output, shown.output
+    history = invoke("history", "--json")  # the next start writes the spill first
+    assert history.exit_code == 0, history.output
+    assert [row["client_id"] for row in json.loads(history.output)] == ["kept-1"]

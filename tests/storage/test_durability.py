@@ -146,7 +146,8 @@ CHILD = textwrap.dedent(
     from ingot_core.symbols import Symbol
     from ingot_storage import StorageConfig, open_book, open_database
     from ingot_storage.trading.orders import load_trading_state
-    from ingot_storage.writer.worker import StorageWorker, drain_spill
+    from ingot_storage.writer.drain import drain_spill
+    from ingot_storage.writer.worker import StorageWorker
 
     from pathlib import Path
     url, spill, trial = sys.argv[1], Path(sys.argv[2]), sys.argv[3]

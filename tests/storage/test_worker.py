@@ -210,7 +210,7 @@ def test_ticks_drop_oldest_with_a_counter(engine: Engine, tmp_path: Path) -> Non
     for n in range(12):
         worker.emit([TickReceived(Ticker(BTC, Decimal(100 + n), T0 + timedelta(seconds=n)))])
     assert worker.metrics().dropped_ticks == 7
-    kept = [e.ticker.price for e in worker._take_ticks()]
+    kept = [e.ticker.price for e in worker._ticks.take()]
     assert kept == [Decimal(p) for p in range(107, 112)]
 
 
@@ -590,9 +590,9 @@ def test_a_fenced_worker_writes_spills_and_retries_nothing(engine: Engine, tmp_p
 def test_a_spilled_batch_of_a_writer_that_lost_the_book_is_set_aside(
     engine: Engine, tmp_path: Path
 ) -> None:
+    from ingot_storage.writer.drain import drain_spill
     from ingot_storage.writer.fence import take_lease
     from ingot_storage.writer.spill import SpillFile
-    from ingot_storage.writer.worker import drain_spill
 
     with engine.begin() as conn:
         old = take_lease(conn, "old")
