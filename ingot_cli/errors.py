@@ -3,6 +3,11 @@
 Exit codes follow seed 003: 0 done, 10 network, 11 bad input, 12 configuration,
 13 busy (another process is trading the book); and 1 for a failed verification (a corrupt
 ledger, a broken audit chain, a spilled batch that cannot be written).
+
+The CLI adds one exception to the tree (ingot_core.errors, ingot_storage.errors):
+
+    ValidationError
+    └── BadInput    an argument or option that does not parse, named (exit 11)
 """
 
 from __future__ import annotations

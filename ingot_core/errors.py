@@ -1,12 +1,20 @@
 """The exception tree shared by every Ingot package.
 
     IngotError
-    ├── ValidationError        bad input; carries every problem found, not only the first
+    ├── ValidationError          bad input; carries every problem found, not only the first
     │   ├── TransactionRejected
-    │   └── InvalidFill
+    │   ├── InvalidFill
+    │   ├── InvalidOrder         (ingot_core.engine.outcomes) an order the engine cannot take
+    │   ├── InvalidBar           (ingot_core.feed) an OHLCV bar breaking the bar rules
+    │   └── CanonicalJsonError   (ingot_core.audit.canonical) a payload with no canonical JSON
     ├── UnknownAccount
     ├── DuplicateAccount
-    └── MissingMarks           NAV needs a price that was not given
+    ├── MissingMarks             NAV needs a price that was not given
+    ├── UnknownOrder             (ingot_core.engine.outcomes) no open order by that id
+    └── LiveTradingUnavailable   (ingot_core.engine.outcomes) LIVE mode has no exchange yet
+
+`ingot_core.audit.canonical.NeedsCarefulPass` is internal: the fast canonical writer's signal
+to take the careful path; it never leaves the audit package.
 
 Storage and CLI errors extend this tree in their own packages.
 """

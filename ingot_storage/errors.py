@@ -1,19 +1,29 @@
 """Storage errors, and the one place driver errors become them.
 
     IngotError (ingot_core.errors)
-    └── StorageError
-        ├── ConfigError            an environment variable is malformed (exit 12)
-        ├── DatabaseUnavailable    the server cannot be reached or started (exit 10)
-        ├── SchemaError            migrations missing, ahead of this Ingot, or failed
-        ├── IntegrityViolation     the database refused a write (constraint, conflict)
-        ├── CorruptLedger          persisted rows do not rebuild a valid ledger
-        ├── SpillError             the spill file holds a batch that cannot be read or written
-        ├── BookBusy               another process is trading the book (exit 13)
-        ├── BookTaken              this writer lost the book's lease: fenced (exit 13)
-        ├── ServerInUse            the embedded server cannot stop: others use it (exit 13)
-        ├── UnknownBook            no book of that name, or a name no book can have (exit 11)
-        ├── UnknownEntry           no audit entry with that sequence number (exit 11)
-        └── SourceUnavailable      a market-data source (Kraken) failed after retries (exit 10)
+    ├── StorageError
+    │   ├── ConfigError            an environment variable is malformed (exit 12)
+    │   ├── DatabaseUnavailable    the server cannot be reached or started (exit 10)
+    │   ├── SchemaError            migrations missing, ahead of this Ingot, or failed
+    │   ├── IntegrityViolation     the database refused a write (constraint, conflict)
+    │   ├── CorruptLedger          persisted rows do not rebuild a valid ledger
+    │   ├── SpillError             the spill file holds a batch that cannot be read or written
+    │   ├── BookBusy               another process is trading the book (exit 13)
+    │   ├── BookTaken              this writer lost the book's lease: fenced (exit 13)
+    │   ├── ServerInUse            the embedded server cannot stop: others use it (exit 13)
+    │   ├── UnknownBook            no book of that name, or a name no book can have (exit 11)
+    │   ├── UnknownEntry           no audit entry with that sequence number (exit 11)
+    │   └── SourceUnavailable      a market-data source failed after retries (exit 10)
+    │       └── KrakenRejected     (sources.kraken) Kraken answered with an error of its own
+    └── ValidationError (ingot_core.errors)
+        ├── BadInputFile           (market.ingest_report) a data file with bad rows (exit 11)
+        ├── ConflictingBars        (market.stage) a bar differing from the stored one (exit 11)
+        └── UnknownPair            (sources.kraken) Kraken lists no such pair (exit 11)
+
+Internal, never leaving their module: `market.bar_copy.FastPathRefused` (the fast CSV path
+gives up; the careful path reads the file again), `sources.bounded_http.AnswerRefused` and
+its `AnswerTooSlow` (an answer over its size or time bound; the Kraken client turns them into
+SourceUnavailable), and the Kraken client's retry signal.
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
 wraps every public entry point that touches the database, and `db_errors` every block

@@ -16,6 +16,8 @@ from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_since, whole_number
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
 from ingot_core.audit import AuditEntry
+from ingot_core.audit.vocabulary import EVENT_TYPES
+from ingot_core.numbers import shown
 
 if TYPE_CHECKING:  # storage loads when a command runs, not for --help
     from ingot_storage.audit.checkpoints import Checkpoint
@@ -46,6 +48,8 @@ def audit_entries(
     moment = parse_since(since)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise BadInput("--type", [f"{shown(event_type)} is not one of {', '.join(EVENT_TYPES)}"])
     from ingot_storage.audit.log import query_audit
 
     with session.database.connect() as conn:

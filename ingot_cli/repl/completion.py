@@ -8,12 +8,11 @@ import typer
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
+from ingot_core.audit.vocabulary import EVENT_TYPES
+
 __all__ = ["REPL_WORDS", "IngotCompleter", "suggest"]
 
 REPL_WORDS = ("help", "exit", "quit")
-EVENT_TYPES = ("account_created", "transaction_posted", "order_open", "order_filled",
-               "order_cancelled", "order_rejected", "order_shadow", "position_snapshot",
-               "equity_snapshot", "signal_raised")  # fmt: skip
 
 
 def _options(command: object) -> list[str]:

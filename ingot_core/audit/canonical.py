@@ -26,7 +26,16 @@ from typing import Any
 
 from ingot_core.errors import ValidationError
 
-__all__ = ["MAX_SAFE_INTEGER", "CanonicalJsonError", "canonical_json", "canonical_record"]
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "CanonicalJsonError",
+    "NeedsCarefulPass",
+    "canonical_json",
+    "canonical_record",
+    "json_string",
+    "plain_decimal",
+    "valid_utf8",
+]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -34,7 +43,7 @@ _ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
 )
 # The encoder's own string writer (C): escapes `"`, `\\` and control characters only.
-_string: Callable[[str], str] = json.encoder.encode_basestring
+json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class CanonicalJsonError(ValidationError):
@@ -86,11 +95,11 @@ def _normalize(value: Any, where: str, problems: list[str]) -> Any:
     return None
 
 
-class _NeedsCarefulPass(Exception):
+class NeedsCarefulPass(Exception):
     """The fast pass met something it does not handle; the careful pass decides."""
 
 
-def _plain(value: Decimal) -> str:
+def plain_decimal(value: Decimal) -> str:
     # str() is four times cheaper than format(); without an exponent mark it is already the
     # plain notation, digit for digit.
     text = str(value)
@@ -111,11 +120,11 @@ def _members(value: Mapping[Any, Any]) -> list[tuple[str, str]]:
         return members
     for key in keys:
         if type(key) is not str or "\x00" in key:
-            raise _NeedsCarefulPass
+            raise NeedsCarefulPass
     # For ASCII keys, code point order is UTF-16 order.
     ascii_only = all(key.isascii() for key in keys)
     order = sorted(keys, key=None if ascii_only else _utf16_order)
-    members = [(key, _string(key) + ":") for key in order]
+    members = [(key, json_string(key) + ":") for key in order]
     if len(_MEMBERS) < _MEMBERS_LIMIT:
         _MEMBERS[keys] = members
     return members
@@ -130,12 +139,12 @@ def _write(value: Any) -> str:
         return _write_object(value, _members(value))
     if kind is str:
         if "\x00" in value:
-            raise _NeedsCarefulPass
-        return _string(value)
+            raise NeedsCarefulPass
+        return json_string(value)
     if kind is Decimal:
         if not value.is_finite():
-            raise _NeedsCarefulPass
-        return '"' + _plain(value) + '"'
+            raise NeedsCarefulPass
+        return '"' + plain_decimal(value) + '"'
     if kind is int:
         return str(value) if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else f'"{value}"'
     if value is None:
@@ -144,7 +153,7 @@ def _write(value: Any) -> str:
         return "true" if value else "false"
     if kind is list or kind is tuple:
         return "[" + ",".join([_write(item) for item in value]) + "]"
-    raise _NeedsCarefulPass
+    raise NeedsCarefulPass
 
 
 def _write_object(
@@ -159,19 +168,19 @@ def _write_object(
         # The usual leaves inline (a payload is mostly strings and Decimals); the rest recurse.
         kind = type(item)
         if kind is str and "\x00" not in item:
-            parts.append(prefix + _string(item))
+            parts.append(prefix + json_string(item))
         elif kind is Decimal and item.is_finite():
-            parts.append(prefix + '"' + _plain(item) + '"')
+            parts.append(prefix + '"' + plain_decimal(item) + '"')
         elif instant is not None and item is None:
             continue
         elif instant is not None and kind is datetime:
-            parts.append(prefix + _string(instant(item)))
+            parts.append(prefix + json_string(instant(item)))
         else:
             parts.append(prefix + _write(item))
     return "{" + ",".join(parts) + "}"
 
 
-def _valid_utf8(text: str) -> str:
+def valid_utf8(text: str) -> str:
     text.encode("utf-8")  # one check for unpaired surrogates anywhere
     return text
 
@@ -179,8 +188,8 @@ def _valid_utf8(text: str) -> str:
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of `value`; raises CanonicalJsonError listing every problem."""
     try:
-        return _valid_utf8(_write(value))
-    except (_NeedsCarefulPass, UnicodeEncodeError):
+        return valid_utf8(_write(value))
+    except (NeedsCarefulPass, UnicodeEncodeError):
         pass  # the careful pass raises outside the handler: no chained traceback
     return _careful(value)
 
@@ -192,8 +201,8 @@ def canonical_record(record: Mapping[str, Any], instant: Callable[[datetime], st
     The same text as `canonical_json` of that payload, without building it.
     """
     try:
-        return _valid_utf8(_write_object(record, _members(record), instant))
-    except (_NeedsCarefulPass, UnicodeEncodeError):
+        return valid_utf8(_write_object(record, _members(record), instant))
+    except (NeedsCarefulPass, UnicodeEncodeError):
         pass
     payload = {
         key: instant(item) if isinstance(item, datetime) else item

@@ -11,12 +11,13 @@ from uuid import UUID
 
 from ingot_core.accounting import Account, Transaction
 from ingot_core.audit.canonical import (
-    _NeedsCarefulPass,
-    _plain,
-    _string,
-    _valid_utf8,
+    NeedsCarefulPass,
     canonical_json,
+    json_string,
+    plain_decimal,
+    valid_utf8,
 )
+from ingot_core.audit.vocabulary import ACCOUNT_CREATED, TRANSACTION_POSTED
 
 __all__ = [
     "AuditEntry",
@@ -70,7 +71,7 @@ class AuditEntry:
 def account_created(account: Account, actor: str) -> AuditEvent:
     """The audit event for a new ledger account."""
     return AuditEvent(
-        "account_created",
+        ACCOUNT_CREATED,
         actor,
         account.id,
         {
@@ -86,7 +87,7 @@ def account_created(account: Account, actor: str) -> AuditEvent:
 def transaction_posted(tx: Transaction, actor: str) -> AuditEvent:
     """The audit event for a posted ledger transaction, every entry included."""
     return AuditEvent(
-        "transaction_posted",
+        TRANSACTION_POSTED,
         actor,
         tx.id,
         {
@@ -112,8 +113,8 @@ def transaction_posted_text(tx: Transaction) -> str:
     costs as much again. Raises CanonicalJsonError as `canonical_json` of the payload would.
     """
     try:
-        return _valid_utf8(_transaction_text(tx))
-    except (_NeedsCarefulPass, UnicodeEncodeError):
+        return valid_utf8(_transaction_text(tx))
+    except (NeedsCarefulPass, UnicodeEncodeError):
         pass  # canonical_json of the payload says what is wrong, outside the handler
     return canonical_json(transaction_posted(tx, "").payload)
 
@@ -123,16 +124,16 @@ def _transaction_text(tx: Transaction) -> str:
     for e in tx.entries:
         amount = e.amount
         if type(amount) is not Decimal or not amount.is_finite():
-            raise _NeedsCarefulPass
+            raise NeedsCarefulPass
         parts.append(
-            f'{{"account_id":"{_account_text(e.account_id)}","amount":"{_plain(amount)}",'
-            f'"currency":{_string(e.currency.code)},"side":{_string(e.side.value)}}}'
+            f'{{"account_id":"{_account_text(e.account_id)}","amount":"{plain_decimal(amount)}",'
+            f'"currency":{json_string(e.currency.code)},"side":{json_string(e.side.value)}}}'
         )
     if "\x00" in tx.description:  # a currency code is letters and digits
-        raise _NeedsCarefulPass
+        raise NeedsCarefulPass
     return (
-        f'{{"description":{_string(tx.description)},"entries":[{",".join(parts)}],'
-        f'"id":"{tx.id}","posted_at":{_string(tx.posted_at.isoformat())}}}'
+        f'{{"description":{json_string(tx.description)},"entries":[{",".join(parts)}],'
+        f'"id":"{tx.id}","posted_at":{json_string(tx.posted_at.isoformat())}}}'
     )
 
 

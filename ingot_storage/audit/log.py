@@ -44,6 +44,7 @@ __all__ = [
     "audit_record",
     "audit_timestamp",
     "copy_row",
+    "entry_at",
     "iter_audit",
     "lock_audit_log",
     "query_audit",
@@ -181,6 +182,12 @@ _ENTRY_COLUMNS = (
     audit_log.c.leaf_hash,
     audit_log.c.chain_hash,
 )
+
+
+def entry_at(conn: Connection, seq: int) -> AuditEntry | None:
+    """Entry `seq` of the log, or None when there is none."""
+    row = conn.execute(sa.select(*_ENTRY_COLUMNS).where(audit_log.c.seq == seq)).first()
+    return None if row is None else _row_to_entry(row)
 
 
 def _row_to_entry(row: Any) -> AuditEntry:

@@ -24,7 +24,7 @@ from ingot_core.audit import (
     verify_inclusion,
 )
 from ingot_storage.audit.checkpoints import Checkpoint
-from ingot_storage.audit.log import _ENTRY_COLUMNS, _row_to_entry
+from ingot_storage.audit.log import entry_at
 from ingot_storage.db.tables import audit_log
 from ingot_storage.errors import StorageError, db_errors
 
@@ -95,8 +95,8 @@ def build_proof(conn: Connection, seq: int, checkpoint: Checkpoint) -> Inclusion
     if not 1 <= seq <= checkpoint.size:
         raise StorageError(f"checkpoint of size {checkpoint.size} does not cover seq {seq}")
     with db_errors():
-        row = conn.execute(sa.select(*_ENTRY_COLUMNS).where(audit_log.c.seq == seq)).first()
-        if row is None:
+        entry = entry_at(conn, seq)
+        if entry is None:
             raise StorageError(f"audit entry {seq} does not exist")
         leaves = [
             bytes(leaf)
@@ -106,7 +106,7 @@ def build_proof(conn: Connection, seq: int, checkpoint: Checkpoint) -> Inclusion
                 .order_by(audit_log.c.seq)
             )
         ]
-    return InclusionProof(_row_to_entry(row), tuple(inclusion_path(leaves, seq - 1)), checkpoint)
+    return InclusionProof(entry, tuple(inclusion_path(leaves, seq - 1)), checkpoint)
 
 
 def check_proof(proof: InclusionProof, trusted_key: bytes | None = None) -> list[str]:

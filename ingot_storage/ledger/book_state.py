@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Account, Ledger
 from ingot_core.audit import canonical_json
+from ingot_core.audit.vocabulary import BOOK_SNAPSHOT
 from ingot_core.engine import Position, apply_fill
 from ingot_core.execution import Fill, OrderSide
 from ingot_core.money import EXACT
@@ -228,7 +229,7 @@ def take_book_snapshot(conn: Connection, actor: str = "ingot", now: datetime | N
         }
     )
     timestamp = audit_timestamp(now)
-    record = AuditRecord("book_snapshot", actor, None, payload)
+    record = AuditRecord(BOOK_SNAPSHOT, actor, None, payload)
     (entry,) = append_audit_texts(conn, [record], timestamp, head)
     conn.execute(
         book_snapshots.insert().values(

@@ -31,6 +31,13 @@ from ingot_core.audit import (
     canonical_json,
     transaction_posted_text,
 )
+from ingot_core.audit.vocabulary import (
+    EQUITY_SNAPSHOT,
+    POSITION_SNAPSHOT,
+    SIGNAL_RAISED,
+    TRANSACTION_POSTED,
+    order_event,
+)
 from ingot_core.engine import (
     AccountCreated,
     EquitySnapshot,
@@ -150,23 +157,23 @@ class PreparedBatch:
             order = event.order
             row = order_row(order)
             self.orders.rows.append(row)
-            kind = f"order_{order.status.value.lower()}"
+            kind = order_event(order.status)
             entity = texts.entity(order.request.client_id)
             self.order_records.append(len(self.audit))
             self._audit(event, kind, entity, texts.row(row))
         elif isinstance(event, TransactionPosted):
             tx = event.transaction
             self.txs.append(tx)
-            self._audit(event, "transaction_posted", tx.id, transaction_posted_text(tx))
+            self._audit(event, TRANSACTION_POSTED, tx.id, transaction_posted_text(tx))
         elif isinstance(event, PositionSnapshot):
             row = position_row(event)
             self.positions.rows.append(row)
             entity = texts.entity(event.client_id)
-            self._audit(event, "position_snapshot", entity, texts.row(row))
+            self._audit(event, POSITION_SNAPSHOT, entity, texts.row(row))
         elif isinstance(event, EquitySnapshot):
             row = {"at": event.at, "currency": event.currency, "nav": event.nav}
             self.equity.rows.append(row)
-            self._audit(event, "equity_snapshot", None, texts.row(row))
+            self._audit(event, EQUITY_SNAPSHOT, None, texts.row(row))
         elif isinstance(event, AccountCreated):
             self.accounts.append(event.account)
             self.audit.append((event, audit_record(account_created(event.account, actor))))
@@ -186,7 +193,7 @@ class PreparedBatch:
             self.signals.rows.append({**row, "indicators": Jsonb(row["indicators"])})
             row["ts"] = texts.instant(row["ts"])
             entity = texts.entity(event.client_id)
-            self._audit(event, "signal_raised", entity, canonical_json(row))
+            self._audit(event, SIGNAL_RAISED, entity, canonical_json(row))
 
     def _audit(self, event: StorageEvent, kind: str, entity: uuid.UUID | None, text: str) -> None:
         self.audit.append((event, AuditRecord(kind, self.actor, entity, text)))

@@ -147,3 +147,11 @@ def test_shutdown_checkpoint_lands_in_table_and_external_file(invoke, cli_env) -
     assert len(files) == 1
     (line,) = files[0].read_text().splitlines()
     assert json.loads(line)["size"] == 5
+
+
+def test_an_unknown_event_type_is_refused_naming_the_known_ones(invoke) -> None:
+    refused = invoke("audit", "--type", "order_filed")
+    assert refused.exit_code == 11
+    assert refused.output.startswith("error: --type: 'order_filed' is not one of account_created")
+    assert "order_filled" in refused.output
+    assert invoke("audit", "--type", "order_filled").exit_code == 0
