@@ -152,8 +152,12 @@ def _ilp_addr(env: Mapping[str, str]) -> tuple[str, int] | None:
     return host.strip("[]"), port
 
 
+_BASE_CURRENCY = "USD"
+_OPENING_CAPITAL = Decimal("100000.00")
+
+
 def _base_currency(env: Mapping[str, str]) -> Currency:
-    raw = env.get("INGOT_BASE_CURRENCY", "").strip() or "USD"
+    raw = env.get("INGOT_BASE_CURRENCY", "").strip() or _BASE_CURRENCY
     try:
         return currency(raw)
     except ValueError as error:
@@ -161,7 +165,7 @@ def _base_currency(env: Mapping[str, str]) -> Currency:
 
 
 def _opening_capital(env: Mapping[str, str], base: Currency) -> Decimal:
-    raw = env.get("INGOT_OPENING_CAPITAL", "").strip() or "100000.00"
+    raw = env.get("INGOT_OPENING_CAPITAL", "").strip() or str(_OPENING_CAPITAL)
     try:
         value = parse_decimal(raw, "amount")
     except ValueError as error:
@@ -184,9 +188,9 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
 
 
 def _decimal(
-    env: Mapping[str, str], name: str, default: str, low: Decimal, high: Decimal | None
+    env: Mapping[str, str], name: str, default: Decimal, low: Decimal, high: Decimal | None
 ) -> Decimal:
-    raw = env.get(name, "").strip() or default
+    raw = env.get(name, "").strip() or str(default)
     try:
         value = parse_decimal(raw, "value")
     except ValueError as error:
@@ -287,11 +291,11 @@ class StorageConfig:
     group_commit_max: int = 1000
     lock_wait_ms: int = 5000
     server_idle_seconds: int = 300
-    book: str = "main"
+    book: str = MAIN_BOOK
     snapshot_every: int = 1000
     data_dir: Path = field(default_factory=lambda: _data_dir({}))
-    base_currency: Currency = field(default_factory=lambda: currency("USD"))
-    opening_capital: Decimal = Decimal("100000.00")
+    base_currency: Currency = field(default_factory=lambda: currency(_BASE_CURRENCY))
+    opening_capital: Decimal = _OPENING_CAPITAL
     audit_key: Path | None = None
     checkpoint_every: int = 1000
     checkpoint_seconds: int = 60
@@ -316,33 +320,47 @@ class StorageConfig:
         return cls(
             database_url=None if raw_url is None else normalize_database_url(raw_url),
             questdb_ilp_addr=_ilp_addr(env),
-            pg_pool_size=_int(env, "PG_POOL_SIZE", 5, 1, 100),
-            batch_size=_int(env, "STORAGE_BATCH_SIZE", 50, 1, 100_000),
-            flush_interval_ms=_int(env, "STORAGE_FLUSH_INTERVAL_MS", 100, 1, 60_000),
-            group_commit_max=_int(env, "STORAGE_GROUP_COMMIT_MAX", 1000, 1, 100_000),
-            lock_wait_ms=_int(env, "INGOT_LOCK_WAIT_MS", 5000, 0, 600_000),
-            server_idle_seconds=_int(env, "INGOT_SERVER_IDLE_SECONDS", 300, 0, 604_800),
+            pg_pool_size=_int(env, "PG_POOL_SIZE", cls.pg_pool_size, 1, 100),
+            batch_size=_int(env, "STORAGE_BATCH_SIZE", cls.batch_size, 1, 100_000),
+            flush_interval_ms=_int(
+                env, "STORAGE_FLUSH_INTERVAL_MS", cls.flush_interval_ms, 1, 60_000
+            ),
+            group_commit_max=_int(
+                env, "STORAGE_GROUP_COMMIT_MAX", cls.group_commit_max, 1, 100_000
+            ),
+            lock_wait_ms=_int(env, "INGOT_LOCK_WAIT_MS", cls.lock_wait_ms, 0, 600_000),
+            server_idle_seconds=_int(
+                env, "INGOT_SERVER_IDLE_SECONDS", cls.server_idle_seconds, 0, 604_800
+            ),
             book=_book(env),
-            snapshot_every=_int(env, "INGOT_SNAPSHOT_EVERY", 1000, 1, 1_000_000_000),
+            snapshot_every=_int(env, "INGOT_SNAPSHOT_EVERY", cls.snapshot_every, 1, 1_000_000_000),
             data_dir=_data_dir(env),
             base_currency=base,
             opening_capital=_opening_capital(env, base),
             audit_key=_optional_path(env, "INGOT_AUDIT_KEY"),
-            checkpoint_every=_int(env, "INGOT_AUDIT_CHECKPOINT_EVERY", 1000, 1, 1_000_000_000),
-            checkpoint_seconds=_int(env, "INGOT_AUDIT_CHECKPOINT_SECONDS", 60, 1, 86_400),
-            mode=_choice(env, "INGOT_MODE", "paper", ("paper", "shadow", "live")),
-            fee_rate=_decimal(env, "INGOT_FEE_RATE", "0.0026", Decimal(0), Decimal("0.1")),
-            slippage_bps=_decimal(env, "INGOT_SLIPPAGE_BPS", "5", Decimal(0), Decimal(1000)),
-            max_exposure=_decimal(env, "INGOT_MAX_EXPOSURE", "10000", Decimal(0), None),
-            max_symbol_exposure=_decimal(
-                env, "INGOT_MAX_SYMBOL_EXPOSURE", "5000", Decimal(0), None
+            checkpoint_every=_int(
+                env, "INGOT_AUDIT_CHECKPOINT_EVERY", cls.checkpoint_every, 1, 1_000_000_000
             ),
-            max_open_orders=_int(env, "INGOT_MAX_OPEN_ORDERS", 10, 0, 100_000),
+            checkpoint_seconds=_int(
+                env, "INGOT_AUDIT_CHECKPOINT_SECONDS", cls.checkpoint_seconds, 1, 86_400
+            ),
+            mode=_choice(env, "INGOT_MODE", cls.mode, ("paper", "shadow", "live")),
+            fee_rate=_decimal(env, "INGOT_FEE_RATE", cls.fee_rate, Decimal(0), Decimal("0.1")),
+            slippage_bps=_decimal(
+                env, "INGOT_SLIPPAGE_BPS", cls.slippage_bps, Decimal(0), Decimal(1000)
+            ),
+            max_exposure=_decimal(env, "INGOT_MAX_EXPOSURE", cls.max_exposure, Decimal(0), None),
+            max_symbol_exposure=_decimal(
+                env, "INGOT_MAX_SYMBOL_EXPOSURE", cls.max_symbol_exposure, Decimal(0), None
+            ),
+            max_open_orders=_int(env, "INGOT_MAX_OPEN_ORDERS", cls.max_open_orders, 0, 100_000),
             questdb_pg_url=_questdb_pg_url(env),
-            kraken_url=_http_url(env, "INGOT_KRAKEN_URL", "https://api.kraken.com"),
-            kraken_min_interval_ms=_int(env, "INGOT_KRAKEN_MIN_INTERVAL_MS", 1000, 0, 60_000),
-            kraken_retries=_int(env, "INGOT_KRAKEN_RETRIES", 5, 0, 20),
-            kraken_timeout_s=_int(env, "INGOT_KRAKEN_TIMEOUT_S", 30, 1, 300),
+            kraken_url=_http_url(env, "INGOT_KRAKEN_URL", cls.kraken_url),
+            kraken_min_interval_ms=_int(
+                env, "INGOT_KRAKEN_MIN_INTERVAL_MS", cls.kraken_min_interval_ms, 0, 60_000
+            ),
+            kraken_retries=_int(env, "INGOT_KRAKEN_RETRIES", cls.kraken_retries, 0, 20),
+            kraken_timeout_s=_int(env, "INGOT_KRAKEN_TIMEOUT_S", cls.kraken_timeout_s, 1, 300),
         )
 
     @property

@@ -41,6 +41,7 @@ from ingot_core.audit import AuditEntry
 from ingot_core.engine import StorageEvent, TickReceived, is_financial
 from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
+from ingot_storage.config import StorageConfig
 from ingot_storage.db.copy import working_while_waiting
 from ingot_storage.errors import BookTaken, DatabaseUnavailable, StorageError, db_errors
 from ingot_storage.writer.batch import PreparedBatch, prepare_events, write_events
@@ -65,9 +66,9 @@ class StorageWorker:
         engine: Engine,
         spill_path: Path,
         *,
-        batch_size: int = 50,
-        flush_interval_ms: int = 100,
-        group_commit_max: int = 1000,
+        batch_size: int = StorageConfig.batch_size,
+        flush_interval_ms: int = StorageConfig.flush_interval_ms,
+        group_commit_max: int = StorageConfig.group_commit_max,
         queue_capacity: int = 10_000,
         tick_capacity: int = 10_000,
         actor: str = "engine",

@@ -132,3 +132,15 @@ def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file.write_text("x")
     with pytest.raises(ConfigError, match="INGOT_DATA_DIR"):
         StorageConfig.from_env({"INGOT_DATA_DIR": str(file)})
+
+
+def test_an_empty_environment_gives_the_declared_defaults_field_by_field() -> None:
+    import dataclasses
+
+    declared, read = StorageConfig(), StorageConfig.from_env({})
+    differing = [
+        f.name
+        for f in dataclasses.fields(declared)
+        if getattr(declared, f.name) != getattr(read, f.name)
+    ]
+    assert differing == []
