@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from ingot_storage.db.database import create_db_engine
-from tests.storage.audit_support import tamper
+from tests.storage.audit.support import tamper
 
 
 def test_audit_lists_bootstrap_entries_newest_first(invoke) -> None:

@@ -184,7 +184,7 @@ def test_a_script_error_is_one_line_naming_file_and_line(
 
 def test_a_broken_chain_is_an_error_line_too(env: dict[str, str], database_url: URL) -> None:
     from ingot_storage.db.database import create_db_engine
-    from tests.storage.audit_support import tamper
+    from tests.storage.audit.support import tamper
 
     assert ingot(env, "buy", "BTC-USD", "0.01").returncode == 0
     engine = create_db_engine(database_url, pool_size=1)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from tests.postgres import query_rows
-from tests.storage.test_questdb import IlpListener, free_port
+from tests.storage.market.test_questdb import IlpListener, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "examples" / "crossover_scenario.jsonl"

@@ -16,7 +16,7 @@ from ingot_storage import StorageError, persist_ledger
 from ingot_storage.audit.log import append_audit, audit_head, query_audit
 from ingot_storage.errors import db_errors
 from tests.builders import trading_ledger
-from tests.storage.audit_support import T0, append_events
+from tests.storage.audit.support import T0, append_events
 
 
 def test_append_audit_first_entry_uses_zero_seed(conn: Connection) -> None:

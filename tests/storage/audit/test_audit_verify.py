@@ -24,7 +24,7 @@ from ingot_storage.audit.keys import load_signer
 from ingot_storage.audit.log import append_audit_batch, audit_head, iter_audit
 from ingot_storage.audit.trail import AuditTrail
 from ingot_storage.db.database import Database
-from tests.storage.audit_support import T0, append_events, open_trail, tamper
+from tests.storage.audit.support import T0, append_events, open_trail, tamper
 
 
 @pytest.fixture

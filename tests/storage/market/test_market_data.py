@@ -46,7 +46,7 @@ from tests.builders import T0, USD
 
 BTC = Symbol("BTC", "USD")
 H1 = BarInterval.H1
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crossover_scenario.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "crossover_scenario.jsonl"
 BASE = 1_709_164_800  # 2024-02-29T00:00:00Z
 
 

@@ -21,7 +21,7 @@ from ingot_storage.db import migrations
 from ingot_storage.db.database import create_db_engine
 from ingot_storage.db.tables import metadata
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def reflect(url: URL) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from ingot_storage.audit.proofs import InclusionProof, build_proof, check_proof
-from tests.storage.audit_support import append_events, open_trail
+from tests.storage.audit.support import append_events, open_trail
 
 
 def test_inclusion_proofs_verify_for_every_seq_of_a_1000_entry_log(

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ingot_storage.audit.export import export_audit_csv, export_audit_json
 from ingot_storage.audit.log import append_audit
-from tests.storage.audit_support import T0, append_events
+from tests.storage.audit.support import T0, append_events
 
 
 def add_two(conn: Connection) -> None:

@@ -1,0 +1,1 @@
+"""Tests of ingot_storage.writer."""
