@@ -95,7 +95,7 @@ class BookBusy(StorageError):
 
 class BookTaken(StorageError):
     """Another writer took the book's lease since this one took it (ingot_storage.
-    trading_lock): this writer's batches are refused, and it must stop trading."""
+    trading.lock): this writer's batches are refused, and it must stop trading."""
 
     def __init__(self, holder: str, detail: str = "") -> None:
         self.holder = holder

@@ -28,7 +28,7 @@ __all__ = [
     "upgrade",
 ]
 
-# The newest migration; tests/storage/test_migrations.py checks it against alembic/versions.
+# The newest migration; tests/storage/db/test_migrations.py checks it against alembic/versions.
 SCHEMA_HEAD = "0008"
 
 

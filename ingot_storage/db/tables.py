@@ -1,6 +1,6 @@
 """Every table Ingot keeps in PostgreSQL, on one MetaData.
 
-Alembic's env.py targets `metadata`; tests/storage/test_migrations.py proves the migrations
+Alembic's env.py targets `metadata`; tests/storage/db/test_migrations.py proves the migrations
 build exactly this. Money is NUMERIC (arbitrary precision, never float); time is TIMESTAMPTZ.
 
 Beyond seed 000's columns:

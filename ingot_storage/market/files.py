@@ -4,7 +4,7 @@ OHLCV CSV is Kraken's OHLCVT layout: timestamp (Unix seconds), open, high, low, 
 volume, trades, with no header; or the same columns under a header line naming them
 (`trades` may be absent, or called `count`; `timestamp` may be `time`). JSONL ticks are
 read by tick_lines. A header naming a column Ingot does not know is refused, and so is a bar
-that differs from the stored bar of the same opening (market_stage).
+that differs from the stored bar of the same opening (market.stage).
 
 Every value is parsed exactly and bounded (ingot_core.numbers). A bad row is
 reported by line and field. Without `skip_bad` one bad row means nothing from the file is

@@ -1,6 +1,6 @@
 """OHLCV bars, ticks, ingestion cursors and signals in PostgreSQL.
 
-Reads of the stored series, ingestion cursors and signals; bulk writes are in market_stage.
+Reads of the stored series, ingestion cursors and signals; bulk writes are in market.stage.
 The caller owns the transaction.
 """
 
