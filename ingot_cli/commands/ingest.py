@@ -40,7 +40,7 @@ def ingest_ohlcv_file(
 ) -> IngestReport:
     """Stream an OHLCV CSV into PostgreSQL in one transaction, then mirror it to QuestDB."""
     from ingot_storage.market.files import ingest_ohlcv_csv
-    from ingot_storage.market.store import iter_bars
+    from ingot_storage.market.mirror import mirror_stored_bars
 
     with open_binary(name) as (handle, size):
         report = _in_one_transaction(
@@ -51,17 +51,15 @@ def ingest_ohlcv_file(
                 conn, handle, symbol, interval, source=name, skip_bad=skip_bad, progress=tick
             ),
         )
-    mirror = session.questdb
-    if mirror is not None and report.first is not None:
-        with session.database.connect() as conn:
-            mirror.send_bars(iter_bars(conn, symbol, interval, report.first, report.last))
+    mirror_stored_bars(session.database, session.questdb, symbol, interval, report.first,
+                       report.last)  # fmt: skip
     return report
 
 
 def ingest_ticks_file(session: Session, name: str, skip_bad: bool) -> IngestReport:
     """Stream JSONL ticks into PostgreSQL in one transaction, then mirror them to QuestDB."""
     from ingot_storage.market.files import ingest_ticks_jsonl
-    from ingot_storage.market.store import iter_ticks
+    from ingot_storage.market.mirror import mirror_stored_ticks
 
     with open_input(name) as (handle, size):
         report = _in_one_transaction(
@@ -72,11 +70,8 @@ def ingest_ticks_file(session: Session, name: str, skip_bad: bool) -> IngestRepo
                 conn, handle, source=name, skip_bad=skip_bad, progress=tick
             ),
         )
-    mirror = session.questdb
-    if mirror is not None and report.first is not None:
-        with session.database.connect() as conn:
-            for symbol in sorted(report.symbols):
-                mirror.send_ticks(iter_ticks(conn, Symbol.parse(symbol), report.first, report.last))
+    mirror_stored_ticks(session.database, session.questdb, report.symbols, report.first,
+                        report.last)  # fmt: skip
     return report
 
 
@@ -110,6 +105,7 @@ def ingest_kraken(
     import httpx
 
     from ingot_storage.market.backfill import ingest_kraken_history
+    from ingot_storage.market.mirror import bar_mirror
     from ingot_storage.sources.bounded_http import Limits
     from ingot_storage.sources.kraken import KrakenClient
 
@@ -135,7 +131,7 @@ def ingest_kraken(
             since,
             utc_now(),
             progress=lambda done, total: tick(done, total),
-            on_stored=None if mirror is None else mirror.send_bars,
+            on_stored=bar_mirror(mirror),
         )
 
 

@@ -167,6 +167,7 @@ class TradingBook:
         """The trading engine over the book, its state restored, persisting through a worker."""
         if self._engine is None:
             from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
+            from ingot_storage.market.mirror import tick_mirror
             from ingot_storage.trading.orders import load_trading_state
             from ingot_storage.writer.worker import StorageWorker
 
@@ -179,7 +180,7 @@ class TradingBook:
                 flush_interval_ms=config.flush_interval_ms,
                 group_commit_max=config.group_commit_max,
                 after_commit=lambda appended: self._after_commit(trail, appended),
-                tick_mirror=None if self.questdb is None else self.questdb.send_ticks,
+                tick_mirror=tick_mirror(self.questdb),
                 epoch=None if self._lock is None else self._lock.epoch,
             )
             engine = TradingEngine(
