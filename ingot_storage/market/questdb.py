@@ -3,7 +3,8 @@
 PostgreSQL stays the record: a row reaches QuestDB only after PostgreSQL committed it (every
 hand-over is in `ingot_storage.market.mirror`), and QuestDB's DEDUP UPSERT KEYS make a row
 sent twice land once. QuestDB is best effort: when it is down a send logs one warning, counts
-the failure and returns; the engine never stops for it. Prices leave Decimal only here, as QuestDB DOUBLE columns demand.
+the failure and returns; the engine never stops for it. Prices leave Decimal only here, as
+QuestDB DOUBLE columns demand.
 
 Tables are created over QuestDB's PostgreSQL wire (seed 000 Tasks 2.7.5 and 2.8.3).
 """

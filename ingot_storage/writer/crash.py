@@ -12,6 +12,7 @@ import logging
 import queue
 
 from ingot_core.engine import StorageEvent, is_financial
+from ingot_core.errors import IngotError
 from ingot_storage.writer.metrics import FlushOutcome
 from ingot_storage.writer.pending import STOP, Barrier, PendingBatch, answer
 from ingot_storage.writer.spill import SpillFile
@@ -44,5 +45,5 @@ def _spill(spill: SpillFile, events: list[StorageEvent], epoch: int | None) -> N
     if financial:
         try:
             spill.append(financial, epoch)
-        except Exception:  # the spill refusing too is logged; the flush is still answered
+        except (OSError, IngotError):  # the spill refusing too is logged; flushes still answered
             _log.exception("could not spill %d events after the worker stopped", len(financial))

@@ -227,7 +227,10 @@ class StorageWorker:
     def _run(self) -> None:
         try:
             self._serve()
-        except Exception as error:  # a bug: keep what was given, and say so at every flush
+        # The thread's outermost frame, the one place an error of any kind is caught: it is
+        # a bug (every expected failure is handled below), so it is logged with its
+        # traceback, everything given to the worker is spilled, and every flush says so.
+        except Exception as error:
             _log.exception("the storage worker met an error it has no rule for")
             self._release_connection()
             self._after_crash(error)

@@ -7,7 +7,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,17 +36,6 @@ BIG = RiskCaps(Decimal(10**9), Decimal(10**9), 100)
 def count(engine: Engine, table: str) -> int:
     with engine.connect() as conn:
         return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
-
-
-@pytest.fixture
-def trading(engine: Engine, tmp_path: Path) -> Iterator[tuple[TradingEngine, StorageWorker]]:
-    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
-    with engine.begin() as conn:
-        persist_ledger(conn, ledger)
-    worker = StorageWorker(engine, tmp_path / "spill.jsonl", batch_size=50,
-                           flush_interval_ms=50).start()  # fmt: skip
-    yield TradingEngine(ledger, USD, sink=worker, caps=BIG), worker
-    worker.close()
 
 
 def order(n: int, side: OrderSide = OrderSide.BUY, limit: str | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,6 @@ from ingot_core.engine import EquitySnapshot, OrderUpdated, RiskCaps, StorageEve
 from ingot_core.execution import OrderRequest, OrderSide, OrderType
 from ingot_core.feed import Ticker
 from ingot_core.symbols import Symbol
-from ingot_storage import persist_ledger
 from ingot_storage.errors import StorageError
 from ingot_storage.writer import batch
 from ingot_storage.writer.batch import PreparedBatch
@@ -30,17 +29,6 @@ BIG = RiskCaps(Decimal(10**9), Decimal(10**9), 100)
 
 def _broken_mapper(order: object) -> dict[str, object]:
     raise RuntimeError("mapper bug")
-
-
-@pytest.fixture
-def book(engine: Engine, tmp_path: Path) -> Iterator[tuple[TradingEngine, StorageWorker]]:
-    ledger = bootstrap_ledger(USD, Decimal("100000.00"), T0)
-    with engine.begin() as conn:
-        persist_ledger(conn, ledger)
-    worker = StorageWorker(engine, tmp_path / "spill.jsonl", batch_size=50,
-                           flush_interval_ms=20).start()  # fmt: skip
-    yield TradingEngine(ledger, USD, sink=worker, caps=BIG), worker
-    worker.close(timeout=30)
 
 
 def _orders_stored(engine: Engine) -> int:
@@ -75,19 +63,19 @@ def test_a_mapper_bug_is_not_taken_for_a_refused_unit(monkeypatch: pytest.Monkey
 
 
 def test_a_mapper_bug_answers_every_flush_and_keeps_the_events(
-    book: tuple[TradingEngine, StorageWorker], engine: Engine, monkeypatch: pytest.MonkeyPatch
+    trading: tuple[TradingEngine, StorageWorker], engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trading, worker = book
-    trading.on_tick(Ticker(BTC, Decimal(60000), T0))
+    book, worker = trading
+    book.on_tick(Ticker(BTC, Decimal(60000), T0))
     assert worker.flush(timeout=30) is FlushOutcome.COMMITTED
     monkeypatch.setattr(batch, "order_row", _broken_mapper)
     request = OrderRequest("bug-1", BTC, OrderSide.BUY, OrderType.MARKET, Decimal("0.01"))
-    trading.place_order(request, T0 + timedelta(seconds=1))
+    book.place_order(request, T0 + timedelta(seconds=1))
     assert worker.flush(timeout=30) is FlushOutcome.REFUSED  # answered, not waited on
     assert "RuntimeError: mapper bug" in (worker.crashed or "")
     # Later operations are not lost either, and their flush is answered too.
     request = OrderRequest("bug-2", BTC, OrderSide.BUY, OrderType.MARKET, Decimal("0.01"))
-    trading.place_order(request, T0 + timedelta(seconds=2))
+    book.place_order(request, T0 + timedelta(seconds=2))
     assert worker.flush(timeout=30) is FlushOutcome.REFUSED
     worker.close(timeout=30)
     assert _orders_stored(engine) == 0
