@@ -109,18 +109,7 @@ def compute_nav(session: Session, quote_code: str | None, mark_items: Sequence[s
 def render_accounts(out: Output, accounts: Sequence[Account]) -> None:
     """Accounts as a table or JSON."""
     if out.json_mode:
-        out.json(
-            [
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "type": a.type.value,
-                    "currency": a.currency.code,
-                    "decimals": a.currency.decimals,
-                }
-                for a in accounts
-            ]
-        )
+        out.json([a.as_data() for a in accounts])
         return
     out.table(
         [Column("Name"), Column("Type"), Column("Currency"), Column("ID")],

@@ -54,3 +54,14 @@ class Account:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("account name must not be empty")
+
+    def as_data(self) -> dict[str, str | int]:
+        """The account as plain JSON data: its audit payload, its spill form and its JSON
+        listing all take this one shape (the audit payload's bytes depend on it)."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "type": self.type.value,
+            "currency": self.currency.code,
+            "decimals": self.currency.decimals,
+        }

@@ -70,18 +70,7 @@ class AuditEntry:
 
 def account_created(account: Account, actor: str) -> AuditEvent:
     """The audit event for a new ledger account."""
-    return AuditEvent(
-        ACCOUNT_CREATED,
-        actor,
-        account.id,
-        {
-            "id": str(account.id),
-            "name": account.name,
-            "type": account.type.value,
-            "currency": account.currency.code,
-            "decimals": account.currency.decimals,
-        },
-    )
+    return AuditEvent(ACCOUNT_CREATED, actor, account.id, account.as_data())
 
 
 def transaction_posted(tx: Transaction, actor: str) -> AuditEvent:

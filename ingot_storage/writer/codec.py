@@ -39,16 +39,6 @@ def _dd(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _account(a: Account) -> dict[str, Any]:
-    return {
-        "id": str(a.id),
-        "name": a.name,
-        "type": a.type.value,
-        "currency": a.currency.code,
-        "decimals": a.currency.decimals,
-    }
-
-
 def _order(o: Order) -> dict[str, Any]:
     r = o.request
     return {
@@ -73,7 +63,7 @@ def _order(o: Order) -> dict[str, Any]:
 def encode_event(event: StorageEvent) -> dict[str, Any]:
     """An engine event as plain JSON data (Decimals as exact strings)."""
     if isinstance(event, AccountCreated):
-        return {"kind": "account", **_account(event.account)}
+        return {"kind": "account", **event.account.as_data()}
     if isinstance(event, TransactionPosted):
         t = event.transaction
         return {
