@@ -17,8 +17,8 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import URL  # noqa: E402
 
-from ingot_storage.db import migrations  # noqa: E402
 from ingot_storage.config import normalize_database_url  # noqa: E402
+from ingot_storage.db import migrations  # noqa: E402
 from ingot_storage.db.database import create_db_engine  # noqa: E402
 from ingot_storage.db.embedded import EmbeddedServer  # noqa: E402
 
