@@ -24,6 +24,7 @@ __all__ = ["COMMAND_GROUPS", "build_app", "full_app", "root_group", "run"]
 # scripts and anything unknown get the whole tree. tests/cli/test_help.py keeps this complete.
 COMMAND_GROUPS = {
     "accounts": "ledger", "balances": "ledger", "nav": "ledger",
+    "register": "journal", "journal": "journal",
     "buy": "orders", "sell": "orders", "cancel": "orders", "orders": "orders", "mark": "orders",
     "positions": "portfolio", "status": "portfolio",
     "history": "history", "watch": "history",

@@ -11,8 +11,10 @@ import typer
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
+from ingot_cli.parsing import parse_since, whole_number
 from ingot_cli.session import Session
-from ingot_core.accounting import Account, AccountType, Balance, Currency, currency
+from ingot_core.accounting import Account, AccountType, Balance, Currency, EntrySide, currency
+from ingot_core.accounting.register import TreeRow, balance_tree, normal_amount
 from ingot_core.numbers import parse_decimal
 
 __all__ = ["NavReport", "app", "compute_nav", "list_accounts", "list_balances", "parse_marks"]
@@ -26,9 +28,24 @@ def list_accounts(session: Session) -> list[Account]:
     return list(session.book.ledger.accounts)
 
 
-def list_balances(session: Session, *, include_zero: bool = True) -> list[Balance]:
-    """Every account's balance on its normal side."""
-    balances = session.book.ledger.balances()
+def list_balances(
+    session: Session, *, include_zero: bool = True, at: str | None = None
+) -> list[Balance]:
+    """Every account's balance on its normal side: now, or from the transactions posted
+    before `at` (a date alone means its midnight UTC)."""
+    ledger = session.book.ledger
+    if at is None:
+        balances = ledger.balances()
+    else:
+        moment = parse_since(at, "--at")
+        from ingot_storage.ledger.register import balances_at
+
+        with session.database.connect() as conn:
+            net = balances_at(conn, moment)
+        balances = [
+            Balance(a, normal_amount(a, EntrySide.DEBIT, net.get(a.id, Decimal(0))))
+            for a in ledger.accounts
+        ]
     return balances if include_zero else [b for b in balances if b.amount != 0]
 
 
@@ -146,6 +163,19 @@ def render_balances(out: Output, balances: Sequence[Balance]) -> None:
     )
 
 
+def render_tree(out: Output, rows: Sequence[TreeRow]) -> None:
+    """The account tree, each node indented under its parent with its sums per currency."""
+    if out.json_mode:
+        out.json([{"account": r.name, "depth": r.depth, "balances": r.amounts} for r in rows])
+        return
+    lines: list[tuple[str, str, str]] = []
+    for r in rows:
+        for n, (code, amount) in enumerate(sorted(r.amounts.items())):
+            label = "  " * (r.depth - 1) + r.leaf if n == 0 else ""
+            lines.append((label, format_amount(amount, currency(code).decimals), code))
+    out.table([Column("Account"), Column("Balance", "right"), Column("Currency")], lines)
+
+
 def render_nav(out: Output, report: NavReport) -> None:
     """NAV as one line or JSON."""
     if out.json_mode:
@@ -181,10 +211,23 @@ def accounts_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
 def balances_command(
     ctx: typer.Context,
     nonzero: bool = typer.Option(False, "--nonzero", help="Hide accounts with a zero balance."),
+    tree: bool = typer.Option(False, "--tree", help="Roll balances up the account names."),
+    depth: int | None = typer.Option(
+        None, "--depth", parser=whole_number(1, 32), help="With --tree: show N levels."
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="Balances from what was posted before this date or instant."
+    ),
     json_mode: bool = JsonOption,
 ) -> None:
     """Show every account's balance, exactly."""
-    render_balances(output_for(json_mode), list_balances(session_of(ctx), include_zero=not nonzero))
+    if depth is not None and not tree:
+        raise BadInput("--depth", ["applies with --tree"])
+    balances = list_balances(session_of(ctx), include_zero=not nonzero, at=at)
+    if tree:
+        render_tree(output_for(json_mode), balance_tree(balances, depth))
+    else:
+        render_balances(output_for(json_mode), balances)
 
 
 @app.command("nav")

@@ -18,10 +18,12 @@ from ingot_storage.errors import CorruptLedger, IntegrityViolation, translate_db
 
 __all__ = [
     "copy_new_transactions",
+    "group_transaction_rows",
     "iter_transactions",
     "load_transactions",
     "save_transaction",
     "save_transactions",
+    "transaction_rows",
 ]
 
 
@@ -87,8 +89,10 @@ def save_transaction(conn: Connection, tx: Transaction) -> bool:
     return bool(save_transactions(conn, [tx]))
 
 
-def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterator[Transaction]:
-    query = (
+def transaction_rows() -> sa.Select[Any]:
+    """Every transaction's entries, one row each, in posting order (the date, then the order
+    the book stored them); `group_transaction_rows` makes them transactions again."""
+    return (
         sa.select(
             transactions.c.id.label("tx_id"),
             transactions.c.posted_at,
@@ -102,13 +106,18 @@ def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterato
         .join(entries, entries.c.transaction_id == transactions.c.id)
         .order_by(transactions.c.posted_at, transactions.c.seq, entries.c.position)
     )
+
+
+def _query_transactions(conn: Connection, ids: Sequence[UUID] | None) -> Iterator[Transaction]:
+    query = transaction_rows()
     if ids is not None:
         query = query.where(transactions.c.id.in_(ids))
     # Rows arrive ordered by transaction, so one pass groups each one's entries.
-    yield from _group_rows(stream_rows(conn, query, 2000))
+    yield from group_transaction_rows(stream_rows(conn, query, 2000))
 
 
-def _group_rows(rows: Iterable[Any]) -> Iterator[Transaction]:
+def group_transaction_rows(rows: Iterable[Any]) -> Iterator[Transaction]:
+    """Rows of `transaction_rows` (in its order) as transactions with their entries."""
     for tx_id, group in groupby(rows, key=lambda row: row.tx_id):
         legs = list(group)
         try:
