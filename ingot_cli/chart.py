@@ -1,37 +1,61 @@
-"""A terminal price chart: closes drawn as a column per bar, scaled to the range shown."""
+"""Terminal line charts over time (closes of stored bars, NAV from equity snapshots), drawn by
+plotext with a time axis, at the terminal's width.
+
+Values leave Decimal only here, for the picture: plotext plots floats. Every number a chart
+stands for is printed exactly elsewhere (the table above it, `--json`, `--csv`).
+
+plotext is held below 6: its 6.x releases replaced the plotting API with a new one.
+"""
 
 from __future__ import annotations
 
-import decimal
+import re
+import shutil
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-__all__ = ["price_chart"]
+__all__ = ["time_chart"]
 
-_SCALE = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)  # display only
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# The time axis's labels, by the span shown: seconds within an hour, minutes within days.
+_FORMS = ((timedelta(hours=1), "%H:%M:%S"), (timedelta(days=3), "%Y-%m-%d %H:%M"))
+_TICKS = 5
+_WIDTH = (40, 200)  # narrower is unreadable, wider is a wall
 
 
-def price_chart(
-    closes: Sequence[Decimal], height: int = 10, width: int = 72, label_decimals: int = 2
+def _date_form(span: timedelta) -> str:
+    return next((form for limit, form in _FORMS if span <= limit), "%Y-%m-%d")
+
+
+def time_chart(
+    times: Sequence[datetime],
+    values: Sequence[Decimal],
+    title: str,
+    *,
+    width: int | None = None,
+    height: int = 15,
 ) -> list[str]:
-    """Lines of a chart of `closes` (the last `width` of them), high label on top."""
-    if not closes:
+    """Lines of a chart of `values` at `times` (ascending), `width` columns wide (default:
+    the terminal's). Fewer than two points make no chart."""
+    if len(times) != len(values):
+        raise ValueError("a chart needs one value per instant")
+    if len(values) < 2:
         return []
-    shown = list(closes[-width:])
-    low, high = min(shown), max(shown)
-    span = high - low
-    levels = []
-    for close in shown:
-        if span == 0:
-            levels.append(height // 2)
-        else:
-            fraction = _SCALE.divide(close - low, span)
-            levels.append(int(_SCALE.multiply(fraction, Decimal(height - 1)).to_integral_value()))
-    top, bottom = f"{high:,.{label_decimals}f}", f"{low:,.{label_decimals}f}"
-    pad = max(len(top), len(bottom))
-    lines = []
-    for row in range(height - 1, -1, -1):
-        label = top if row == height - 1 else bottom if row == 0 else ""
-        cells = "".join("█" if level == row else "│" if level > row else " " for level in levels)
-        lines.append(f"{label:>{pad}} ┤{cells}")
-    return lines
+    import plotext as plt
+
+    columns = width or shutil.get_terminal_size((100, 24)).columns
+    plt.clf()
+    plt.theme("clear")
+    plt.plot_size(max(_WIDTH[0], min(_WIDTH[1], columns)), height)
+    # The x axis is seconds since the first point, labelled here: plotext's own date axis
+    # parses its labels back, and a label without a year fails on 29 February.
+    start = times[0]
+    offsets = [(t - start).total_seconds() for t in times]
+    plt.plot(offsets, [float(v) for v in values])
+    form, span = _date_form(times[-1] - start), offsets[-1]
+    ticks = [span * n / (_TICKS - 1) for n in range(_TICKS)] if span else [0.0]
+    plt.xticks(ticks, [(start + timedelta(seconds=t)).strftime(form) for t in ticks])
+    plt.title(title)
+    drawn = _ANSI.sub("", plt.build())
+    return [line.rstrip() for line in drawn.splitlines() if line.strip()]

@@ -30,9 +30,9 @@ COMMAND_GROUPS = {
     "history": "history", "watch": "history",
     "ingest": "ingest", "bars": "bars", "gaps": "bars",
     "strategy": "strategy",
-    "db": "db", "audit": "audit", "books": "books",
+    "db": "db", "audit": "audit", "books": "books", "report": "report",
 }  # fmt: skip
-_SUB_APPS = ("db", "audit", "books")  # groups that are a Typer app of their own
+_SUB_APPS = ("db", "audit", "books", "report")  # groups that are a Typer app of their own
 
 
 def root(

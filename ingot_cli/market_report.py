@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.chart import price_chart
+from ingot_cli.chart import time_chart
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_core.bars import Gap
 from ingot_core.feed import BarInterval, OhlcvBar
@@ -162,10 +162,11 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
             for b in view.bars
         ],
     )
-    if chart and len(view.bars) > 1:
-        out.line(f"{view.symbol} {view.interval} close")
-        for line in price_chart([b.close for b in view.bars], label_decimals=places):
-            out.line(line)
+    if chart:
+        closes = time_chart([b.timestamp for b in view.bars], [b.close for b in view.bars],
+                            f"{view.symbol} {view.interval} close (UTC)")  # fmt: skip
+        for line in closes:
+            out.line(line, markup=False)
 
 
 def render_gaps(out: Output, report: GapReport) -> None:

@@ -95,9 +95,9 @@ class Output:
         sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
         sys.stdout.flush()
 
-    def line(self, text: str) -> None:
-        """Write one line of text (rich markup allowed)."""
-        self.console.print(text)
+    def line(self, text: str, *, markup: bool = True) -> None:
+        """Write one line of text (rich markup allowed, unless `markup` is False)."""
+        self.console.print(text, markup=markup, soft_wrap=not markup)
 
     def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
         """Write rows under upper-case headers, aligned, without borders (seed 000's format)."""

@@ -104,8 +104,11 @@ def test_bars_table_chart_json_and_gaps(invoke) -> None:
     table = invoke("bars", "BTC-USD", "1h")
     assert table.exit_code == 0
     assert "2024-02-29 01:00   67,432.50   67,600.00" in table.output
-    assert "BTC-USD 1h close" in table.output
-    assert "67,550.00 ┤" in table.output
+    assert "BTC-USD 1h close (UTC)" in table.output
+    chart = table.output.split("BTC-USD 1h close (UTC)", 1)[1].splitlines()
+    assert any(line.lstrip().startswith("67550┤") for line in chart)  # the highest close
+    assert any(line.lstrip().startswith("67100┤") for line in chart)  # the lowest
+    assert "2024-02-29 02:00" in chart[-1]  # a time axis across the bars shown
     data = json.loads(invoke("bars", "BTC-USD", "1h", "--limit", "1", "--json").stdout)
     assert data == [
         {
