@@ -17,12 +17,15 @@ import typer
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.output import format_amount, format_count
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import MAX_ROWS, parse_since, whole_number
+from ingot_cli.run_report import render_runs, render_summary
 from ingot_cli.session import Session
+from ingot_core.engine.run_report import RunSummary
+from ingot_core.numbers import shown
 
-__all__ = ["app", "equity_points"]
+__all__ = ["app", "equity_points", "kept_run", "kept_runs"]
 
-app = typer.Typer(help="Reports over the book: its equity curve.", invoke_without_command=False)
+app = typer.Typer(help="Reports: the equity curve, strategy runs.")
 """The `ingot report` group."""
 
 
@@ -88,3 +91,51 @@ def _draw(session: Session, code: str, points: list[tuple[datetime, Decimal]]) -
         f"{format_amount(change, decimals)})",
         markup=False,
     )
+
+
+def kept_run(session: Session, run_id: str, book: str | None = None) -> RunSummary:
+    """The summary kept when run `run_id` ended (in `book`, when given)."""
+    from ingot_storage.trading.runs import find_runs
+
+    with session.open_database(upgrade=True).connect() as conn:
+        found = [s for s in find_runs(conn, run_id) if book is None or s.book == book]
+    where = "" if book is None else f" in book {shown(book)}"
+    if not found:
+        raise BadInput("RUN_ID", [f"no run {shown(run_id)} kept{where}; 'ingot report runs' "
+                                  "lists them"])  # fmt: skip
+    if len(found) > 1:
+        books = ", ".join(s.book for s in found)
+        raise BadInput("RUN_ID", [f"run {shown(run_id)} ran in several books ({books}); "
+                                  "add --book to choose one"])  # fmt: skip
+    return found[0]
+
+
+def kept_runs(session: Session, limit: int) -> list[RunSummary]:
+    """The newest kept runs, newest first."""
+    from ingot_storage.trading.runs import list_runs
+
+    with session.open_database(upgrade=True).connect() as conn:
+        return list_runs(conn, limit)
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run's id, as its summary named it."),
+    book: str | None = typer.Option(None, "--book", help="The book it ran in, when several."),
+    json_mode: bool = JsonOption,
+) -> None:
+    """A strategy run's summary, as it was printed when the run ended."""
+    render_summary(output_for(json_mode), kept_run(session_of(ctx), run_id, book))
+
+
+@app.command("runs")
+def runs_command(
+    ctx: typer.Context,
+    limit: int = typer.Option(
+        50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many runs."
+    ),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Every kept strategy run, newest first, with its headline figures side by side."""
+    render_runs(output_for(json_mode), kept_runs(session_of(ctx), limit))

@@ -23,8 +23,10 @@ from ingot_cli.parsing import (
     whole_number,
 )
 from ingot_cli.progress import progress
+from ingot_cli.run_report import summary_lines
 from ingot_cli.session import Session
 from ingot_core.engine import StrategyRun, TradingMode, run_strategy
+from ingot_core.engine.run_report import RunSummary, RunTracker
 from ingot_core.errors import ValidationError
 from ingot_core.execution import OrderStatus
 from ingot_core.feed import Ticker
@@ -44,6 +46,7 @@ class StrategyResult:
     run: StrategyRun
     outcome: FlushOutcome
     book: str
+    summary: RunSummary
 
 
 def _replay_ticks(name: str) -> Iterable[Ticker]:
@@ -142,20 +145,27 @@ def _run_in(
 ) -> StrategyResult:
     engine = session.trading_engine
     previous, engine.mode = engine.mode, mode
+    tracker = RunTracker(engine)
+
+    def after_tick(run_: StrategyRun, ticker: Ticker) -> None:
+        tracker.observe(run_, ticker)
+        if run_.ticks % 1000 == 0:
+            tick(run_.ticks)
+
     try:
         with progress(f"Running {name}") as tick:
-            result = run_strategy(
-                engine,
-                strategy,
-                ticks,
-                quantity,
-                run_id,
-                on_tick=lambda r: tick(r.ticks) if r.ticks % 1000 == 0 else None,
-            )
+            result = run_strategy(engine, strategy, ticks, quantity, run_id, on_tick=after_tick)
     finally:
         engine.mode = previous
     outcome = session.commit()
-    return StrategyResult(name, strategy.parameters, mode, result, outcome, session.config.book)
+    book = session.config.book
+    summary = tracker.summary(result, name, strategy.parameters, mode.value, book)
+    if outcome is FlushOutcome.COMMITTED:  # a run whose events wait in the spill is not done
+        from ingot_storage.trading.runs import save_run
+
+        with session.database.begin() as conn:
+            save_run(conn, summary)
+    return StrategyResult(name, strategy.parameters, mode, result, outcome, book, summary)
 
 
 def render_run(out: Output, result: StrategyResult) -> None:
@@ -171,6 +181,7 @@ def render_run(out: Output, result: StrategyResult) -> None:
                 "book": result.book,
                 "ticks": run_.ticks,
                 "storage": result.outcome.value,
+                "summary": result.summary.as_data(),
                 "signals": [
                     {
                         "timestamp": s.timestamp,
@@ -229,6 +240,8 @@ def render_run(out: Output, result: StrategyResult) -> None:
         f"({sides.count('BUY')} BUY, {sides.count('SELL')} SELL), run {run_.run_id}, "
         f"book {result.book}"
     )
+    for line in summary_lines(result.summary):
+        out.line(f"  {line}", markup=False)
     if result.outcome is FlushOutcome.SPILLED:
         typer.echo("warning: PostgreSQL is unreachable; saved to the local spill file", err=True)
 

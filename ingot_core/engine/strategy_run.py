@@ -36,7 +36,7 @@ def run_strategy(
     ticks: Iterable[Ticker],
     quantity: Decimal,
     run_id: str,
-    on_tick: Callable[[StrategyRun], None] | None = None,
+    on_tick: Callable[[StrategyRun, Ticker], None] | None = None,
 ) -> StrategyRun:
     """Feed each tick to the engine (marks, resting fills), then to the strategy.
 
@@ -60,5 +60,5 @@ def run_strategy(
             placed = engine.place_order(request, ticker.timestamp, signal=(signal, run_id))
             run.signals.append((signal, placed.order))
         if on_tick is not None:
-            on_tick(run)
+            on_tick(run, ticker)  # after the tick and any order it made went through
     return run

@@ -35,6 +35,7 @@ __all__ = [
     "order_history",
     "position_snapshots",
     "signals",
+    "strategy_runs",
     "ticks",
     "transactions",
 ]
@@ -320,6 +321,19 @@ books = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
     sa.CheckConstraint("kind IN ('paper', 'scratch')", name="kind"),
+)
+
+# What each strategy run did (ingot_core.engine.run_report), kept when it ends, for `ingot
+# report run` and `report runs`; shared, since a run names the book it traded in.
+strategy_runs = sa.Table(
+    "strategy_runs",
+    metadata,
+    sa.Column("run_id", sa.Text, primary_key=True),
+    sa.Column("book", sa.Text, primary_key=True),
+    sa.Column("strategy", sa.Text, nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+    sa.Column("summary_text", sa.Text, nullable=False),
 )
 
 BOOK_TABLES = (

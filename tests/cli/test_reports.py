@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from decimal import Decimal
+from pathlib import Path
 
 
 def _trade(invoke) -> None:  # type: ignore[no-untyped-def]
@@ -55,3 +56,55 @@ def test_an_empty_period_says_so_and_bad_options_are_refused(invoke) -> None:  #
     assert both.output.startswith("error: --csv")
     backwards = invoke("report", "equity", "--since", "2024-02-01", "--until", "2024-01-01")
     assert backwards.exit_code == 11
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crossover_scenario.jsonl"
+
+
+def test_a_run_prints_its_summary_and_report_run_shows_it_again(invoke) -> None:  # type: ignore[no-untyped-def]
+    ran = invoke(
+        "strategy", "run", "sma", "--replay", str(EXAMPLE), "--qty", "0.5", "--run-id", "x1"
+    )
+    assert ran.exit_code == 0, ran.output
+    printed = [line.strip() for line in ran.output.splitlines() if line.startswith("  ")]
+    assert printed[0].startswith("trades ")
+    again = invoke("report", "run", "x1")
+    assert again.exit_code == 0, again.output
+    assert [line.strip() for line in again.output.splitlines()[1:]] == printed
+    run = json.loads(invoke("strategy", "run", "sma", "--replay", str(EXAMPLE), "--qty", "0.5",
+                            "--run-id", "x2", "--json").output)  # fmt: skip
+    assert json.loads(invoke("report", "run", "x2", "--json").output) == run["summary"]
+
+
+def test_the_summary_agrees_with_the_fills_and_the_books_nav(invoke) -> None:  # type: ignore[no-untyped-def]
+    run = json.loads(invoke("strategy", "run", "sma", "--replay", str(EXAMPLE), "--qty", "0.5",
+                            "--run-id", "x3", "--json").output)  # fmt: skip
+    s = run["summary"]
+    fills = [sig for sig in run["signals"] if sig["status"] == "Filled"]
+    assert s["trades"] == len(fills) > 0
+    assert Decimal(s["fees"]) == sum(Decimal(f["fee"]) for f in fills)
+    assert Decimal(s["first_equity"]) == Decimal("100000.00")  # a fresh scratch book
+    nav = json.loads(invoke("--book", run["book"], "nav", "--json").output)
+    assert Decimal(s["last_equity"]) == Decimal(nav["nav"])
+    assert Decimal(s["net_pnl"]) == Decimal(s["last_equity"]) - Decimal(s["first_equity"])
+    assert Decimal(s["gross_pnl"]) == Decimal(s["net_pnl"]) + Decimal(s["fees"])
+    sells = sum(1 for f in fills if f["side"] == "Sell")
+    assert s["wins"] + s["losses"] == sells  # each sell closes (part of) the long
+    assert Decimal(s["max_drawdown"]) >= 0
+    assert Decimal(0) <= Decimal(s["exposed_seconds"]) <= Decimal(s["duration_seconds"])
+
+
+def test_runs_are_listed_side_by_side_and_a_name_run_again_keeps_its_first_summary(invoke) -> None:  # type: ignore[no-untyped-def]
+    first = json.loads(invoke("strategy", "run", "sma", "--replay", str(EXAMPLE), "--qty", "0.5",
+                              "--run-id", "x4", "--json").output)  # fmt: skip
+    assert invoke("strategy", "run", "sma", "--replay", str(EXAMPLE), "--qty", "0.5",
+                  "--run-id", "x4").exit_code == 0  # fmt: skip
+    assert json.loads(invoke("report", "run", "x4", "--json").output) == first["summary"]
+    listed = json.loads(invoke("report", "runs", "--json").output)
+    assert [r["run_id"] for r in listed] == ["x4"]
+    table = invoke("report", "runs")
+    assert "x4" in table.output
+    assert "WIN RATE" in table.output
+    missing = invoke("report", "run", "nope")
+    assert missing.exit_code == 11
+    assert missing.output.startswith("error: RUN_ID: no run 'nope' kept")
