@@ -108,3 +108,48 @@ def test_runs_are_listed_side_by_side_and_a_name_run_again_keeps_its_first_summa
     missing = invoke("report", "run", "nope")
     assert missing.exit_code == 11
     assert missing.output.startswith("error: RUN_ID: no run 'nope' kept")
+
+
+def test_pnl_reconciles_with_the_ledgers_nav_and_the_exported_fills(invoke, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from decimal import ROUND_HALF_EVEN
+
+    _trade(invoke)
+    assert invoke("mark", "BTC-USD", "63000").exit_code == 0  # the open position moves on
+    report = json.loads(invoke("report", "pnl", "--json").output)
+    total = report["total"]
+    out = tmp_path / "fills.json"
+    assert invoke("history", "export", "--format", "json", "--output", str(out)).exit_code == 0
+    fills = [f for f in json.loads(out.read_text()) if f["status"] == "Filled"]
+    # Average cost, the released basis rounded to cents as the book's positions do.
+    qty = basis = realized = Decimal(0)
+    for f in fills:
+        q, cost = Decimal(f["fill_quantity"]), Decimal(f["cost"])
+        if f["side"] == "Buy":
+            qty, basis = qty + q, basis + cost
+        else:
+            released = (basis * q / qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+            qty, basis, realized = qty - q, basis - released, realized + cost - released
+    assert Decimal(total["realized"]) == realized
+    assert Decimal(total["unrealized"]) == qty * Decimal(63000) - basis
+    assert Decimal(total["fees"]) == sum(Decimal(f["fee"]) for f in fills)
+    assert Decimal(total["turnover"]) == sum(Decimal(f["cost"]) for f in fills)
+    assert total["fills"] == len(fills)
+    net = Decimal(total["net"])
+    assert net == Decimal(total["realized"]) + Decimal(total["unrealized"]) - Decimal(total["fees"])
+    # The ledger's NAV over the same range moves by exactly the net.
+    assert Decimal(report["nav_change"]) - Decimal(report["capital_in"]) == net
+    nav_now = Decimal(json.loads(invoke("nav", "--json").output)["nav"])
+    assert Decimal(report["nav_end"]) == nav_now
+
+
+def test_pnl_rows_by_day_and_by_symbol_add_up_to_the_total(invoke) -> None:  # type: ignore[no-untyped-def]
+    _trade(invoke)
+    whole = json.loads(invoke("report", "pnl", "--json").output)["total"]
+    for by in ("day", "week", "month", "symbol"):
+        rows = json.loads(invoke("report", "pnl", "--by", by, "--json").output)["rows"]
+        for field in ("realized", "unrealized", "fees", "net", "turnover"):
+            assert sum(Decimal(r[field]) for r in rows) == Decimal(whole[field]), (by, field)
+    assert invoke("report", "pnl", "--by", "year").exit_code != 0
+    table = invoke("report", "pnl", "--by", "symbol")
+    assert "BTC-USD" in table.output
+    assert "NAV by the ledger" in table.output
