@@ -31,8 +31,11 @@ COMMAND_GROUPS = {
     "ingest": "ingest", "bars": "bars", "gaps": "bars",
     "strategy": "strategy",
     "db": "db", "audit": "audit", "books": "books", "report": "report",
+    "ledger": "ledger_export",
 }  # fmt: skip
-_SUB_APPS = ("db", "audit", "books", "report")  # groups that are a Typer app of their own
+# Groups that are a Typer app of their own: module -> the command that names it.
+_SUB_APPS = {"db": "db", "audit": "audit", "books": "books", "report": "report",
+             "ledger_export": "ledger"}  # fmt: skip
 
 
 def root(
@@ -100,7 +103,7 @@ def build_app(groups: Sequence[str] | None = None) -> typer.Typer:
         module = importlib.import_module(f"ingot_cli.commands.{name}")
         # Each group is one typer.Typer(): a named one for db, audit and books, the others'
         # commands join the root (ingest, history and strategy name their own subgroups).
-        built.add_typer(module.app, name=name if name in _SUB_APPS else None)
+        built.add_typer(module.app, name=_SUB_APPS.get(name))
     return built
 
 
