@@ -19,6 +19,7 @@
 | INGOT_AUDIT_CHECKPOINT_EVERY   | checkpoint after N new entries      | 1000                    |
 | INGOT_AUDIT_CHECKPOINT_SECONDS | checkpoint after T s of activity    | 60                      |
 | INGOT_MODE                | paper, shadow or live (live fails closed)| paper                   |
+| INGOT_BOOKING             | tax lots: fifo, lifo, hifo or average    | average                 |
 | INGOT_FEE_RATE            | paper taker fee, fraction of cost        | 0.0026                  |
 | INGOT_SLIPPAGE_BPS        | paper market-order slippage, bps         | 5                       |
 | INGOT_MAX_EXPOSURE        | risk cap: total exposure (quote ccy)     | 10000                   |
@@ -300,6 +301,7 @@ class StorageConfig:
     checkpoint_every: int = 1000
     checkpoint_seconds: int = 60
     mode: str = "paper"
+    booking: str = "average"
     fee_rate: Decimal = Decimal("0.0026")
     slippage_bps: Decimal = Decimal("5")
     max_exposure: Decimal = Decimal("10000")
@@ -345,6 +347,7 @@ class StorageConfig:
                 env, "INGOT_AUDIT_CHECKPOINT_SECONDS", cls.checkpoint_seconds, 1, 86_400
             ),
             mode=_choice(env, "INGOT_MODE", cls.mode, ("paper", "shadow", "live")),
+            booking=_choice(env, "INGOT_BOOKING", cls.booking, ("fifo", "lifo", "hifo", "average")),
             fee_rate=_decimal(env, "INGOT_FEE_RATE", cls.fee_rate, Decimal(0), Decimal("0.1")),
             slippage_bps=_decimal(
                 env, "INGOT_SLIPPAGE_BPS", cls.slippage_bps, Decimal(0), Decimal(1000)

@@ -19,11 +19,13 @@ import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
+from ingot_cli.lots_report import render_lots
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.parsing import MAX_ROWS, parse_since, whole_number
 from ingot_cli.run_report import render_runs, render_summary
 from ingot_cli.session import Session
 from ingot_core.accounting import currency
+from ingot_core.engine.lots import BookingMethod, book_lots
 from ingot_core.engine.pnl import MarkAt, Period, PnlRow, pnl_by_period, pnl_by_symbol
 from ingot_core.engine.run_report import RunSummary
 from ingot_core.errors import MissingMarks
@@ -332,3 +334,34 @@ def render_pnl(out: Output, report: PnlReport) -> None:
         paid = f", of which {money(report.capital_in)} capital paid in" if report.capital_in else ""
         out.line(f"NAV by the ledger: {money(start)} -> {money(end)} {report.currency} "
                  f"({money(change)}{paid})", markup=False)  # fmt: skip
+
+
+@app.command("lots")
+def lots_command(
+    ctx: typer.Context,
+    method: BookingMethod | None = typer.Option(
+        None, "--method", help="fifo, lifo, hifo or average (default: INGOT_BOOKING)."
+    ),
+    open_only: bool = typer.Option(False, "--open", help="Only the lots still held."),
+    closed_only: bool = typer.Option(False, "--closed", help="Only the disposals."),
+    year: int | None = typer.Option(
+        None, "--year", parser=whole_number(1970, 9999), help="Only disposals in this year."
+    ),
+    csv_mode: bool = typer.Option(False, "--csv", help="Print the lots as CSV."),
+    json_mode: bool = JsonOption,
+) -> None:
+    """Tax lots: each buy's lot, and each disposal with its cost, proceeds and gain."""
+    if open_only and closed_only:
+        raise BadInput("--open", ["choose one of --open and --closed"])
+    if csv_mode and json_mode:
+        raise BadInput("--csv", ["choose one of --csv and --json"])
+    session = session_of(ctx)
+    chosen = method or BookingMethod(session.config.booking)
+    from ingot_storage.trading.pnl import iter_fills
+
+    with session.database.connect() as conn:
+        open_lots, closed = book_lots(iter_fills(conn), chosen)
+    if year is not None:
+        closed = [c for c in closed if c.closed_at.year == year]
+    render_lots(output_for(json_mode), chosen, [] if closed_only else open_lots,
+                [] if open_only else closed, csv_mode=csv_mode)  # fmt: skip

@@ -153,3 +153,50 @@ def test_pnl_rows_by_day_and_by_symbol_add_up_to_the_total(invoke) -> None:  # t
     table = invoke("report", "pnl", "--by", "symbol")
     assert "BTC-USD" in table.output
     assert "NAV by the ledger" in table.output
+
+
+def test_lots_by_each_method_equal_a_recomputation_from_the_exported_fills(
+    invoke, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from decimal import ROUND_HALF_EVEN
+
+    for side, price, qty in [("buy", "60000", "0.01"), ("buy", "61000", "0.02"),
+                             ("buy", "59000", "0.01"), ("sell", "62000", "0.01")]:  # fmt: skip
+        assert invoke("mark", "BTC-USD", price).exit_code == 0
+        assert invoke(side, "BTC-USD", qty).exit_code == 0
+    out = tmp_path / "fills.json"
+    assert invoke("history", "export", "--format", "json", "--output", str(out)).exit_code == 0
+    fills = [f for f in json.loads(out.read_text()) if f["status"] == "Filled"]
+    buys = [f for f in fills if f["side"] == "Buy"]
+    sell = next(f for f in fills if f["side"] == "Sell")
+    qty = Decimal(sell["fill_quantity"])
+    proceeds = Decimal(sell["cost"]) - Decimal(sell["fee"])
+    cents = Decimal("0.01")
+
+    def lot_cost(f) -> Decimal:  # type: ignore[no-untyped-def]
+        return Decimal(f["cost"]) + Decimal(f["fee"])
+
+    def unit(f) -> Decimal:  # type: ignore[no-untyped-def]
+        return lot_cost(f) / Decimal(f["fill_quantity"])
+
+    picks = {"fifo": buys[0], "lifo": buys[-1], "hifo": max(buys, key=unit)}
+    for method, lot in picks.items():
+        taken = min(qty, Decimal(lot["fill_quantity"]))
+        share = (lot_cost(lot) * taken / Decimal(lot["fill_quantity"])).quantize(
+            cents, rounding=ROUND_HALF_EVEN
+        )
+        shown = json.loads(invoke("report", "lots", "--method", method, "--json").output)
+        [closed] = shown["closed"]
+        assert closed["buy_id"] == lot["client_id"], method
+        assert Decimal(closed["cost"]) == share, method
+        assert Decimal(closed["gain"]) == proceeds - share, method
+    pool = sum((lot_cost(f) for f in buys), Decimal(0))
+    held = sum((Decimal(f["fill_quantity"]) for f in buys), Decimal(0))
+    average = json.loads(invoke("report", "lots", "--method", "average", "--json").output)
+    expected = (pool * qty / held).quantize(cents, rounding=ROUND_HALF_EVEN)
+    assert Decimal(average["closed"][0]["cost"]) == expected
+    assert [lot["order_id"] for lot in average["open"]] == ["average"]
+    assert invoke("report", "lots", "--open", "--closed").exit_code == 11
+    table = invoke("report", "lots", "--year", "2999")
+    assert "Open lots (average)" in table.output
+    assert "Disposals" not in table.output
