@@ -24,6 +24,7 @@ __all__ = [
     "MAX_WINDOW",
     "parse_amount",
     "parse_interval",
+    "parse_period",
     "parse_since",
     "parse_symbol",
     "positive_seconds",
@@ -75,6 +76,14 @@ def parse_since(text: str | None, flag: str = "--since") -> datetime | None:
             flag,
             [f"{shown(text)} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"],
         ) from None
+
+
+def parse_period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """`--since` (inclusive) and `--until` (exclusive) as instants; the second after the first."""
+    start, end = parse_since(since), parse_since(until, "--until")
+    if start is not None and end is not None and end <= start:
+        raise BadInput("--until", ["must be after --since"])
+    return start, end
 
 
 def whole_number(low: int | None = None, high: int | None = None) -> Callable[[object], int]:

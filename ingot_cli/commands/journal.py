@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from datetime import datetime
 
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import parse_period
 from ingot_cli.session import Session
 from ingot_core.accounting import Account, Ledger, Transaction
 from ingot_core.accounting.register import RegisterLine, normal_amount, register
@@ -44,20 +43,13 @@ def find_account(ledger: Ledger, name: str) -> Account:
     raise BadInput("ACCOUNT", [f"no account {shown(name)}{hint}"])
 
 
-def _period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-    start, end = parse_since(since), parse_since(until, "--until")
-    if start is not None and end is not None and end <= start:
-        raise BadInput("--until", ["must be after --since"])
-    return start, end
-
-
 def register_of(
     session: Session, name: str, since: str | None, until: str | None
 ) -> tuple[Account, Iterator[RegisterLine]]:
     """The account and its postings in the period, each with its running balance (starting
     from the balance before the period)."""
     account = find_account(session.book.ledger, name)
-    start, end = _period(since, until)
+    start, end = parse_period(since, until)
     from ingot_storage.ledger.register import balance_before, iter_postings
 
     def lines() -> Iterator[RegisterLine]:
@@ -70,7 +62,7 @@ def register_of(
 
 def journal(session: Session, since: str | None, until: str | None) -> Iterator[Transaction]:
     """The transactions posted in the period, with their postings, in posting order."""
-    start, end = _period(since, until)
+    start, end = parse_period(since, until)
     from ingot_storage.ledger.register import iter_transactions_between
 
     with session.database.connect() as conn:

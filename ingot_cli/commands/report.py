@@ -21,7 +21,7 @@ from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.lots_report import render_lots
 from ingot_cli.output import Column, Output, format_amount, format_count
-from ingot_cli.parsing import MAX_ROWS, parse_since, whole_number
+from ingot_cli.parsing import MAX_ROWS, parse_period, parse_since, whole_number
 from ingot_cli.run_report import render_runs, render_summary
 from ingot_cli.session import Session
 from ingot_core.accounting import currency
@@ -47,9 +47,7 @@ def equity_points(
     session: Session, since: str | None, until: str | None
 ) -> tuple[str, list[tuple[datetime, Decimal]]]:
     """The book's base currency and its NAV snapshots in the period, oldest first."""
-    start, end = parse_since(since), parse_since(until, "--until")
-    if start is not None and end is not None and end <= start:
-        raise BadInput("--until", ["must be after --since"])
+    start, end = parse_period(since, until)
     from ingot_storage.trading.equity import iter_equity
 
     code = session.book.base_currency.code
