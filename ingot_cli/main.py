@@ -28,10 +28,9 @@ COMMAND_GROUPS = {
     "buy": "orders", "sell": "orders", "cancel": "orders", "orders": "orders", "mark": "orders",
     "positions": "portfolio", "status": "portfolio",
     "history": "history", "watch": "history",
+    "report": "report", "strategy": "strategy",
     "ingest": "ingest", "bars": "bars", "gaps": "bars",
-    "strategy": "strategy",
-    "db": "db", "audit": "audit", "books": "books", "report": "report",
-    "ledger": "ledger_export",
+    "ledger": "ledger_export", "books": "books", "db": "db", "audit": "audit",
 }  # fmt: skip
 # Groups that are a Typer app of their own: module -> the command that names it.
 _SUB_APPS = {"db": "db", "audit": "audit", "books": "books", "report": "report",
@@ -98,7 +97,8 @@ def build_app(groups: Sequence[str] | None = None) -> typer.Typer:
     )
     built.callback()(root)
     built.command("run")(run_command)
-    wanted = sorted(set(COMMAND_GROUPS.values())) if groups is None else groups
+    # In the order above, which is the order `ingot --help` lists them in.
+    wanted = list(dict.fromkeys(COMMAND_GROUPS.values())) if groups is None else groups
     for name in wanted:
         module = importlib.import_module(f"ingot_cli.commands.{name}")
         # Each group is one typer.Typer(): a named one for db, audit and books, the others'

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PnlBy", "app", "equity_points", "kept_run", "kept_runs", "pnl_report"]
 
-app = typer.Typer(help="Reports: the equity curve, strategy runs.")
+app = typer.Typer(help="Reports: PnL, tax lots, the equity curve, strategy runs.")
 """The `ingot report` group."""
 
 
