@@ -1,8 +1,11 @@
 """What a trader reads: reports over the book (`ingot report …`).
 
-`report equity` draws the book's NAV over time from its stored equity snapshots (one after
-each fill), at the terminal's width with a time axis, and gives the points exactly with
-`--json` or `--csv`.
+- `report pnl`: realized and unrealized PnL, fees, net and turnover per period or symbol
+  (ingot_core.engine.pnl), beside the ledger's NAV over the same range;
+- `report lots`: tax lots by a booking method (ingot_core.engine.lots);
+- `report equity`: NAV over time from the stored equity snapshots (one after each fill), drawn
+  at the terminal's width with a time axis, or its points exactly (`--json`, `--csv`);
+- `report run` and `report runs`: the summaries strategy runs kept when they ended.
 """
 
 from __future__ import annotations
