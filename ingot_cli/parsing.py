@@ -7,14 +7,14 @@ here hand Typer those rules for its integer options, which Click would read with
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import typer
 
 from ingot_cli.errors import BadInput
 from ingot_core.feed import BarInterval
-from ingot_core.instants import parse_instant
+from ingot_core.instants import WHEN_FORMS, parse_when
 from ingot_core.numbers import parse_decimal, parse_whole, shown
 from ingot_core.symbols import Symbol
 
@@ -64,18 +64,16 @@ def parse_interval(text: str) -> BarInterval:
 
 
 def parse_since(text: str | None, flag: str = "--since") -> datetime | None:
-    """An ISO date or date-time as a UTC instant; a date means its midnight UTC."""
+    """A date or instant as a trader types it (ingot_core.instants.parse_when: ISO dates and
+    instants, `today`, `yesterday`, `2024-01`, `2024`, `-7d`, `-12h`), as a UTC instant."""
     if text is None:
         return None
     try:
-        return parse_instant(text)
+        return parse_when(text, datetime.now(UTC))
     except ValueError as error:
         if "outside" in str(error):
             raise BadInput(flag, [f"{shown(text)} {error}"]) from None
-        raise BadInput(
-            flag,
-            [f"{shown(text)} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"],
-        ) from None
+        raise BadInput(flag, [f"{shown(text)} is not a date; use {WHEN_FORMS}"]) from None
 
 
 def parse_period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:

@@ -7,10 +7,19 @@ no float is involved at any step.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-__all__ = ["EPOCH", "epoch_micros", "epoch_seconds", "from_epoch", "parse_instant"]
+__all__ = [
+    "EPOCH",
+    "WHEN_FORMS",
+    "epoch_micros",
+    "epoch_seconds",
+    "from_epoch",
+    "parse_instant",
+    "parse_when",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -66,3 +75,42 @@ def parse_instant(text: str, *, zone_required: bool = False) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:
         raise ValueError("falls outside the years 1-9999 in UTC") from None
+
+
+_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+          "w": timedelta(weeks=1)}  # fmt: skip
+_RELATIVE = re.compile(r"-([0-9]{1,6})([mhdw])")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_YEAR = re.compile(r"[0-9]{4}")
+
+WHEN_FORMS = (
+    "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM|Z], YYYY-MM, YYYY, today, yesterday, "
+    "or -N followed by m, h, d or w (minutes, hours, days, weeks ago)"
+)
+"""The forms `parse_when` accepts, for the one error message that lists them."""
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """What a trader types for an instant, as a UTC instant: an ISO date or instant (see
+    `parse_instant`), `today` or `yesterday` (their midnight UTC), a month `2024-01` or a
+    year `2024` (their first midnight), or a span back from `now` (`-7d`, `-12h`, `-30m`,
+    `-2w`). ValueError otherwise."""
+    raw = text.strip().lower()
+    midnight = datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
+    if raw == "today":
+        return midnight
+    if raw == "yesterday":
+        return midnight - timedelta(days=1)
+    if relative := _RELATIVE.fullmatch(raw):
+        try:
+            return now.astimezone(UTC) - int(relative.group(1)) * _UNITS[relative.group(2)]
+        except OverflowError:
+            raise ValueError("falls outside the years 1-9999 in UTC") from None
+    try:
+        if month := _MONTH.fullmatch(raw):
+            return datetime(int(month.group(1)), int(month.group(2)), 1, tzinfo=UTC)
+        if _YEAR.fullmatch(raw):
+            return datetime(int(raw), 1, 1, tzinfo=UTC)
+    except ValueError:
+        raise ValueError("is not a date") from None
+    return parse_instant(text)

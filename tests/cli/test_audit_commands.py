@@ -99,7 +99,7 @@ def test_export_json_to_stdout(invoke) -> None:
     ("args", "message"),
     [
         (["--format", "xml"], "'xml' is not one of"),
-        (["--format", "csv", "--since", "yesterday"], "is not a date"),
+        (["--format", "csv", "--since", "someday"], "is not a date"),
         (["--format", "csv", "--since", "2026-13-01"], "is not a date"),
         (["--format", "csv", "--output", "/nonexistent-dir/x.csv"], "does not exist"),
     ],

@@ -154,7 +154,7 @@ def test_a_bad_csv_row_names_line_and_field_and_exits_11(invoke, database_url, t
         (("ingest", "ohlcv", "BTC-USD", "1h", "--source", "/no/such.csv"), "cannot read it"),
         (("ingest", "ticks", "/no/such.jsonl"), "cannot read it"),
         (("bars", "BTC-USD", "1h", "--limit", "0"), "'0' is out of range 1-10000000"),
-        (("gaps", "BTC-USD", "1h", "--since", "yesterday"), "is not a date"),
+        (("gaps", "BTC-USD", "1h", "--since", "someday"), "is not a date"),
         (("strategy", "run", "sma", "--replay", "-", "--short", "9", "--long", "3"), "longer"),
         (("strategy", "run", "sma", "--bars", "BTC-USD", "1h", "--mode", "live"), "--mode"),
         (("strategy", "run", "sma", "--bars", "BTC-USD", "1h", "--qty", "-1"), "positive"),

@@ -115,7 +115,7 @@ def test_repl_runs_lines_and_survives_bad_ones(
                 'buy "BTC-USD',  # unbalanced quotes
                 "buy",  # missing argument
                 "buy BTC-USD lots",  # bad number
-                "history --since yesterday",  # bad date
+                "history --since someday",  # bad date
                 "buy BTCUSD 1",  # unknown symbol form
                 "buy BTC-USD 0.01",
                 "balances",
@@ -135,7 +135,7 @@ def test_repl_runs_lines_and_survives_bad_ones(
     assert "No closing quotation" in err
     assert "Missing argument" in err
     assert "quantity: 'lots' is not a number" in err
-    assert "'yesterday' is not a date" in err
+    assert "'someday' is not a date" in err
     assert "must look like BASE-QUOTE" in err
     assert len(err.strip().splitlines()) == 6  # one line per bad input
     assert "Assets:Cash:USD" in out

@@ -226,3 +226,16 @@ def test_a_bug_on_the_write_path_is_one_error_line_and_the_order_waits_in_the_sp
     history = invoke("history", "--json")  # the next start writes the spill first
     assert history.exit_code == 0, history.output
     assert [row["client_id"] for row in json.loads(history.output)] == ["kept-1"]
+
+
+def test_dates_as_traders_type_them(invoke) -> None:
+    assert invoke("mark", "BTC-USD", "100").exit_code == 0
+    assert invoke("buy", "BTC-USD", "1", "--client-id", "when-1").exit_code == 0
+    for since in ("today", "-1h", "-2d", "2024", "2024-01", "yesterday"):
+        shown = json.loads(invoke("history", "--since", since, "--json").output)
+        assert [row["client_id"] for row in shown] == ["when-1"], since
+    assert json.loads(invoke("history", "--since", "2999", "--json").output) == []
+    refused = invoke("history", "--since", "someday")
+    assert refused.exit_code == 11
+    assert "today, yesterday" in refused.output  # the one message lists the accepted forms
+    assert "-N followed by m, h, d or w" in refused.output

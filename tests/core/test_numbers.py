@@ -172,3 +172,27 @@ def test_parse_instant(text: str, zone_required: bool, expected: datetime) -> No
 def test_parse_instant_refuses(text: str, zone_required: bool, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_instant(text, zone_required=zone_required)
+
+
+def test_when_a_trader_types_it() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ingot_core.instants import parse_when
+
+    now = datetime(2026, 3, 15, 13, 45, 30, tzinfo=UTC)
+    midnight = datetime(2026, 3, 15, tzinfo=UTC)
+    assert parse_when("today", now) == midnight
+    assert parse_when(" Yesterday ", now) == midnight - timedelta(days=1)
+    assert parse_when("-7d", now) == now - timedelta(days=7)
+    assert parse_when("-12h", now) == now - timedelta(hours=12)
+    assert parse_when("-30m", now) == now - timedelta(minutes=30)
+    assert parse_when("-2w", now) == now - timedelta(weeks=2)
+    assert parse_when("2024-01", now) == datetime(2024, 1, 1, tzinfo=UTC)
+    assert parse_when("2024", now) == datetime(2024, 1, 1, tzinfo=UTC)
+    assert parse_when("2024-02-29", now) == datetime(2024, 2, 29, tzinfo=UTC)
+    assert parse_when("2024-02-29T10:00+02:00", now) == datetime(2024, 2, 29, 8, tzinfo=UTC)
+    for bad in ("someday", "-7y", "7d", "2024-13", "0000", "-1234567d", "tomorrow", "2024-1"):
+        with pytest.raises(ValueError):
+            parse_when(bad, now)
+    with pytest.raises(ValueError, match="outside"):
+        parse_when("-999999w", now)
