@@ -12,7 +12,7 @@ from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_count
-from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_since, whole_number
+from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_period, whole_number
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
 from ingot_core.audit import AuditEntry
@@ -42,10 +42,14 @@ app = typer.Typer(help="The tamper-evident audit trail.", invoke_without_command
 
 
 def audit_entries(
-    session: Session, event_type: str | None, since: str | None, limit: int
+    session: Session,
+    event_type: str | None,
+    since: str | None,
+    limit: int,
+    until: str | None = None,
 ) -> list[AuditEntry]:
     """Audit entries, newest first, filtered as seed 000's `audit` command."""
-    moment = parse_since(since)
+    moment, end = parse_period(since, until)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
     if event_type is not None and event_type not in EVENT_TYPES:
@@ -53,7 +57,7 @@ def audit_entries(
     from ingot_storage.audit.log import query_audit
 
     with session.database.connect() as conn:
-        return query_audit(conn, event_type, moment, limit)
+        return query_audit(conn, event_type, moment, limit, end)
 
 
 def read_checkpoint_file(path: Path, flag: str) -> Checkpoint:
@@ -167,6 +171,7 @@ def audit_group(
     ctx: typer.Context,
     event_type: str | None = typer.Option(None, "--type", help="Only this event type."),
     since: str | None = typer.Option(None, "--since", help="Only entries at or after this date."),
+    until: str | None = typer.Option(None, "--until", help="Only entries before this date."),
     limit: int = typer.Option(
         50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many entries."
     ),
@@ -174,7 +179,7 @@ def audit_group(
 ) -> None:
     """Query the audit log, newest first (or run a subcommand)."""
     if ctx.invoked_subcommand is None:
-        entries = audit_entries(session_of(ctx), event_type, since, limit)
+        entries = audit_entries(session_of(ctx), event_type, since, limit, until)
         render_entries(output_for(json_mode), entries)
 
 

@@ -12,7 +12,14 @@ from ingot_cli.market_report import (
     render_bars,
     render_gaps,
 )
-from ingot_cli.parsing import MAX_ROWS, parse_interval, parse_since, parse_symbol, whole_number
+from ingot_cli.parsing import (
+    MAX_ROWS,
+    parse_interval,
+    parse_period,
+    parse_since,
+    parse_symbol,
+    whole_number,
+)
 from ingot_cli.session import Session
 from ingot_core.bars import find_gaps
 
@@ -23,17 +30,22 @@ app = typer.Typer()
 
 
 def bars(
-    session: Session, symbol_text: str, interval_text: str, since: str | None, limit: int
+    session: Session,
+    symbol_text: str,
+    interval_text: str,
+    since: str | None,
+    limit: int,
+    until: str | None = None,
 ) -> BarsView:
-    """The newest `limit` stored bars, oldest first."""
+    """The newest `limit` stored bars (opening from `since`, before `until`), oldest first."""
     symbol, interval = parse_symbol(symbol_text), parse_interval(interval_text)
-    moment = parse_since(since)
+    moment, end = parse_period(since, until)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
     from ingot_storage.market.store import latest_bars
 
     with session.database.connect() as conn:
-        return BarsView(symbol, interval, latest_bars(conn, symbol, interval, moment, limit))
+        return BarsView(symbol, interval, latest_bars(conn, symbol, interval, moment, limit, end))
 
 
 def gaps(
@@ -67,6 +79,7 @@ def bars_command(
     symbol: str = typer.Argument(..., help="Market, e.g. BTC-USD."),
     interval: str = typer.Argument(..., help="1m 5m 15m 30m 1h 4h 1d 1w."),
     since: str | None = typer.Option(None, "--since", help="Only bars opening since."),
+    until: str | None = typer.Option(None, "--until", help="Only bars opening before."),
     limit: int = typer.Option(
         50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show the newest N bars."
     ),
@@ -74,7 +87,8 @@ def bars_command(
     json_mode: bool = JsonOption,
 ) -> None:
     """Stored OHLCV bars as a table and a price chart."""
-    render_bars(output_for(json_mode), bars(session_of(ctx), symbol, interval, since, limit), chart)
+    view = bars(session_of(ctx), symbol, interval, since, limit, until)
+    render_bars(output_for(json_mode), view, chart)
 
 
 @app.command("gaps")

@@ -14,7 +14,7 @@ from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_e
 from ingot_cli.follow import watch
 from ingot_cli.parsing import (
     MAX_ROWS,
-    parse_since,
+    parse_period,
     parse_symbol,
     positive_seconds,
     whole_number,
@@ -31,16 +31,18 @@ app = typer.Typer()
 """This group's commands, joined to the root app by ingot_cli.main."""
 
 
-def history(session: Session, symbol: str | None, since: str | None, limit: int) -> list[OrderRow]:
+def history(
+    session: Session, symbol: str | None, since: str | None, limit: int, until: str | None = None
+) -> list[OrderRow]:
     """Order history, newest first (seed 000's `history`)."""
-    moment = parse_since(since)
+    moment, end = parse_period(since, until)
     if limit < 1:
         raise BadInput("--limit", [f"{limit} must be at least 1"])
     from ingot_storage.trading.orders import query_orders
 
     wanted = str(parse_symbol(symbol)) if symbol else None
     with session.database.connect() as conn:
-        return query_orders(conn, wanted, moment, limit)
+        return query_orders(conn, wanted, moment, limit, end)
 
 
 def export_history(
@@ -62,7 +64,8 @@ history_app = typer.Typer(
 def history_group(
     ctx: typer.Context,
     symbol: str | None = typer.Option(None, "--symbol", help="Only this market."),
-    since: str | None = typer.Option(None, "--since", help="Only orders submitted since."),
+    since: str | None = typer.Option(None, "--since", help="Only orders recorded since."),
+    until: str | None = typer.Option(None, "--until", help="Only orders recorded before."),
     limit: int = typer.Option(
         50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many rows."
     ),
@@ -78,7 +81,7 @@ def history_group(
         wanted = str(parse_symbol(symbol)) if symbol else None
         watch(session_of(ctx), wanted, limit, None)
         return
-    render_history(output_for(json_mode), history(session_of(ctx), symbol, since, limit))
+    render_history(output_for(json_mode), history(session_of(ctx), symbol, since, limit, until))
 
 
 @history_app.command("export")

@@ -209,13 +209,17 @@ def query_audit(
     event_type: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
+    until: datetime | None = None,
 ) -> list[AuditEntry]:
-    """Entries matching the filters, newest first (seed 000, Task 2.5.3)."""
+    """Entries matching the filters, newest first (seed 000, Task 2.5.3); `since` inclusive,
+    `until` exclusive."""
     query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq.desc()).limit(limit)
     if event_type is not None:
         query = query.where(audit_log.c.event_type == event_type)
     if since is not None:
         query = query.where(audit_log.c.timestamp >= since)
+    if until is not None:
+        query = query.where(audit_log.c.timestamp < until)
     return [_row_to_entry(row) for row in conn.execute(query)]
 
 

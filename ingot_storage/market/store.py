@@ -61,11 +61,14 @@ def latest_bars(
     interval: BarInterval,
     since: datetime | None = None,
     limit: int = 50,
+    until: datetime | None = None,
 ) -> list[OhlcvBar]:
-    """The newest `limit` bars opening at or after `since`, oldest first."""
+    """The newest `limit` bars opening at or after `since` and before `until`, oldest first."""
     query = sa.select(ohlcv_bars).where(_series(symbol, interval))
     if since is not None:
         query = query.where(ohlcv_bars.c.ts >= since)
+    if until is not None:
+        query = query.where(ohlcv_bars.c.ts < until)
     rows = conn.execute(query.order_by(ohlcv_bars.c.ts.desc()).limit(limit)).all()
     return [_bar(row) for row in reversed(rows)]
 

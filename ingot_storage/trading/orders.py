@@ -68,15 +68,21 @@ _ORDER_COLUMNS = [order_history.c[name] for name in OrderRow.__dataclass_fields_
 
 @translate_db_errors
 def query_orders(
-    conn: Connection, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+    conn: Connection,
+    symbol: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    until: datetime | None = None,
 ) -> list[OrderRow]:
-    """Order history rows, the book's newest first (seed 000, Task 2.6.3); `since` is on
-    the recorded time."""
+    """Order history rows, the book's newest first (seed 000, Task 2.6.3); `since`
+    (inclusive) and `until` (exclusive) are on the recorded time."""
     query = sa.select(*_ORDER_COLUMNS).order_by(order_history.c.seq.desc()).limit(limit)
     if symbol is not None:
         query = query.where(order_history.c.symbol == symbol)
     if since is not None:
         query = query.where(order_history.c.recorded_at >= since)
+    if until is not None:
+        query = query.where(order_history.c.recorded_at < until)
     return [OrderRow(**row._mapping) for row in conn.execute(query)]
 
 

@@ -304,3 +304,14 @@ def test_a_trade_id_must_be_a_whole_number(invoke, tmp_path, database_url) -> No
     assert result.exit_code == 11
     assert "trade_id" in result.output
     assert count(database_url, "ticks") == 0
+
+
+def test_bars_until_leaves_out_the_later_bars(invoke) -> None:
+    assert invoke("ingest", "ohlcv", "BTC-USD", "1h", "--source", "-", input=CSV).exit_code == 0
+    shown = json.loads(
+        invoke("bars", "BTC-USD", "1h", "--until", "2024-02-29T04:00Z", "--json").stdout
+    )
+    assert [bar["timestamp"] for bar in shown] == [
+        "2024-02-29T00:00:00+00:00",
+        "2024-02-29T01:00:00+00:00",
+    ]

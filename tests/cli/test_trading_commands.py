@@ -239,3 +239,16 @@ def test_dates_as_traders_type_them(invoke) -> None:
     assert refused.exit_code == 11
     assert "today, yesterday" in refused.output  # the one message lists the accepted forms
     assert "-N followed by m, h, d or w" in refused.output
+
+
+def test_until_wherever_since_is(invoke) -> None:
+    assert invoke("mark", "BTC-USD", "100").exit_code == 0
+    assert invoke("buy", "BTC-USD", "1", "--client-id", "until-1").exit_code == 0
+    assert json.loads(invoke("history", "--until", "-1h", "--json").output) == []
+    kept = json.loads(invoke("history", "--since", "-1h", "--until", "2999", "--json").output)
+    assert [row["client_id"] for row in kept] == ["until-1"]
+    assert json.loads(invoke("audit", "--until", "2000", "--json").output) == []
+    assert json.loads(invoke("audit", "--since", "today", "--until", "2999", "--json").output)
+    backwards = invoke("history", "--since", "today", "--until", "yesterday")
+    assert backwards.exit_code == 11
+    assert "must be after --since" in backwards.output
