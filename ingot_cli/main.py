@@ -37,10 +37,24 @@ _SUB_APPS = {"db": "db", "audit": "audit", "books": "books", "report": "report",
              "ledger_export": "ledger"}  # fmt: skip
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"ingot {version('ingot')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("ingot (not installed)")
+        raise typer.Exit(0)
+
+
 def root(
     ctx: typer.Context,
     book: str | None = typer.Option(
         None, "--book", help="Work on this book (default: INGOT_BOOK, else main)."
+    ),
+    show_version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print Ingot's version."
     ),
 ) -> None:
     """Ingot: portfolio management and systematic trading in the terminal.
@@ -93,6 +107,7 @@ def build_app(groups: Sequence[str] | None = None) -> typer.Typer:
         help="Ingot: portfolio management and systematic trading in the terminal.",
         invoke_without_command=True,
         add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
     )
     built.callback()(root)

@@ -53,3 +53,14 @@ def test_a_one_shot_command_loads_only_its_own_group() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "['ingot_cli.commands.portfolio']"
+
+
+def test_version_and_the_short_help_flag(invoke) -> None:  # type: ignore[no-untyped-def]
+    from importlib.metadata import version
+
+    shown = invoke("--version")
+    assert shown.exit_code == 0
+    assert shown.output.strip() == f"ingot {version('ingot')}"
+    assert invoke("-h").output == invoke("--help").output
+    assert invoke("nav", "-h").output == invoke("nav", "--help").output
+    assert "Usage: ingot nav" in invoke("nav", "-h").output
