@@ -155,7 +155,8 @@ def run_guarded(call: Callable[[], Any]) -> int:
         code = EXIT_BAD_INPUT if usage.exit_code == 2 else usage.exit_code
         ctx = getattr(usage, "ctx", None)
         path = ctx.command_path if ctx is not None else "ingot"
-        report_error(f"{usage.format_message()} (see '{path} --help')")
+        message = " ".join(usage.format_message().split())  # Click folds choices over lines
+        report_error(f"{message} (see '{path} --help')")
         return code
     except IngotError as error:
         message, code = describe(error)

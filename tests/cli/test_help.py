@@ -64,3 +64,11 @@ def test_version_and_the_short_help_flag(invoke) -> None:  # type: ignore[no-unt
     assert invoke("-h").output == invoke("--help").output
     assert invoke("nav", "-h").output == invoke("nav", "--help").output
     assert "Usage: ingot nav" in invoke("nav", "-h").output
+
+
+def test_a_missing_choice_is_one_line_naming_the_choices(invoke) -> None:  # type: ignore[no-untyped-def]
+    missing = invoke("history", "export")
+    assert missing.exit_code == 11
+    lines = missing.output.strip().splitlines()
+    assert lines == ["error: Missing option '--format'. Choose from: csv, json (see "
+                     "'ingot history export --help')"]  # fmt: skip
