@@ -56,11 +56,18 @@ def root(
     show_version: bool = typer.Option(
         False, "--version", is_eager=True, callback=_print_version, help="Print Ingot's version."
     ),
+    no_pager: bool = typer.Option(
+        False, "--no-pager", help="Never page long output (default: INGOT_PAGER, PAGER, less)."
+    ),
 ) -> None:
     """Ingot: portfolio management and systematic trading in the terminal.
 
     With no command: the REPL on a terminal, or commands read from stdin in a pipe.
     """
+    if no_pager:
+        from ingot_cli.pager import disable_paging
+
+        disable_paging()
     if isinstance(ctx.obj, Session):
         if book is not None and book != ctx.obj.config.book:
             # A script or REPL line for another book runs in a session of its own.

@@ -109,7 +109,11 @@ class Output:
         for row in rows:
             table.add_row(*row)
         if self.console.is_terminal:
-            self.console.print(table)
+            from ingot_cli.pager import show
+
+            with self.console.capture() as captured:
+                self.console.print(table)
+            show(captured.get(), self.console)
             return
         # Piped: the same table without the padding rich leaves at the end of each line.
         with self.console.capture() as captured:
