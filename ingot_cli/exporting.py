@@ -22,14 +22,15 @@ import typer
 
 from ingot_cli.errors import BadInput
 from ingot_cli.output import format_count
-from ingot_cli.parsing import parse_since
+from ingot_cli.parsing import parse_period
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    pass
 
-Writer = Callable[["Connection", TextIO, datetime | None, Callable[[int], None]], int]
+Writer = Callable[..., int]
+"""An export: (connection, stream, since, progress, until=...) -> how many records."""
 
 
 class ExportFormat(StrEnum):
@@ -105,9 +106,10 @@ def run_export(
     since: str | None,
     output: str | None,
     force: bool,
+    until: str | None = None,
 ) -> ExportResult:
     """Check the inputs, then stream records through `writers[fmt]` to a file or stdout."""
-    moment = parse_since(since)
+    moment, end = parse_period(since, until)
     path = check_export_target(
         output or f"{stem}_{datetime.now(UTC):%Y%m%d}.{fmt.value}", force=force
     )
@@ -116,7 +118,7 @@ def run_export(
         export_target(path) as stream,
         progress(f"Exporting {stem}") as tick,
     ):
-        count = writers[fmt](conn, stream, moment, tick)
+        count = writers[fmt](conn, stream, moment, tick, until=end)
     return ExportResult(count, path)
 
 

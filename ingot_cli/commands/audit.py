@@ -93,13 +93,18 @@ def prove_entry(session: Session, seq: int) -> InclusionProof:
 
 
 def export_audit(
-    session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
+    session: Session,
+    fmt: ExportFormat,
+    since: str | None,
+    output: str | None,
+    force: bool,
+    until: str | None = None,
 ) -> ExportResult:
     """Stream the audit log to a file (atomically) or stdout."""
     from ingot_storage.audit.export import export_audit_csv, export_audit_json
 
     writers = {ExportFormat.CSV: export_audit_csv, ExportFormat.JSON: export_audit_json}
-    return run_export(session, writers, "audit", fmt, since, output, force)
+    return run_export(session, writers, "audit", fmt, since, output, force, until)
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -248,10 +253,11 @@ def export_command(
     ctx: typer.Context,
     fmt: ExportFormat = typer.Option(..., "--format", help="csv or json."),
     since: str | None = typer.Option(None, "--since", help="Only entries at or after this date."),
+    until: str | None = typer.Option(None, "--until", help="Only entries before this date."),
     output: str | None = typer.Option(
         None, "--output", help="File to write ('-' for stdout); default audit_YYYYMMDD.FORMAT."
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Export the audit log, oldest first, streaming any size."""
-    report_export(export_audit(session_of(ctx), fmt, since, output, force), "entries")
+    report_export(export_audit(session_of(ctx), fmt, since, output, force, until), "entries")

@@ -46,13 +46,18 @@ def history(
 
 
 def export_history(
-    session: Session, fmt: ExportFormat, since: str | None, output: str | None, force: bool
+    session: Session,
+    fmt: ExportFormat,
+    since: str | None,
+    output: str | None,
+    force: bool,
+    until: str | None = None,
 ) -> ExportResult:
     """Stream the order history to a file (atomically) or stdout."""
     from ingot_storage.trading.export import export_orders_csv, export_orders_json
 
     writers = {ExportFormat.CSV: export_orders_csv, ExportFormat.JSON: export_orders_json}
-    return run_export(session, writers, "history", fmt, since, output, force)
+    return run_export(session, writers, "history", fmt, since, output, force, until)
 
 
 history_app = typer.Typer(
@@ -88,7 +93,8 @@ def history_group(
 def history_export_command(
     ctx: typer.Context,
     fmt: ExportFormat = typer.Option(..., "--format", help="csv or json."),
-    since: str | None = typer.Option(None, "--since", help="Only orders submitted since."),
+    since: str | None = typer.Option(None, "--since", help="Only orders recorded since."),
+    until: str | None = typer.Option(None, "--until", help="Only orders recorded before."),
     output: str | None = typer.Option(
         None,
         "--output",
@@ -97,7 +103,7 @@ def history_export_command(
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Export the order history, oldest first, streaming any size."""
-    report_export(export_history(session_of(ctx), fmt, since, output, force), "orders")
+    report_export(export_history(session_of(ctx), fmt, since, output, force, until), "orders")
 
 
 app.add_typer(history_app, name="history")

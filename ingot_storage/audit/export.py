@@ -40,18 +40,27 @@ def _audit_json(e: AuditEntry) -> str:
 
 
 def export_audit_csv(
-    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+    conn: Connection,
+    writer: TextIO,
+    since: datetime | None = None,
+    progress: Tick = None,
+    until: datetime | None = None,
 ) -> int:
     """Write the audit log (oldest first) as CSV; return the number of entries written."""
-    return write_csv(writer, AUDIT_CSV_COLUMNS, _audit_csv_rows(iter_audit(conn, since)), progress)
+    rows = _audit_csv_rows(iter_audit(conn, since, until))
+    return write_csv(writer, AUDIT_CSV_COLUMNS, rows, progress)
 
 
 def export_audit_json(
-    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+    conn: Connection,
+    writer: TextIO,
+    since: datetime | None = None,
+    progress: Tick = None,
+    until: datetime | None = None,
 ) -> int:
     """Write the audit log (oldest first) as a JSON array; return the number written.
 
     Each object carries seq, timestamp, event_type, actor, entity_id and the payload as the
     very canonical JSON that was hashed, embedded unchanged.
     """
-    return write_json_array(writer, map(_audit_json, iter_audit(conn, since)), progress)
+    return write_json_array(writer, map(_audit_json, iter_audit(conn, since, until)), progress)

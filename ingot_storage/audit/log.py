@@ -223,10 +223,15 @@ def query_audit(
     return [_row_to_entry(row) for row in conn.execute(query)]
 
 
-def iter_audit(conn: Connection, since: datetime | None = None) -> Iterator[AuditEntry]:
-    """Stream entries oldest first through a server-side cursor: constant memory."""
+def iter_audit(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[AuditEntry]:
+    """Stream entries oldest first through a server-side cursor: constant memory; `since`
+    inclusive, `until` exclusive."""
     query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq)
     if since is not None:
         query = query.where(audit_log.c.timestamp >= since)
+    if until is not None:
+        query = query.where(audit_log.c.timestamp < until)
     for row in stream_rows(conn, query):
         yield _row_to_entry(row)

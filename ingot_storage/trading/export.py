@@ -61,15 +61,23 @@ def _order_json(r: OrderRow) -> str:
 
 
 def export_orders_csv(
-    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+    conn: Connection,
+    writer: TextIO,
+    since: datetime | None = None,
+    progress: Tick = None,
+    until: datetime | None = None,
 ) -> int:
     """Write the order history (oldest first) as CSV; return the number of rows."""
-    rows = ([text_of(v) for v in _order_values(r)] for r in iter_orders(conn, since))
+    rows = ([text_of(v) for v in _order_values(r)] for r in iter_orders(conn, since, until))
     return write_csv(writer, ORDER_CSV_COLUMNS, rows, progress)
 
 
 def export_orders_json(
-    conn: Connection, writer: TextIO, since: datetime | None = None, progress: Tick = None
+    conn: Connection,
+    writer: TextIO,
+    since: datetime | None = None,
+    progress: Tick = None,
+    until: datetime | None = None,
 ) -> int:
     """Write the order history (oldest first) as a JSON array; amounts as exact strings."""
-    return write_json_array(writer, map(_order_json, iter_orders(conn, since)), progress)
+    return write_json_array(writer, map(_order_json, iter_orders(conn, since, until)), progress)

@@ -99,12 +99,16 @@ def orders_after(conn: Connection, after_seq: int, limit: int = 500) -> list[Ord
     return [OrderRow(**row._mapping) for row in conn.execute(query)]
 
 
-def iter_orders(conn: Connection, since: datetime | None = None) -> Iterator[OrderRow]:
+def iter_orders(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[OrderRow]:
     """Stream order history in the book's order (for export and replay), constant memory;
-    `since` is on the recorded time."""
+    `since` (inclusive) and `until` (exclusive) are on the recorded time."""
     query = sa.select(*_ORDER_COLUMNS).order_by(order_history.c.seq)
     if since is not None:
         query = query.where(order_history.c.recorded_at >= since)
+    if until is not None:
+        query = query.where(order_history.c.recorded_at < until)
     for row in stream_rows(conn, query):
         yield OrderRow(**row._mapping)
 

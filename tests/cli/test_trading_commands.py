@@ -252,3 +252,19 @@ def test_until_wherever_since_is(invoke) -> None:
     backwards = invoke("history", "--since", "today", "--until", "yesterday")
     assert backwards.exit_code == 11
     assert "must be after --since" in backwards.output
+
+
+def test_exports_take_until_too(invoke, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("mark", "BTC-USD", "100").exit_code == 0
+    assert invoke("buy", "BTC-USD", "1").exit_code == 0
+    early, late = tmp_path / "early.json", tmp_path / "late.json"
+    args = ("--format", "json", "--output")
+    assert invoke("history", "export", *args, str(early), "--until", "-1h").exit_code == 0
+    assert invoke("history", "export", *args, str(late), "--until", "2999").exit_code == 0
+    assert json.loads(early.read_text()) == []
+    assert len(json.loads(late.read_text())) == 1
+    audit_early = tmp_path / "audit.json"
+    assert invoke("audit", "export", *args, str(audit_early), "--until", "2000").exit_code == 0
+    assert json.loads(audit_early.read_text()) == []
+    backwards = invoke("audit", "export", *args, "-", "--since", "today", "--until", "yesterday")
+    assert backwards.exit_code == 11
