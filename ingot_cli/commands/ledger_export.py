@@ -6,7 +6,7 @@ plain-text accounting tools can check the book and report on it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID, uuid5
@@ -47,7 +47,11 @@ def export_ledger(
     moment = parse_since(since)
     now = datetime.now(UTC)
     path = check_export_target(output or f"ledger_{now:%Y%m%d}.{_SUFFIX[fmt]}", force=force)
-    from ingot_storage.ledger.register import balances_at, iter_transactions_between
+    from ingot_storage.ledger.register import (
+        balances_at,
+        first_posted_at,
+        iter_transactions_between,
+    )
     from ingot_storage.trading.orders import latest_marks
 
     book = session.book
@@ -70,7 +74,8 @@ def export_ledger(
                 count += 1
                 yield tx
 
-        first = moment.date() if moment is not None else _first_posting(session)
+        opened = moment or first_posted_at(conn) or now  # accounts open with the first entry
+        first = opened.date()
         if fmt is LedgerFormat.BEANCOUNT:
             lines = beancount_lines(accounts, counted(), prices, base, first, now.date())
         elif fmt is LedgerFormat.LEDGER:
@@ -97,15 +102,6 @@ def _opening(
     if not entries:
         return None
     return Transaction(uuid5(_OPENING, moment.isoformat()), moment, "Opening balances", entries)
-
-
-def _first_posting(session: Session) -> date:
-    """The date the book's accounts open in the file: its first transaction's."""
-    from ingot_storage.ledger.register import iter_transactions_between
-
-    with session.database.connect() as conn:
-        first = next(iter_transactions_between(conn, None, None), None)
-    return (first.posted_at if first is not None else datetime.now(UTC)).date()
 
 
 @app.command("export")

@@ -28,7 +28,7 @@ from ingot_core.audit import (
     leaf_hash,
     to_micros,
 )
-from ingot_storage.db.database import driver_connection, stream_rows
+from ingot_storage.db.database import driver_connection, in_period, stream_rows
 from ingot_storage.db.locks import AUDIT_LOCK, lock_book
 from ingot_storage.db.tables import audit_log
 from ingot_storage.errors import translate_db_errors
@@ -216,10 +216,7 @@ def query_audit(
     query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq.desc()).limit(limit)
     if event_type is not None:
         query = query.where(audit_log.c.event_type == event_type)
-    if since is not None:
-        query = query.where(audit_log.c.timestamp >= since)
-    if until is not None:
-        query = query.where(audit_log.c.timestamp < until)
+    query = in_period(query, audit_log.c.timestamp, since, until)
     return [_row_to_entry(row) for row in conn.execute(query)]
 
 
@@ -229,9 +226,6 @@ def iter_audit(
     """Stream entries oldest first through a server-side cursor: constant memory; `since`
     inclusive, `until` exclusive."""
     query = sa.select(*_ENTRY_COLUMNS).order_by(audit_log.c.seq)
-    if since is not None:
-        query = query.where(audit_log.c.timestamp >= since)
-    if until is not None:
-        query = query.where(audit_log.c.timestamp < until)
+    query = in_period(query, audit_log.c.timestamp, since, until)
     for row in stream_rows(conn, query):
         yield _row_to_entry(row)

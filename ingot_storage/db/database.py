@@ -6,7 +6,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -29,12 +30,14 @@ __all__ = [
     "application_name",
     "create_db_engine",
     "driver_connection",
+    "in_period",
     "open_database",
     "stop_embedded_server",
     "stream_rows",
 ]
 
 ServerKind = Literal["embedded", "external"]
+_Q = TypeVar("_Q", bound="sa.Select[Any]")
 _IDENTITY = sa.text(
     "SELECT system_identifier::text || '/' || current_database() FROM pg_control_system()"
 )
@@ -50,6 +53,16 @@ def stream_rows(conn: Connection, query: sa.Select[Any], batch: int = 5000) -> I
             yield from rows
         finally:
             rows.close()
+
+
+def in_period(query: _Q, column: Any, since: datetime | None, until: datetime | None) -> _Q:
+    """`query` kept to rows whose `column` is from `since` (inclusive) to `until` (exclusive);
+    either end None leaves that side open. Every date-filtered read goes through it."""
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
 
 
 def driver_connection(conn: Connection) -> psycopg.Connection[Any]:

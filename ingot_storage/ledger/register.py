@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -19,26 +18,22 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.accounting import Account, EntrySide, Transaction
 from ingot_core.accounting.register import Posting, normal_amount
-from ingot_storage.db.database import stream_rows
+from ingot_storage.db.database import in_period, stream_rows
 from ingot_storage.db.tables import entries, transactions
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.ledger.transactions import group_transaction_rows, transaction_rows
 
-__all__ = ["balance_before", "balances_at", "iter_postings", "iter_transactions_between"]
+__all__ = [
+    "balance_before",
+    "balances_at",
+    "first_posted_at",
+    "iter_postings",
+    "iter_transactions_between",
+]
 
 _SIGNED = sa.case(
     (entries.c.side == EntrySide.DEBIT.value, entries.c.amount), else_=-entries.c.amount
 )
-
-
-def _between(
-    query: sa.Select[Any], since: datetime | None, until: datetime | None
-) -> sa.Select[Any]:
-    if since is not None:
-        query = query.where(transactions.c.posted_at >= since)
-    if until is not None:
-        query = query.where(transactions.c.posted_at < until)
-    return query
 
 
 @translate_db_errors
@@ -60,7 +55,7 @@ def iter_postings(
 ) -> Iterator[Posting]:
     """`account`'s postings from `since` (inclusive) to `until` (exclusive), in posting
     order (the date, then the order the book stored them)."""
-    query = _between(
+    query = in_period(
         sa.select(
             transactions.c.posted_at,
             transactions.c.id,
@@ -71,6 +66,7 @@ def iter_postings(
         .select_from(entries.join(transactions, entries.c.transaction_id == transactions.c.id))
         .where(entries.c.account_id == account.id)
         .order_by(transactions.c.posted_at, transactions.c.seq, entries.c.position),
+        transactions.c.posted_at,
         since,
         until,
     )
@@ -84,8 +80,19 @@ def iter_transactions_between(
     """The transactions posted from `since` (inclusive) to `until` (exclusive), with their
     entries, in posting order."""
     yield from group_transaction_rows(
-        stream_rows(conn, _between(transaction_rows(), since, until), 2000)
+        stream_rows(
+            conn, in_period(transaction_rows(), transactions.c.posted_at, since, until), 2000
+        )
     )
+
+
+@translate_db_errors
+def first_posted_at(conn: Connection) -> datetime | None:
+    """When the book's first transaction was posted (None: it has none)."""
+    moment: datetime | None = conn.execute(
+        sa.select(sa.func.min(transactions.c.posted_at))
+    ).scalar()
+    return moment
 
 
 @translate_db_errors

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ingot_core.feed import BarInterval, OhlcvBar, Ticker
 from ingot_core.symbols import Symbol
-from ingot_storage.db.database import stream_rows
+from ingot_storage.db.database import in_period, stream_rows
 from ingot_storage.db.tables import ingest_cursors, ohlcv_bars, signals, ticks
 from ingot_storage.errors import translate_db_errors
 
@@ -65,10 +65,7 @@ def latest_bars(
 ) -> list[OhlcvBar]:
     """The newest `limit` bars opening at or after `since` and before `until`, oldest first."""
     query = sa.select(ohlcv_bars).where(_series(symbol, interval))
-    if since is not None:
-        query = query.where(ohlcv_bars.c.ts >= since)
-    if until is not None:
-        query = query.where(ohlcv_bars.c.ts < until)
+    query = in_period(query, ohlcv_bars.c.ts, since, until)
     rows = conn.execute(query.order_by(ohlcv_bars.c.ts.desc()).limit(limit)).all()
     return [_bar(row) for row in reversed(rows)]
 

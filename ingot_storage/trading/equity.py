@@ -10,7 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingot_storage.db.database import stream_rows
+from ingot_storage.db.database import in_period, stream_rows
 from ingot_storage.db.tables import equity_snapshots
 
 __all__ = ["iter_equity"]
@@ -26,9 +26,6 @@ def iter_equity(
         .where(equity_snapshots.c.currency == currency)
         .order_by(equity_snapshots.c.at)
     )
-    if since is not None:
-        query = query.where(equity_snapshots.c.at >= since)
-    if until is not None:
-        query = query.where(equity_snapshots.c.at < until)
+    query = in_period(query, equity_snapshots.c.at, since, until)
     for row in stream_rows(conn, query, 5000):
         yield row.at, row.nav

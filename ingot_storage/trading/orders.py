@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from ingot_core.engine import Position, apply_fill
 from ingot_core.execution import Order, OrderRequest, OrderSide, OrderStatus, OrderType
 from ingot_core.symbols import Symbol
-from ingot_storage.db.database import stream_rows
+from ingot_storage.db.database import in_period, stream_rows
 from ingot_storage.db.tables import order_history
 from ingot_storage.errors import translate_db_errors
 
@@ -79,10 +79,7 @@ def query_orders(
     query = sa.select(*_ORDER_COLUMNS).order_by(order_history.c.seq.desc()).limit(limit)
     if symbol is not None:
         query = query.where(order_history.c.symbol == symbol)
-    if since is not None:
-        query = query.where(order_history.c.recorded_at >= since)
-    if until is not None:
-        query = query.where(order_history.c.recorded_at < until)
+    query = in_period(query, order_history.c.recorded_at, since, until)
     return [OrderRow(**row._mapping) for row in conn.execute(query)]
 
 
@@ -105,10 +102,7 @@ def iter_orders(
     """Stream order history in the book's order (for export and replay), constant memory;
     `since` (inclusive) and `until` (exclusive) are on the recorded time."""
     query = sa.select(*_ORDER_COLUMNS).order_by(order_history.c.seq)
-    if since is not None:
-        query = query.where(order_history.c.recorded_at >= since)
-    if until is not None:
-        query = query.where(order_history.c.recorded_at < until)
+    query = in_period(query, order_history.c.recorded_at, since, until)
     for row in stream_rows(conn, query):
         yield OrderRow(**row._mapping)
 
