@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ingot_cli.output import Column, Output, format_amount
+from ingot_core.accounting import Currency
 from ingot_core.engine.lots import BookingMethod, ClosedLot, OpenLot
 
 __all__ = ["render_lots"]
@@ -61,7 +62,6 @@ def render_lots(
             writer.writerow(("open", symbol, opened, "", qty, cost, "", "", "", order, ""))
         return
     if closed:
-        places = closed[0].symbol.quote_currency.decimals
         out.line(f"Disposals ({method.value})", markup=False)
         out.table(
             [
@@ -80,17 +80,21 @@ def render_lots(
                     f"{c.opened_at:%Y-%m-%d}",
                     f"{c.closed_at:%Y-%m-%d}",
                     format_amount(c.quantity),
-                    format_amount(c.cost, places),
-                    format_amount(c.proceeds, places),
-                    format_amount(c.gain, places),
+                    format_amount(c.cost, c.symbol.quote_currency.decimals),
+                    format_amount(c.proceeds, c.symbol.quote_currency.decimals),
+                    format_amount(c.gain, c.symbol.quote_currency.decimals),
                     "long" if c.long_term else "short",
                 )
                 for c in closed
             ],
         )
-        total = sum((c.gain for c in closed), Decimal(0))
-        out.line(f"realized gain {format_amount(total, places)} over {len(closed)} disposals",
-                 markup=False)  # fmt: skip
+        gains: dict[Currency, Decimal] = {}
+        for c in closed:
+            quote = c.symbol.quote_currency
+            gains[quote] = gains.get(quote, Decimal(0)) + c.gain
+        ordered = sorted(gains.items(), key=lambda g: g[0].code)
+        totals = ", ".join(f"{format_amount(g, q.decimals)} {q.code}" for q, g in ordered)
+        out.line(f"realized gain {totals} over {len(closed)} disposals", markup=False)
     if open_lots:
         out.line(f"Open lots ({method.value})", markup=False)
         out.table(

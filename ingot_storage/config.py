@@ -19,7 +19,7 @@
 | INGOT_AUDIT_CHECKPOINT_EVERY   | checkpoint after N new entries      | 1000                    |
 | INGOT_AUDIT_CHECKPOINT_SECONDS | checkpoint after T s of activity    | 60                      |
 | INGOT_MODE                | paper, shadow or live (live fails closed)| paper                   |
-| INGOT_BOOKING             | tax lots: fifo, lifo, hifo or average    | average                 |
+| INGOT_BOOKING             | a new book's booking method (lots)       | average                 |
 | INGOT_FEE_RATE            | paper taker fee, fraction of cost        | 0.0026                  |
 | INGOT_SLIPPAGE_BPS        | paper market-order slippage, bps         | 5                       |
 | INGOT_MAX_EXPOSURE        | risk cap: total exposure (quote ccy)     | 10000                   |

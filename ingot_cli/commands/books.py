@@ -52,6 +52,7 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
         [
             Column("Book"),
             Column("Kind"),
+            Column("Booking"),
             Column("Created"),
             Column("NAV", "right"),
             Column("Orders", "right"),
@@ -61,6 +62,7 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
             (
                 b.name,
                 b.kind,
+                b.booking,
                 f"{b.created_at:%Y-%m-%d %H:%M:%S}",
                 "no mark" if b.nav is None else f"{format_amount(b.nav, 2)} {b.currency}",
                 format_count(b.orders),
@@ -73,7 +75,7 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
 
 @app.callback()
 def books_group(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
-    """List the books: name, kind, created, NAV, orders, last activity (times UTC)."""
+    """List the books: name, kind, booking, created, NAV, orders, last activity (times UTC)."""
     if ctx.invoked_subcommand is None:
         render_books(output_for(json_mode), book_summaries(session_of(ctx)))
 

@@ -229,10 +229,11 @@ def pnl_report(
     with session.database.connect() as conn:
         fills, mark_at = list(iter_fills(conn)), marks_at(conn)
         if by is PnlBy.SYMBOL:
-            rows = pnl_by_symbol(fills, start, end, mark_at)
+            rows = pnl_by_symbol(fills, start, end, mark_at, book.booking)
         else:
             first = start or (fills[0].filled_at if fills else end)
-            rows = pnl_by_period(fills, _periods(by, first, end), mark_at) if first < end else []
+            periods = _periods(by, first, end) if first < end else []
+            rows = pnl_by_period(fills, periods, mark_at, book.booking) if periods else []
         opened = start or (fills[0].filled_at if fills else None)
         if opened is None or opened >= end:
             return PnlReport(code, [], opened, end, None, None, Decimal(0))
@@ -341,7 +342,7 @@ def render_pnl(out: Output, report: PnlReport) -> None:
 def lots_command(
     ctx: typer.Context,
     method: BookingMethod | None = typer.Option(
-        None, "--method", help="fifo, lifo, hifo or average (default: INGOT_BOOKING)."
+        None, "--method", help="fifo, lifo, hifo or average (default: the book's method)."
     ),
     open_only: bool = typer.Option(False, "--open", help="Only the lots still held."),
     closed_only: bool = typer.Option(False, "--closed", help="Only the disposals."),
@@ -357,7 +358,7 @@ def lots_command(
     if csv_mode and json_mode:
         raise BadInput("--csv", ["choose one of --csv and --json"])
     session = session_of(ctx)
-    chosen = method or BookingMethod(session.config.booking)
+    chosen = method or session.book.booking
     from ingot_storage.trading.pnl import iter_fills
 
     with session.database.connect() as conn:

@@ -10,6 +10,7 @@ from ingot_core.execution import OrderStatus
 
 __all__ = [
     "ACCOUNT_CREATED",
+    "BOOK_OPENED",
     "BOOK_SNAPSHOT",
     "EQUITY_SNAPSHOT",
     "EVENT_TYPES",
@@ -19,6 +20,7 @@ __all__ = [
     "order_event",
 ]
 
+BOOK_OPENED = "book_opened"
 ACCOUNT_CREATED = "account_created"
 TRANSACTION_POSTED = "transaction_posted"
 POSITION_SNAPSHOT = "position_snapshot"
@@ -33,6 +35,7 @@ def order_event(status: OrderStatus) -> str:
 
 
 EVENT_TYPES = (
+    BOOK_OPENED,
     ACCOUNT_CREATED,
     TRANSACTION_POSTED,
     *(order_event(status) for status in OrderStatus),

@@ -32,12 +32,13 @@ if TYPE_CHECKING:
         refuse_unavailable_mode,
     )
     from ingot_core.engine.paper import PaperExchange, settle
-    from ingot_core.engine.positions import Position, apply_fill
+    from ingot_core.engine.positions import BookingMethod, Position, apply_fill
     from ingot_core.engine.risk import RiskCaps, risk_veto
     from ingot_core.engine.strategy_run import StrategyRun, run_strategy
 
 __all__ = [
     "AccountCreated",
+    "BookingMethod",
     "EquitySnapshot",
     "InvalidOrder",
     "LiveTradingUnavailable",
@@ -71,8 +72,9 @@ _HOMES = {
     "TransactionPosted": "events", "is_financial": "events", "InvalidOrder": "outcomes",
     "LiveTradingUnavailable": "outcomes", "PlaceResult": "outcomes", "TradingMode": "outcomes",
     "UnknownOrder": "outcomes", "refuse_unavailable_mode": "outcomes", "PaperExchange": "paper",
-    "settle": "paper", "Position": "positions", "apply_fill": "positions", "RiskCaps": "risk",
-    "risk_veto": "risk", "StrategyRun": "strategy_run", "run_strategy": "strategy_run",
+    "settle": "paper", "BookingMethod": "positions", "Position": "positions",
+    "apply_fill": "positions", "RiskCaps": "risk", "risk_veto": "risk",
+    "StrategyRun": "strategy_run", "run_strategy": "strategy_run",
 }  # fmt: skip
 
 

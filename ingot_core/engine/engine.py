@@ -32,7 +32,7 @@ from ingot_core.engine.outcomes import (
     refuse_unavailable_mode,
 )
 from ingot_core.engine.paper import PaperExchange, settle
-from ingot_core.engine.positions import Position, apply_fill
+from ingot_core.engine.positions import BookingMethod, Position, apply_fill
 from ingot_core.engine.risk import RiskCaps, risk_veto
 from ingot_core.errors import MissingMarks
 from ingot_core.execution import (
@@ -69,8 +69,10 @@ class TradingEngine:
         equity_interval: timedelta = timedelta(seconds=60),
         new_id: Callable[[], str] = new_hex,
         find_order: Callable[[str], Order | None] | None = None,
+        booking: BookingMethod = BookingMethod.AVERAGE,
     ) -> None:
         refuse_unavailable_mode(mode, live_armed)
+        self.booking = booking
         self.ledger = ledger
         self.base_currency = base_currency
         self.sink = sink
@@ -277,7 +279,7 @@ class TradingEngine:
         self._emit(TransactionPosted(posting.transaction))
         self._record(filled)
         symbol = order.request.symbol
-        position = apply_fill(self.positions.get(symbol, Position(symbol)), fill)
+        position = apply_fill(self.positions.get(symbol, Position(symbol)), fill, self.booking)
         self.positions[symbol] = position
         self._emit(PositionSnapshot(position, ack.timestamp, order.request.client_id))
         self._maybe_equity(ack.timestamp)

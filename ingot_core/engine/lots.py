@@ -18,23 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
+from ingot_core.engine.positions import BookingMethod, closing_order, share
 from ingot_core.execution import Fill, OrderSide
 from ingot_core.symbols import Symbol
 
 __all__ = ["BookingMethod", "ClosedLot", "OpenLot", "book_lots"]
 
 _SHARE = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
-
-
-class BookingMethod(StrEnum):
-    """Which lots a sell closes."""
-
-    FIFO = "fifo"
-    LIFO = "lifo"
-    HIFO = "hifo"
-    AVERAGE = "average"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +77,7 @@ class ClosedLot:
 
 
 def _part(amount: Decimal, taken: Decimal, whole: Decimal, symbol: Symbol) -> Decimal:
-    unit = Decimal(1).scaleb(-symbol.quote_currency.decimals)
-    return _SHARE.divide(_SHARE.multiply(amount, taken), whole).quantize(unit, context=_SHARE)
+    return share(amount, taken, whole, symbol.quote_currency.decimals)
 
 
 def _held_a_year(opened: datetime, closed: datetime) -> bool:
@@ -126,12 +116,7 @@ def _dispose(held: list[OpenLot], fill: Fill, method: BookingMethod) -> list[Clo
     if sum((lot.quantity for lot in held), Decimal(0)) < fill.quantity:
         raise ValueError(f"selling {fill.quantity} {fill.symbol.base} but only "
                          f"{sum((lot.quantity for lot in held), Decimal(0))} held")  # fmt: skip
-    order = {
-        BookingMethod.FIFO: lambda: list(range(len(held))),
-        BookingMethod.AVERAGE: lambda: list(range(len(held))),
-        BookingMethod.LIFO: lambda: list(reversed(range(len(held)))),
-        BookingMethod.HIFO: lambda: sorted(range(len(held)), key=lambda i: -held[i].unit_cost),
-    }[method]()
+    order = closing_order([lot.unit_cost for lot in held], method)
     remaining, proceeds_left = fill.quantity, fill.cost - fill.fee
     disposals, emptied = [], set()
     for index in order:

@@ -1,9 +1,9 @@
 """Profit and loss over time: realized and unrealized PnL, fees, net and turnover, per period
 or per symbol, exactly, in the quote currency.
 
-The fills are replayed in the book's order through the same average-cost accounting as the
-engine's positions (`apply_fill`), from the first fill on, so a period starts from the
-positions the earlier fills left. For a period [start, end):
+The fills are replayed in the book's order through the same accounting as the engine's
+positions (`apply_fill`, by the book's booking method), from the first fill on, so a period
+starts from the positions the earlier fills left. For a period [start, end):
 
 - realized PnL: proceeds less the released cost basis of the sells in it (before fees);
 - unrealized PnL: the change in (quantity x mark - cost basis) of every position, from the
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ingot_core.engine.positions import Position, apply_fill
+from ingot_core.engine.positions import BookingMethod, Position, apply_fill
 from ingot_core.errors import MissingMarks
 from ingot_core.execution import Fill
 from ingot_core.symbols import Symbol
@@ -76,23 +76,26 @@ def _unrealized(positions: dict[Symbol, Position], mark_at: MarkAt, moment: date
 
 
 def pnl_by_period(
-    fills: Iterable[Fill], periods: Sequence[Period], mark_at: MarkAt
+    fills: Iterable[Fill],
+    periods: Sequence[Period],
+    mark_at: MarkAt,
+    booking: BookingMethod = BookingMethod.AVERAGE,
 ) -> list[PnlRow]:
     """Each of `periods` (ascending, not overlapping) with its figures; `fills` in book
-    order, every fill of the book from its first."""
+    order, every fill of the book from its first, sells closing lots by `booking`."""
     positions: dict[Symbol, Position] = {}
     pending = iter(fills)
     upcoming = next(pending, None)
     rows = []
     for period in periods:
         while upcoming is not None and upcoming.filled_at < period.start:  # before: state only
-            _apply(positions, upcoming)
+            _apply(positions, upcoming, booking)
             upcoming = next(pending, None)
         before = _unrealized(positions, mark_at, period.start)
         realized = fees = turnover = Decimal(0)
         count = 0
         while upcoming is not None and upcoming.filled_at < period.end:
-            gained = _apply(positions, upcoming)
+            gained = _apply(positions, upcoming, booking)
             realized += gained
             fees += upcoming.fee
             turnover += upcoming.cost
@@ -105,7 +108,11 @@ def pnl_by_period(
 
 
 def pnl_by_symbol(
-    fills: Iterable[Fill], start: datetime | None, end: datetime, mark_at: MarkAt
+    fills: Iterable[Fill],
+    start: datetime | None,
+    end: datetime,
+    mark_at: MarkAt,
+    booking: BookingMethod = BookingMethod.AVERAGE,
 ) -> list[PnlRow]:
     """Each symbol traded before `end` with its figures over [start, end) (start None: from
     its first fill); positions never mix across symbols, so each is a period of its own."""
@@ -117,15 +124,15 @@ def pnl_by_symbol(
     for symbol in sorted(by_symbol, key=str):
         own = by_symbol[symbol]
         period = Period(str(symbol), start or own[0].filled_at, end)
-        [row] = pnl_by_period(own, [period], mark_at)
+        [row] = pnl_by_period(own, [period], mark_at, booking)
         if row.fills or row.unrealized:
             rows.append(row)
     return rows
 
 
-def _apply(positions: dict[Symbol, Position], fill: Fill) -> Decimal:
+def _apply(positions: dict[Symbol, Position], fill: Fill, booking: BookingMethod) -> Decimal:
     """Apply `fill`; return the PnL it realized (before its fee)."""
     before = positions.get(fill.symbol, Position(fill.symbol))
-    after = apply_fill(before, fill)
+    after = apply_fill(before, fill, booking)
     positions[fill.symbol] = after
     return after.realized_pnl - before.realized_pnl

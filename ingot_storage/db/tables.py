@@ -320,7 +320,11 @@ books = sa.Table(
     sa.Column("schema_name", sa.Text, nullable=False, unique=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
+    # How sells close lots (ingot_core.engine.positions.BookingMethod), set at the book's
+    # bootstrap and never changed after.
+    sa.Column("booking", sa.Text, nullable=False, server_default=sa.text("'average'")),
     sa.CheckConstraint("kind IN ('paper', 'scratch')", name="kind"),
+    sa.CheckConstraint("booking IN ('fifo', 'lifo', 'hifo', 'average')", name="booking"),
 )
 
 # What each strategy run did (ingot_core.engine.run_report), kept when it ends, for `ingot

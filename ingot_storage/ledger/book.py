@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +15,8 @@ from ingot_core.accounting import (
     bootstrap_ledger,
     capital_account_name,
 )
-from ingot_core.audit import AuditEntry, account_created, transaction_posted
+from ingot_core.audit import AuditEntry, AuditEvent, account_created, transaction_posted
+from ingot_core.engine.positions import BookingMethod
 from ingot_core.errors import DuplicateAccount, UnknownAccount
 from ingot_storage.audit.log import append_audit_batch, audit_head
 from ingot_storage.config import StorageConfig
@@ -23,6 +25,7 @@ from ingot_storage.db.locks import BOOTSTRAP_LOCK, lock_book
 from ingot_storage.errors import CorruptLedger
 from ingot_storage.ledger.accounts import load_accounts, save_accounts
 from ingot_storage.ledger.book_state import BookState, load_book_state
+from ingot_storage.ledger.booking import book_opened, booking_of
 from ingot_storage.ledger.recovery import recover_ledger
 from ingot_storage.ledger.transactions import save_transactions
 
@@ -39,12 +42,14 @@ class Book:
       bootstrapped: True when this open created the ledger in a fresh database.
       state: what the ledger was opened from (the newest snapshot and its tail), with the
         positions; None when it was bootstrapped or replayed whole.
+      booking: how the book's sells close lots (ingot_storage.ledger.booking).
     """
 
     ledger: Ledger
     base_currency: Currency
     bootstrapped: bool
     state: BookState | None = None
+    booking: BookingMethod = BookingMethod.AVERAGE
 
 
 def base_currency_of(ledger: Ledger, fallback: Currency) -> Currency:
@@ -58,14 +63,20 @@ def base_currency_of(ledger: Ledger, fallback: Currency) -> Currency:
 
 
 def persist_ledger(
-    conn: Connection, ledger: Ledger, actor: str = "ingot", now: datetime | None = None
+    conn: Connection,
+    ledger: Ledger,
+    actor: str = "ingot",
+    now: datetime | None = None,
+    first: Sequence[AuditEvent] = (),
 ) -> list[AuditEntry]:
-    """Save every account and transaction of `ledger`, auditing the new ones.
+    """Save every account and transaction of `ledger`, auditing the new ones (after the
+    events `first`).
 
     Idempotent: rows already stored are skipped and get no second audit entry. Data rows
     and audit rows go into the caller's database transaction, so they commit together.
     """
-    events = [account_created(a, actor) for a in save_accounts(conn, ledger.accounts)]
+    events = list(first)
+    events += [account_created(a, actor) for a in save_accounts(conn, ledger.accounts)]
     events += [transaction_posted(t, actor) for t in save_transactions(conn, ledger.transactions)]
     return append_audit_batch(conn, events, now)
 
@@ -94,14 +105,18 @@ def open_book(database: Database, config: StorageConfig, now: datetime) -> Book:
             ledger = recover_ledger(conn)
             if ledger is not None:
                 adopt_into_audit(conn, ledger, now)
-                return Book(ledger, base_currency_of(ledger, config.base_currency), False)
+                base = base_currency_of(ledger, config.base_currency)
+                return Book(ledger, base, False, booking=booking_of(conn))
         if stored:
             state = load_book_state(conn, stored)
             try:
                 ledger = state.ledger(stored)
             except (DuplicateAccount, UnknownAccount) as error:
                 raise CorruptLedger(f"stored accounts conflict: {error}") from error
-            return Book(ledger, base_currency_of(ledger, config.base_currency), False, state)
+            base = base_currency_of(ledger, config.base_currency)
+            return Book(ledger, base, False, state, state.booking)
         ledger = bootstrap_ledger(config.base_currency, config.opening_capital, now)
-        persist_ledger(conn, ledger, actor="bootstrap", now=now)
-        return Book(ledger, config.base_currency, True)
+        booking = BookingMethod(config.booking)
+        opened = book_opened(conn, booking, config.base_currency.code, "bootstrap")
+        persist_ledger(conn, ledger, actor="bootstrap", now=now, first=[opened])
+        return Book(ledger, config.base_currency, True, booking=booking)

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from ingot_core.accounting import Account, Ledger
 from ingot_core.audit import canonical_json
 from ingot_core.audit.vocabulary import BOOK_SNAPSHOT
-from ingot_core.engine import Position, apply_fill
+from ingot_core.engine.positions import BookingMethod, Position, apply_fill
 from ingot_core.execution import Fill, OrderSide
 from ingot_core.money import EXACT
 from ingot_core.symbols import Symbol
@@ -47,6 +47,7 @@ from ingot_storage.audit.log import (
 from ingot_storage.db.tables import book_snapshots
 from ingot_storage.errors import CorruptLedger, translate_db_errors
 from ingot_storage.ledger.accounts import load_accounts
+from ingot_storage.ledger.booking import booking_of
 
 __all__ = [
     "FILLS_BETWEEN",
@@ -69,6 +70,7 @@ class BookState:
       tx_seq: the last transactions.seq included (0: none).
       order_seq: the last order_history.seq included (0: none).
       snapshot_seq: the audit seq of the snapshot it was read from (0: none).
+      booking: the book's booking method, which its positions follow.
     """
 
     net_debits: dict[UUID, Decimal]
@@ -77,6 +79,7 @@ class BookState:
     tx_seq: int = 0
     order_seq: int = 0
     snapshot_seq: int = 0
+    booking: BookingMethod = BookingMethod.AVERAGE
 
     def ledger(self, accounts: Iterable[Account]) -> Ledger:
         """The ledger in this state, over `accounts` (every stored account)."""
@@ -89,19 +92,26 @@ class BookState:
                 "net_debits": {str(k): str(v) for k, v in sorted(self.net_debits.items())},
                 "transactions": self.transactions,
                 "positions": [
-                    {
-                        "symbol": str(p.symbol),
-                        "quantity": str(p.quantity),
-                        "cost_basis": str(p.cost_basis),
-                        "realized_pnl": str(p.realized_pnl),
-                        "fees": str(p.fees),
-                    }
+                    _position_data(p)
                     for p in sorted(self.positions.values(), key=lambda p: str(p.symbol))
                 ],
                 "tx_seq": self.tx_seq,
                 "order_seq": self.order_seq,
             }
         )
+
+
+def _position_data(p: Position) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "symbol": str(p.symbol),
+        "quantity": str(p.quantity),
+        "cost_basis": str(p.cost_basis),
+        "realized_pnl": str(p.realized_pnl),
+        "fees": str(p.fees),
+    }
+    if p.lots:  # fifo, lifo and hifo books: the buys still held, oldest first
+        data["lots"] = [[str(quantity), str(cost)] for quantity, cost in p.lots]
+    return data
 
 
 def state_from_text(text: str, snapshot_seq: int) -> BookState:
@@ -116,6 +126,7 @@ def state_from_text(text: str, snapshot_seq: int) -> BookState:
             Decimal(p["cost_basis"]),
             Decimal(p["realized_pnl"]),
             Decimal(p["fees"]),
+            tuple((Decimal(q), Decimal(c)) for q, c in p.get("lots", ())),
         )
     return BookState(
         {UUID(k): Decimal(v) for k, v in data["net_debits"].items()},
@@ -162,13 +173,17 @@ def _newest_snapshot(conn: Connection) -> BookState:
     return state_from_text(text, seq)
 
 
-def fold_fills(positions: dict[Symbol, Position], rows: Iterable[Any]) -> None:
-    """Apply fill rows (FILLS_BETWEEN's) to `positions`, in order."""
+def fold_fills(
+    positions: dict[Symbol, Position],
+    rows: Iterable[Any],
+    booking: BookingMethod = BookingMethod.AVERAGE,
+) -> None:
+    """Apply fill rows (FILLS_BETWEEN's) to `positions`, in order, by `booking`."""
     for row in rows:
         symbol = Symbol.parse(row.symbol)
         fill = Fill(row.client_id, symbol, OrderSide(row.side), row.fill_quantity,
                     row.fill_price, row.cost, row.fee, row.event_at)  # fmt: skip
-        positions[symbol] = apply_fill(positions.get(symbol, Position(symbol)), fill)
+        positions[symbol] = apply_fill(positions.get(symbol, Position(symbol)), fill, booking)
 
 
 @translate_db_errors
@@ -181,11 +196,12 @@ def load_book_state(conn: Connection, accounts: Iterable[Account] | None = None)
         net[account_id] = EXACT.add(net.get(account_id, Decimal(0)), amount)
     count, tx_seq = conn.execute(_TAIL_COUNT, {"after": base.tx_seq}).one()
     positions = dict(base.positions)
+    booking = booking_of(conn)
     later = {"after": base.order_seq, "upto": _ALL_LATER}
-    fold_fills(positions, conn.execute(FILLS_BETWEEN, later))
+    fold_fills(positions, conn.execute(FILLS_BETWEEN, later), booking)
     order_seq = conn.execute(_LAST_ORDER, {"after": base.order_seq}).scalar_one()
     state = BookState(
-        net, base.transactions + count, positions, tx_seq, order_seq, base.snapshot_seq
+        net, base.transactions + count, positions, tx_seq, order_seq, base.snapshot_seq, booking
     )
     _check_balanced(load_accounts(conn) if accounts is None else accounts, state)
     return state

@@ -62,6 +62,7 @@ class BookSummary:
       currency: its base currency.
       orders: how many orders it placed.
       last_activity: when it last recorded an event (None: never).
+      booking: how its sells close lots (fifo, lifo, hifo or average).
     """
 
     name: str
@@ -71,6 +72,7 @@ class BookSummary:
     currency: str
     orders: int
     last_activity: datetime | None
+    booking: str = "average"
 
 
 @translate_db_errors
@@ -200,10 +202,9 @@ def list_books(conn: Connection, marks: dict[Symbol, Decimal]) -> list[BookSumma
             (b.currency_code for b in balances if b.name == f"Equity:Capital:{b.currency_code}"),
             "USD",
         )
+        nav = _nav(balances, base, marks)
         summaries.append(
-            BookSummary(
-                row.name, row.kind, row.created_at, _nav(balances, base, marks), base, orders, last
-            )
+            BookSummary(row.name, row.kind, row.created_at, nav, base, orders, last, row.booking)
         )
     return summaries
 

@@ -30,6 +30,7 @@ from ingot_storage.ledger.book_state import (
     load_book_state,
     state_from_text,
 )
+from ingot_storage.ledger.booking import booking_of
 from ingot_storage.ledger.recovery import recover_ledger
 
 __all__ = ["BookCheck", "check_book"]
@@ -84,6 +85,7 @@ def check_book(conn: Connection, name: str) -> BookCheck:
     for snapshot in pending:
         _compare_balances(report, snapshot, net)
     positions: dict[Symbol, Position] = {}
+    booking = booking_of(conn)
     waiting = sorted(snapshots, key=lambda s: s.order_seq)
     fills = conn.execute(
         FILLS_BETWEEN.execution_options(stream_results=True, max_row_buffer=5000),
@@ -92,7 +94,7 @@ def check_book(conn: Connection, name: str) -> BookCheck:
     for fill in fills:
         while waiting and waiting[0].order_seq < fill.seq:
             _compare_snapshot_positions(report, waiting.pop(0), positions)
-        fold_fills(positions, [fill])
+        fold_fills(positions, [fill], booking)
     for snapshot in waiting:
         _compare_snapshot_positions(report, snapshot, positions)
     if ledger is not None:

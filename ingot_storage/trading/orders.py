@@ -23,6 +23,7 @@ from ingot_core.symbols import Symbol
 from ingot_storage.db.database import in_period, stream_rows
 from ingot_storage.db.tables import order_history
 from ingot_storage.errors import translate_db_errors
+from ingot_storage.ledger.booking import booking_of
 
 __all__ = [
     "OrderRow",
@@ -210,6 +211,7 @@ def load_trading_state(
         return TradingState(marks, open_orders(conn), list(positions.values()))
     latest: dict[str, OrderRow] = {}
     replayed: dict[Symbol, Position] = {}
+    booking = booking_of(conn)
     for row in iter_orders(conn):
         current = latest.get(row.client_id)
         if current is None or OrderStatus(current.status) is OrderStatus.OPEN:
@@ -217,7 +219,7 @@ def load_trading_state(
         if row.status == OrderStatus.FILLED.value:
             fill = _row_to_order(row).fill()
             replayed[fill.symbol] = apply_fill(
-                replayed.get(fill.symbol, Position(fill.symbol)), fill
+                replayed.get(fill.symbol, Position(fill.symbol)), fill, booking
             )
     orders = [_row_to_order(r) for r in latest.values()]
     return TradingState(marks, orders, list(replayed.values()))

@@ -193,6 +193,7 @@ class TradingBook:
                 ),
                 exchange=PaperExchange(config.fee_rate, config.slippage_bps),
                 find_order=self._find_order,
+                booking=book.booking,
             )
             with self.database.connect() as conn:
                 state = load_trading_state(

@@ -17,13 +17,13 @@ def test_audit_lists_bootstrap_entries_newest_first(invoke) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["SEQ", "TIMESTAMP", "EVENT", "TYPE", "ACTOR", "ENTITY", "ID"]
-    assert lines[1].split()[0] == "5"
+    assert lines[1].split()[0] == "6"
     assert "transaction_posted" in lines[1]
 
 
 def test_audit_filters_and_json(invoke) -> None:
     data = json.loads(invoke("audit", "--type", "account_created", "--limit", "2", "--json").output)
-    assert [d["seq"] for d in data] == [4, 3]
+    assert [d["seq"] for d in data] == [5, 4]
     assert {d["event_type"] for d in data} == {"account_created"}
     assert json.loads(data[0]["payload"])["type"] in {"Asset", "Equity", "Expense"}
 
@@ -31,7 +31,7 @@ def test_audit_filters_and_json(invoke) -> None:
 def test_audit_verify_valid(invoke) -> None:
     result = invoke("audit", "verify")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Audit chain: VALID (5 entries verified)"
+    assert result.output.strip() == "Audit chain: VALID (6 entries verified)"
 
 
 def test_audit_verify_names_seq_and_check_and_exits_1(invoke, database_url: URL) -> None:
@@ -53,7 +53,7 @@ def test_digest_then_verify_against_it(invoke, tmp_path: Path) -> None:
     result = invoke("audit", "digest")
     assert result.exit_code == 0
     digest.write_text(result.output)
-    assert json.loads(result.output)["size"] == 5
+    assert json.loads(result.output)["size"] == 6
     verified = invoke("audit", "verify", "--digest", str(digest))
     assert verified.exit_code == 0, verified.output
 
@@ -65,7 +65,7 @@ def test_prove_and_check_proof(invoke, tmp_path: Path) -> None:
     proof.write_text(result.output)
     checked = invoke("audit", "check-proof", str(proof))
     assert checked.exit_code == 0
-    assert checked.output.startswith("Proof: VALID (entry 2 is in the log of 5 entries")
+    assert checked.output.startswith("Proof: VALID (entry 2 is in the log of 6 entries")
     data = json.loads(result.output)
     data["entry"]["actor"] = "mallory"
     proof.write_text(json.dumps(data))
@@ -77,22 +77,22 @@ def test_prove_and_check_proof(invoke, tmp_path: Path) -> None:
 def test_prove_unknown_seq_is_an_error(invoke) -> None:
     result = invoke("audit", "prove", "999")
     assert result.exit_code != 0
-    assert "there is no audit entry 999 (the log has 5 entries)" in result.output
+    assert "there is no audit entry 999 (the log has 6 entries)" in result.output
 
 
 def test_export_writes_file_and_reports_count(invoke, tmp_path: Path) -> None:
     target = tmp_path / "audit.csv"
     result = invoke("audit", "export", "--format", "csv", "--output", str(target))
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"Exported 5 entries to {target}"
+    assert result.output.strip() == f"Exported 6 entries to {target}"
     assert target.read_text().startswith("timestamp,event_type,actor,entity_id,payload\n")
-    assert len(target.read_text().splitlines()) == 6
+    assert len(target.read_text().splitlines()) == 7  # the header and six entries
 
 
 def test_export_json_to_stdout(invoke) -> None:
     result = invoke("audit", "export", "--format", "json", "--output", "-")
     assert result.exit_code == 0
-    assert len(json.loads(result.stdout)) == 5
+    assert len(json.loads(result.stdout)) == 6
 
 
 @pytest.mark.parametrize(
@@ -146,12 +146,12 @@ def test_shutdown_checkpoint_lands_in_table_and_external_file(invoke, cli_env) -
     files = list((Path(cli_env["INGOT_DATA_DIR"]) / "audit").glob("checkpoints-*.jsonl"))
     assert len(files) == 1
     (line,) = files[0].read_text().splitlines()
-    assert json.loads(line)["size"] == 5
+    assert json.loads(line)["size"] == 6
 
 
 def test_an_unknown_event_type_is_refused_naming_the_known_ones(invoke) -> None:
     refused = invoke("audit", "--type", "order_filed")
     assert refused.exit_code == 11
-    assert refused.output.startswith("error: --type: 'order_filed' is not one of account_created")
+    assert refused.output.startswith("error: --type: 'order_filed' is not one of book_opened")
     assert "order_filled" in refused.output
     assert invoke("audit", "--type", "order_filled").exit_code == 0

@@ -105,7 +105,7 @@ def test_status_reports_external_server_and_row_counts(database_url: URL) -> Non
         "accounts": 4,
         "transactions": 1,
         "entries": 2,
-        "audit_log": 5,  # 4 accounts created, 1 opening transaction posted
+        "audit_log": 6,  # the book opened, 4 accounts created, 1 opening transaction
         "books": 1,  # main
     }
 
