@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
@@ -100,9 +100,9 @@ def export_target(path: Path | None) -> Iterator[TextIO]:
 
 def run_export(
     session: Session,
-    writers: Mapping[ExportFormat, Writer],
+    writers: Mapping[Any, Writer],
     stem: str,
-    fmt: ExportFormat,
+    fmt: StrEnum,
     since: str | None,
     output: str | None,
     force: bool,

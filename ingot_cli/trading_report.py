@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -53,6 +53,7 @@ class Status:
     open_orders: int
     positions: int
     worker: WorkerMetrics
+    tradelog: dict[str, Any] | None = None
 
 
 def describe_order(order: Order) -> str:
@@ -255,9 +256,18 @@ def render_status(out: Output, s: Status) -> None:
                 "open_orders": s.open_orders,
                 "positions": s.positions,
                 "worker": {**m.__dict__, "mean_insert_ms": m.mean_insert_ms},
+                "tradelog": s.tradelog,
             }
         )
         return
+    t = s.tradelog or {}
+    if "batches" in t:
+        tradelog = (f"queue {t['queued']}/{t['capacity']}, batches {t['batches']}, "
+                    f"rows {t['rows']}, dropped {t['dropped']}, spilled {t['spilled']}, "
+                    f"errors {t['errors']}, last insert {t['last_insert_ms']:.1f} ms, "
+                    f"spill {t['spill_bytes']} B")  # fmt: skip
+    else:
+        tradelog = f"not written by this process; spill {t.get('spill_bytes', 0)} B"
     nav = (
         f"{format_amount(s.nav, 2)} {s.currency}"
         if s.nav is not None
@@ -281,5 +291,6 @@ def render_status(out: Output, s: Status) -> None:
                 f"last {m.last_insert_ms:.1f} ms, mean {m.mean_insert_ms:.1f} ms, "
                 f"max {m.max_insert_ms:.1f} ms",
             ),
+            ("Trade log", tradelog),
         ],
     )

@@ -30,6 +30,10 @@
 | INGOT_KRAKEN_MIN_INTERVAL_MS | least time between Kraken calls       | 1000                    |
 | INGOT_KRAKEN_RETRIES      | retries of a failing Kraken call (0-20)  | 5                       |
 | INGOT_KRAKEN_TIMEOUT_S    | longest wait for one whole answer (1-300) | 30                     |
+| INGOT_TRADELOG_QUEUE      | trade log queue bound (drop-oldest)      | 100000                  |
+| INGOT_TRADELOG_BATCH      | trade log events per COPY (1-100000)     | 1000                    |
+| INGOT_TRADELOG_FLUSH_MS   | trade log wait for a partial batch       | 50                      |
+| INGOT_TRADELOG_RETENTION_DAYS | trade log days kept by prune         | 90                      |
 
 A malformed value raises ConfigError naming the variable. The database URL's password is
 never part of a message, a repr or a log line.
@@ -282,6 +286,9 @@ class StorageConfig:
       kraken_min_interval_ms: the least time between two Kraken calls.
       kraken_retries: how often a failing Kraken call is retried.
       kraken_timeout_s: the longest one Kraken answer may take, from request to last byte.
+      tradelog_queue, tradelog_batch, tradelog_flush_ms: the trade log writer's queue bound,
+        batch size and longest wait for a partial batch.
+      tradelog_retention_days: how many days of the trade log `tradelog prune` keeps.
     """
 
     database_url: URL | None = field(default=None, repr=False)
@@ -312,6 +319,10 @@ class StorageConfig:
     kraken_min_interval_ms: int = 1000
     kraken_retries: int = 5
     kraken_timeout_s: int = 30
+    tradelog_queue: int = 100_000
+    tradelog_batch: int = 1000
+    tradelog_flush_ms: int = 50
+    tradelog_retention_days: int = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
@@ -364,6 +375,14 @@ class StorageConfig:
             ),
             kraken_retries=_int(env, "INGOT_KRAKEN_RETRIES", cls.kraken_retries, 0, 20),
             kraken_timeout_s=_int(env, "INGOT_KRAKEN_TIMEOUT_S", cls.kraken_timeout_s, 1, 300),
+            tradelog_queue=_int(env, "INGOT_TRADELOG_QUEUE", cls.tradelog_queue, 1, 10_000_000),
+            tradelog_batch=_int(env, "INGOT_TRADELOG_BATCH", cls.tradelog_batch, 1, 100_000),
+            tradelog_flush_ms=_int(
+                env, "INGOT_TRADELOG_FLUSH_MS", cls.tradelog_flush_ms, 1, 60_000
+            ),
+            tradelog_retention_days=_int(
+                env, "INGOT_TRADELOG_RETENTION_DAYS", cls.tradelog_retention_days, 1, 36_500
+            ),
         )
 
     @property

@@ -140,7 +140,7 @@ STORAGE_FLOORS = (
     ("errors",),
     ("config",),
     ("db",),
-    ("audit", "sources"),
+    ("audit", "sources", "tradelog"),
     ("ledger", "market"),
     ("writer",),
     ("trading",),

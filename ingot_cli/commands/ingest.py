@@ -122,6 +122,7 @@ def ingest_kraken(
             min_interval=config.kraken_min_interval_ms / 1000,
             retries=config.kraken_retries,
             limits=Limits(deadline_s=config.kraken_timeout_s),
+            trade_log=session.trading.tradelog.emit,
         )
         return ingest_kraken_history(
             database.engine,

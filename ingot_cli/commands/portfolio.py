@@ -32,6 +32,8 @@ def status(session: Session) -> Status:
         nav, missing = None, error.codes
     worker = session.worker
     metrics = worker.metrics() if worker is not None else WorkerMetrics()
+    logged, spill_bytes = session.trading.tradelog_status()
+    tradelog = {**(logged.__dict__ if logged is not None else {}), "spill_bytes": spill_bytes}
     return Status(
         view.mode,
         nav,
@@ -41,6 +43,7 @@ def status(session: Session) -> Status:
         len(view.open_orders),
         sum(1 for p in view.positions.values() if p.quantity),
         metrics,
+        tradelog,
     )
 
 

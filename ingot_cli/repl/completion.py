@@ -9,6 +9,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from ingot_core.audit.vocabulary import EVENT_TYPES
+from ingot_core.tradelog.events import EventType
 
 __all__ = ["REPL_WORDS", "IngotCompleter", "suggest"]
 
@@ -38,7 +39,8 @@ def suggest(text: str, root: object, symbols: Iterable[str] = ()) -> list[str]:
     if depth == 0 and not before:
         candidates = [*sorted(getattr(root, "commands", {})), *REPL_WORDS]
     elif before and before[-1] == "--type":
-        candidates = list(EVENT_TYPES)
+        in_tradelog = bool(before) and before[0] == "tradelog"
+        candidates = [t.label for t in EventType] if in_tradelog else list(EVENT_TYPES)
     elif (before and before[-1] == "--symbol") or _expects_symbol(command, before):
         candidates = sorted(set(symbols))
     elif current.startswith("-"):

@@ -49,6 +49,7 @@ from ingot_core.ids import new_hex
 from ingot_core.money import EXACT, exact_sum
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
+from ingot_core.tradelog.paper import PaperWire
 
 __all__ = ["TradingEngine"]
 
@@ -70,9 +71,11 @@ class TradingEngine:
         new_id: Callable[[], str] = new_hex,
         find_order: Callable[[str], Order | None] | None = None,
         booking: BookingMethod = BookingMethod.AVERAGE,
+        wire: PaperWire | None = None,
     ) -> None:
         refuse_unavailable_mode(mode, live_armed)
         self.booking = booking
+        self.wire = wire  # the trade log of what goes to and comes from the exchange
         self.ledger = ledger
         self.base_currency = base_currency
         self.sink = sink
@@ -145,6 +148,8 @@ class TradingEngine:
             )
             if ack is not None:
                 filled.append(self._apply_fill(order, ack))
+                if self.wire is not None:
+                    self.wire.filled(filled[-1])
         self._maybe_equity(ticker.timestamp)
         return filled
 
@@ -188,7 +193,10 @@ class TradingEngine:
         with self._operation():
             if signal is not None:
                 self._emit(SignalRaised(signal[0], signal[1], request.client_id))
-            return self._place(request, now)
+            placed = self._place(request, now)
+        if self.wire is not None:
+            self.wire.placed(placed.order)
+        return placed
 
     def _place(self, request: OrderRequest, now: datetime) -> PlaceResult:
         order = Order(request, "", OrderStatus.OPEN, now, now)
@@ -231,7 +239,10 @@ class TradingEngine:
             )
         )
         with self._operation():
-            return self._record(cancelled)
+            self._record(cancelled)
+        if self.wire is not None:
+            self.wire.cancelled(cancelled)
+        return cancelled
 
     # -- internals ------------------------------------------------------------------------
 

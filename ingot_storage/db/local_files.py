@@ -34,12 +34,18 @@ __all__ = [
     "remember_identity",
     "server_key",
     "spill_file_for",
+    "tradelog_spill_for",
 ]
 
 
 def spill_file_for(data_dir: Path, database_label: str) -> Path:
     """The spill file of one book of one database (label: Database.files_label)."""
     return data_dir / "spill" / f"spill-{database_key(database_label)}.jsonl"
+
+
+def tradelog_spill_for(data_dir: Path, identity: str) -> Path:
+    """The trade log's spill of one database (the trade log is shared by its books)."""
+    return data_dir / "spill" / f"tradelog-{database_key(identity)}.jsonl"
 
 
 def checkpoint_file_for(data_dir: Path, database_label: str) -> Path:

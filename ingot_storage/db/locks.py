@@ -12,6 +12,7 @@ two books are written and traded side by side and never wait on each other.
 | BOOTSTRAP_LOCK   | ingot-bk | book     | opening a fresh book: bootstrapped once               |
 | MIGRATION_LOCK   | ingot-mg | database | a migration run                                       |
 | REGISTRY_LOCK    | ingot-bs | database | making or dropping a book                             |
+| TRADELOG_PARTITION_LOCK | ingot-tl | database | making a day's trade log partition       |
 | BAR_LOAD_LOCK    | inld     | one load | a fast OHLCV load, with a second int4 naming the load |
 
 BAR_LOAD_LOCK is the one two-key lock: `pg_advisory_lock(BAR_LOAD_LOCK, n)`, both int4, where
@@ -30,6 +31,7 @@ __all__ = [
     "BOOTSTRAP_LOCK",
     "MIGRATION_LOCK",
     "REGISTRY_LOCK",
+    "TRADELOG_PARTITION_LOCK",
     "TRADING_LOCK",
     "book_key",
     "lock_book",
@@ -41,6 +43,7 @@ BOOTSTRAP_LOCK = 0x696E676F742D626B
 MIGRATION_LOCK = 0x696E676F742D6D67
 REGISTRY_LOCK = 0x696E676F742D6273
 BAR_LOAD_LOCK = 0x696E6C64
+TRADELOG_PARTITION_LOCK = 0x696E676F742D746C
 
 _BOOK_KEY = sa.text("SELECT CAST(:key AS bigint) # hashtextextended(current_schema(), 0)")
 _LOCK_BOOK = sa.text(

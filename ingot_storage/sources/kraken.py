@@ -41,6 +41,8 @@ from ingot_core.feed import BarInterval, OhlcvBar
 from ingot_core.instants import from_epoch
 from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, parse_whole, shown
 from ingot_core.symbols import Symbol
+from ingot_core.tradelog.events import TradeLogEvent
+from ingot_core.tradelog.http import connectivity_event, http_request_event, http_response_event
 from ingot_storage.errors import SourceUnavailable
 from ingot_storage.sources.bounded_http import AnswerRefused, AnswerTooSlow, Limits, read_bounded
 
@@ -69,6 +71,7 @@ _BUSY = ("EService:",)
 _LOCKOUT_FACTOR = 4  # a rate limit waits longer between tries than a network error
 _ERRORS_SHOWN, _ERROR_CHARS = 5, 200  # of Kraken's error strings, what a message repeats
 _MAX_WHOLE = 2**63 - 1
+_SOURCE = "kraken-rest"
 _LAST_SECOND = 253_402_300_799
 
 
@@ -127,8 +130,10 @@ class KrakenClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         limits: Limits | None = None,
+        trade_log: Callable[[TradeLogEvent], None] | None = None,
     ) -> None:
         self.http = http
+        self._log = trade_log  # every request, answer and retry, when a trade log is kept
         self.base_url = base_url.rstrip("/")
         self.min_interval = min_interval
         self.retries = retries
@@ -180,6 +185,8 @@ class KrakenClient:
             if attempt:
                 delay = self.backoff * 2 ** (attempt - 1) * (_LOCKOUT_FACTOR if limited else 1)
                 log.warning("Kraken %s: %s; retrying in %.1fs", endpoint, problem, delay)
+                self._note("rate_limit" if limited else "retry", problem, attempt=attempt,
+                           delay_s=str(delay))  # fmt: skip
                 self._sleep(delay)
             self._space()
             try:
@@ -213,6 +220,8 @@ class KrakenClient:
         """(HTTP status, JSON body) of one GET within the limits; _Retry when another try
         may do better, KrakenRejected or SourceUnavailable when none would."""
         started = self._clock()
+        if self._log is not None:
+            self._log(http_request_event(_SOURCE, "GET", url, params))
         try:
             with self.http.stream(
                 "GET", url, params=params, headers={"Accept-Encoding": "gzip"},
@@ -229,9 +238,15 @@ class KrakenClient:
             raise _Retry(
                 f"network error ({type(error).__name__}: {shown(str(error), 120)})"
             ) from None
+        if self._log is not None:
+            self._log(http_response_event(_SOURCE, response.status_code, content))
         if response.status_code == 429 or response.status_code >= 500:
             return response.status_code, {}
         return response.status_code, _json(response.status_code, content)
+
+    def _note(self, what: str, detail: str, **facts: object) -> None:
+        if self._log is not None:
+            self._log(connectivity_event(_SOURCE, what, detail, **facts))
 
     def _space(self) -> None:
         now = self._clock()

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # loaded on first use: a reading command builds no engine and
     from ingot_storage.audit.trail import AuditTrail
     from ingot_storage.ledger.book import Book
     from ingot_storage.market.questdb import QuestDbMirror
+    from ingot_storage.tradelog.writer import TradeLogMetrics, TradeLogWriter
     from ingot_storage.trading.lock import TradingLock
     from ingot_storage.writer.worker import StorageWorker
 
@@ -99,6 +100,7 @@ class TradingBook:
         self._worker: StorageWorker | None = None
         self._questdb: QuestDbMirror | None = None
         self._lock: TradingLock | None = None
+        self._tradelog: TradeLogWriter | None = None
         self._unsnapshotted = 0  # audit entries this process wrote since its last snapshot
 
     @property
@@ -158,6 +160,30 @@ class TradingBook:
         return self._questdb
 
     @property
+    def tradelog(self) -> TradeLogWriter:
+        """The trade log's writer (seed 002), started on first use, its spill drained first."""
+        if self._tradelog is None:
+            from ingot_storage.db.local_files import tradelog_spill_for
+            from ingot_storage.tradelog.writer import TradeLogWriter
+
+            config = self.config
+            spill = tradelog_spill_for(config.data_dir, self.database.identity)
+            self._tradelog = TradeLogWriter(self.database.engine, spill,
+                                            capacity=config.tradelog_queue,
+                                            batch_size=config.tradelog_batch,
+                                            flush_ms=config.tradelog_flush_ms)  # fmt: skip
+        return self._tradelog
+
+    def tradelog_status(self) -> tuple[TradeLogMetrics | None, int]:
+        """The trade log writer's metrics (None: not started by this process) and the bytes
+        its spill holds."""
+        from ingot_storage.db.local_files import tradelog_spill_for
+
+        spill = tradelog_spill_for(self.config.data_dir, self.database.identity)
+        metrics = None if self._tradelog is None else self._tradelog.snapshot()
+        return metrics, bytes_waiting(spill)
+
+    @property
     def worker(self) -> StorageWorker | None:
         """The storage worker, once the engine started."""
         return self._worker
@@ -167,6 +193,7 @@ class TradingBook:
         """The trading engine over the book, its state restored, persisting through a worker."""
         if self._engine is None:
             from ingot_core.engine import PaperExchange, RiskCaps, TradingEngine, TradingMode
+            from ingot_core.tradelog.paper import PaperWire
             from ingot_storage.market.mirror import tick_mirror
             from ingot_storage.trading.orders import load_trading_state
             from ingot_storage.writer.worker import StorageWorker
@@ -194,6 +221,7 @@ class TradingBook:
                 exchange=PaperExchange(config.fee_rate, config.slippage_bps),
                 find_order=self._find_order,
                 booking=book.booking,
+                wire=PaperWire(self.tradelog.emit, self.database.book),
             )
             with self.database.connect() as conn:
                 state = load_trading_state(
@@ -313,12 +341,14 @@ class TradingBook:
         """Drain the worker, snapshot a book that traded, checkpoint a log that grew, then
         let go of the lock. The database stays open: its owner closes it."""
         book, audit, worker = self._book, self._audit, self._worker
-        questdb, lock = self._questdb, self._lock
+        questdb, lock, tradelog = self._questdb, self._lock, self._tradelog
         self._book, self._audit, self._engine, self._worker = None, None, None, None
-        self._questdb, self._lock = None, None
+        self._questdb, self._lock, self._tradelog = None, None, None
         try:
             if worker is not None:
                 worker.close()  # drains: everything the engine emitted is written or spilled
+            if tradelog is not None:
+                tradelog.close()
             if questdb is not None:
                 questdb.close()
             if book is not None:  # only an opened book (schema at head) has a log to sign

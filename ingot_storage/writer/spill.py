@@ -8,18 +8,16 @@ idempotent, so a batch replayed twice is written once.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingot_core.engine import StorageEvent
 from ingot_core.errors import IngotError
+from ingot_storage.db.jsonl import JsonlFile, complete_lines
 from ingot_storage.db.local_files import bytes_waiting
 from ingot_storage.errors import BookTaken, DatabaseUnavailable, SpillError
 from ingot_storage.writer.codec import decode_event, encode_event
@@ -56,7 +54,7 @@ class DrainResult:
     set_aside: int = 0
 
 
-class SpillFile:
+class SpillFile(JsonlFile):
     """Append-only JSONL of event batches, fsync'd on every append.
 
     Every access holds an exclusive lock on the file (flock), so two processes of one book
@@ -67,9 +65,6 @@ class SpillFile:
     never skipped.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
     @property
     def set_aside_path(self) -> Path:
         """Where `drain(..., set_aside=True)` keeps the batches PostgreSQL refuses."""
@@ -79,14 +74,14 @@ class SpillFile:
         """Write one batch durably, with the lease epoch of the writer that made it."""
         events = [encode_event(e) for e in batch]
         line = json.dumps({"epoch": epoch, "events": events}, separators=(",", ":"))
-        self._append_lines(line.encode("utf-8"))
+        self.append_lines(line.encode("utf-8"))
 
     def batches(self) -> list[SpilledBatch]:
         """Every spilled batch, oldest first."""
         if not self.path.exists():
             return []
-        with self._locked() as fd:
-            lines = _complete_lines(fd)
+        with self.locked() as fd:
+            lines = complete_lines(fd)
         return [self._decode(line, number) for number, line in enumerate(lines, 1)]
 
     def drain(
@@ -104,8 +99,8 @@ class SpillFile:
         if not self.size():
             return DrainResult()
         written = moved = 0
-        with self._locked() as fd:
-            lines = _complete_lines(fd)
+        with self.locked() as fd:
+            lines = complete_lines(fd)
             try:
                 for number, line in enumerate(lines, 1):
                     try:
@@ -120,7 +115,7 @@ class SpillFile:
                     else:
                         written += 1
             finally:
-                self._keep(fd, lines, written + moved)
+                self.keep(fd, lines, written + moved)
                 if written:
                     _log.info("%d spilled batches written to PostgreSQL", written)
         return DrainResult(written, moved)
@@ -143,100 +138,8 @@ class SpillFile:
                 f"{self.path}, batch {number}: cannot be read ({type(error).__name__}: {error})"
             ) from None
 
-    def _append_lines(self, *lines: bytes) -> None:
-        with self._locked() as fd:
-            _cut_unfinished_line(fd, self.path)
-            _write_all(fd, b"".join(line + b"\n" for line in lines))
-            os.fsync(fd)
-
     def _set_aside(self, line: bytes, error: Exception) -> None:
         aside = SpillFile(self.set_aside_path)
         note = json.dumps({"set_aside_at": datetime.now(UTC).isoformat(), "reason": str(error)})
-        aside._append_lines(note.encode("utf-8"), line)
+        aside.append_lines(note.encode("utf-8"), line)
         _log.warning("spilled batch set aside in %s: %s", aside.path, error)
-
-    def _keep(self, fd: int, lines: list[bytes], taken: int) -> None:
-        """Take the first `taken` of the `lines` read out of the spill, crash-safely."""
-        if not taken:
-            return
-        remaining = lines[taken:]
-        if not remaining:
-            os.ftruncate(fd, 0)
-            os.fsync(fd)
-            return
-        # Replaced whole: a crash leaves either the old file (whose written batches are
-        # written again, idempotently) or the new one, never a part.
-        temporary = self.path.with_name(f"{self.path.name}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(b"".join(line + b"\n" for line in remaining))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
-        _fsync_directory(self.path.parent)
-
-    @contextmanager
-    def _locked(self) -> Iterator[int]:
-        """The file, open to read and append, under an exclusive lock that other processes
-        respect. Opened again when the file was replaced while this process waited."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                if os.path.samestat(os.fstat(fd), os.stat(self.path)):
-                    break
-            except FileNotFoundError:
-                pass
-            except BaseException:
-                os.close(fd)
-                raise
-            os.close(fd)
-        try:
-            yield fd
-        finally:
-            os.close(fd)  # and the lock with it
-
-
-def _read_all(fd: int) -> bytes:
-    size = os.fstat(fd).st_size
-    chunks, offset = [], 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
-
-
-def _complete_lines(fd: int) -> list[bytes]:
-    """The file's lines that end in a newline; an unfinished last one is left out."""
-    lines = _read_all(fd).split(b"\n")
-    lines.pop()  # b"" after the last newline, or an unfinished write
-    return lines
-
-
-def _cut_unfinished_line(fd: int, path: Path) -> None:
-    """Cut away an unfinished last line: a write a crash cut off, never acknowledged."""
-    size = os.fstat(fd).st_size
-    if not size or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    end = _read_all(fd).rfind(b"\n") + 1
-    os.ftruncate(fd, end)
-    os.fsync(fd)
-    cut = size - end
-    _log.warning("%s: cut an unfinished write of %d bytes (a crash during an append)", path, cut)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
