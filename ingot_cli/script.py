@@ -13,6 +13,7 @@ writes).
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -33,12 +34,20 @@ __all__ = ["command_words", "execute", "run_lines", "running_script", "split_lin
 
 _BOM = "\ufeff"
 _MAX_NESTING = 16
+_PLAIN = re.compile(r"[\x21\x24-\x26\x28-\x5b\x5d-\x7e \t\r\n]*")  # no " # ' \\
 _running: list[Path] = []  # the scripts this process is running, outermost first
 
 
 def split_line(line: str) -> list[str]:
-    """A command line split as a shell would (raises ValueError on unbalanced quotes)."""
-    words = shlex.split(line, comments=True)
+    """A command line split as a shell would (raises ValueError on unbalanced quotes).
+
+    A line of plain words (printable ASCII, no quote, backslash or #) splits the same way at
+    whitespace, without shlex reading it one character at a time: a hostile line of a
+    million digits is refused in a moment, not in forty seconds."""
+    if _PLAIN.fullmatch(line):
+        words = line.split()
+    else:
+        words = shlex.split(line, comments=True)
     return words[1:] if words[:1] == ["ingot"] else words
 
 

@@ -120,7 +120,9 @@ class TradeLogEvent:
     `raw` is the message exactly as sent or received (a request over HTTP: seed 002's HTTP
     object, written by Ingot); the other fields are seed 002's typed columns, None where a
     type leaves them empty. Ingot adds `symbol` (the market's name) and `book` (the book the
-    event belongs to; None for market data and connectivity).
+    event belongs to; None for market data and connectivity). `json_body` says whether `raw`
+    is a JSON object or array the body column can hold (a venue's answer may not be: its
+    body is then the empty object, and `raw` keeps the text).
     """
 
     local_ts_us: int
@@ -148,3 +150,4 @@ class TradeLogEvent:
     error_message: str | None = None
     symbol: str | None = None
     book: str | None = None
+    json_body: bool = True

@@ -13,7 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ingot_core.tradelog.events import EventType, TradeLogEvent, now_us
-from ingot_core.tradelog.wire import REDACTED, http_request_object, is_sensitive, wire_json
+from ingot_core.tradelog.wire import (
+    REDACTED,
+    holds_json,
+    http_request_object,
+    is_sensitive,
+    wire_json,
+)
 
 __all__ = ["connectivity_event", "http_request_event", "http_response_event"]
 
@@ -45,7 +51,8 @@ def http_response_event(
 ) -> TradeLogEvent:
     """An answer as received, with its HTTP status."""
     text = content.decode("utf-8", "replace")
-    return TradeLogEvent(now_us(), kind, text, source, response_status=status)
+    return TradeLogEvent(now_us(), kind, text, source, response_status=status,
+                         json_body=holds_json(text))  # fmt: skip
 
 
 def connectivity_event(source: str, what: str, detail: str = "", **facts: Any) -> TradeLogEvent:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 __all__ = [
     "REDACTED",
     "SENSITIVE_NAMES",
+    "holds_json",
     "http_request_object",
     "is_sensitive",
     "pretty_json",
@@ -62,6 +63,17 @@ def wire_json(value: Any) -> str:
         text = format(value, "f")
         return text if text != "-0" else "0"
     return json.dumps(value, ensure_ascii=False)
+
+
+def holds_json(text: str) -> bool:
+    """Whether `text` is a JSON object or array PostgreSQL's jsonb accepts (no NUL)."""
+    if not text.lstrip().startswith(("{", "[")) or "\x00" in text or "\\u0000" in text:
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def pretty_json(text: str, indent: int = 2) -> str:

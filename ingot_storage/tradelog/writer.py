@@ -36,32 +36,46 @@ from ingot_storage.db.copy import copy_rows
 from ingot_storage.db.jsonl import JsonlFile, complete_lines
 from ingot_storage.db.locks import TRADELOG_PARTITION_LOCK
 from ingot_storage.db.tables import tradelog
-from ingot_storage.errors import SpillError, StorageError, db_errors
-from ingot_storage.tradelog.rows import COLUMNS, day_bounds_us, event_from_line, event_line, row_of
+from ingot_storage.errors import DatabaseUnavailable, SpillError, StorageError, db_errors
+from ingot_storage.tradelog.rows import (
+    COLUMNS,
+    day_bounds_us,
+    day_start_us,
+    event_from_line,
+    event_line,
+    row_of,
+)
 
 __all__ = ["TradeLogMetrics", "TradeLogSpill", "TradeLogWriter", "write_batch"]
 
 _log = logging.getLogger(__name__)
 
 
-def ensure_partitions(conn: Connection, events: Sequence[TradeLogEvent], known: set[str]) -> None:
-    """Make the daily partitions `events` fall in, those not in `known` (then added to it)."""
-    days = {day_bounds_us(e.local_ts_us) for e in events}
+def ensure_partitions(
+    conn: Connection, events: Sequence[TradeLogEvent], known: set[str]
+) -> list[str]:
+    """Make the daily partitions `events` fall in that are not in `known`, in the caller's
+    transaction; return their names (known only once that transaction commits)."""
+    days = [day_bounds_us(start) for start in {day_start_us(e.local_ts_us) for e in events}]
     missing = sorted(d for d in days if d[2] not in known)
     if not missing:
-        return
+        return []
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(TRADELOG_PARTITION_LOCK)))
     for start, end, name in missing:
         conn.execute(sa.text(f'CREATE TABLE IF NOT EXISTS public."{name}" PARTITION OF '
                              f"public.tradelog FOR VALUES FROM ({start}) TO ({end})"))  # fmt: skip
-    known.update(d[2] for d in missing)
+    return [d[2] for d in missing]
 
 
-def write_batch(engine: Engine, events: Sequence[TradeLogEvent], known: set[str]) -> None:
-    """Write `events` in one transaction (storage errors raised, nothing written)."""
+def write_batch(
+    engine: Engine, events: Sequence[TradeLogEvent], known: set[str], checked: bool = False
+) -> None:
+    """Write `events` in one transaction (storage errors raised, nothing written); `checked`
+    parses every body first, so a producer's body that is not JSON cannot fail the batch."""
     with db_errors(), engine.begin() as conn:
-        ensure_partitions(conn, events, known)
-        copy_rows(conn, tradelog, COLUMNS, (row_of(e) for e in events))
+        made = ensure_partitions(conn, events, known)
+        copy_rows(conn, tradelog, COLUMNS, (row_of(e, checked) for e in events))
+    known.update(made)
 
 
 class TradeLogSpill(JsonlFile):
@@ -72,9 +86,22 @@ class TradeLogSpill(JsonlFile):
         line = json.dumps([event_line(e) for e in events], separators=(",", ":"))
         self.append_lines(line.encode("utf-8"))
 
+    @property
+    def set_aside_path(self) -> Path:
+        """Where a batch PostgreSQL refuses (for anything but being out of reach) is kept."""
+        return self.path.with_name(f"{self.path.stem}.set-aside.jsonl")
+
+    def set_aside(self, line: bytes, error: Exception) -> None:
+        """Keep a refused batch apart, with the reason: it must not hold up the rest."""
+        note = json.dumps({"reason": str(error)}).encode("utf-8")
+        JsonlFile(self.set_aside_path).append_lines(note, line)
+        _log.error("trade log batch refused by PostgreSQL (%s): kept in %s", error,
+                   self.set_aside_path)  # fmt: skip
+
     def drain(self, engine: Engine, known: set[str]) -> int:
         """Write every batch in order, taking each out once committed; return how many. A
-        line that cannot be read stops it (SpillError), left where it is."""
+        line that cannot be read stops it (SpillError), left where it is; a batch refused
+        for its content is set aside and the drain goes on."""
         if not self.path.exists() or not self.path.stat().st_size:
             return 0
         written = 0
@@ -89,7 +116,12 @@ class TradeLogSpill(JsonlFile):
                         raise SpillError(
                             f"{self.path}, batch {number}: cannot be read ({problem})"
                         ) from None
-                    write_batch(engine, events, known)
+                    try:
+                        write_batch(engine, events, known, checked=True)
+                    except DatabaseUnavailable:
+                        raise
+                    except StorageError as error:
+                        self.set_aside(line, error)
                     written += 1
             finally:
                 self.keep(fd, lines, written)
@@ -224,7 +256,12 @@ class TradeLogWriter:
     def _write(self, batch: list[TradeLogEvent]) -> bool:
         started = time.perf_counter()
         try:
-            write_batch(self._engine, batch, self._known)
+            try:
+                write_batch(self._engine, batch, self._known)
+            except DatabaseUnavailable:
+                raise
+            except StorageError:  # refused for its content: again, every body checked
+                write_batch(self._engine, batch, self._known, checked=True)
         except StorageError as error:
             self.metrics.errors += 1
             _log.warning("trade log batch of %d not written (%s); spilled", len(batch), error)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from sqlalchemy.engine import URL
@@ -253,3 +255,19 @@ def test_checkpoints_are_taken_every_n_entries_during_a_session(
     assert len(sizes) >= 3  # several while trading, and the last one at shutdown
     assert sizes[-1] == total
     assert invoke("audit", "verify").exit_code == 0
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab9 -.\t\"'#\\é=")), max_size=30))
+def test_the_plain_line_shortcut_splits_exactly_as_shlex(line: str) -> None:
+    import shlex
+
+    from ingot_cli.script import split_line
+
+    try:
+        expected = shlex.split(line, comments=True)
+    except ValueError:
+        with pytest.raises(ValueError, match=r"No closing quotation|No escaped character"):
+            split_line(line)
+        return
+    assert split_line(line) == (expected[1:] if expected[:1] == ["ingot"] else expected)
