@@ -44,10 +44,7 @@ def split_line(line: str) -> list[str]:
     A line of plain words (printable ASCII, no quote, backslash or #) splits the same way at
     whitespace, without shlex reading it one character at a time: a hostile line of a
     million digits is refused in a moment, not in forty seconds."""
-    if _PLAIN.fullmatch(line):
-        words = line.split()
-    else:
-        words = shlex.split(line, comments=True)
+    words = line.split() if _PLAIN.fullmatch(line) else shlex.split(line, comments=True)
     return words[1:] if words[:1] == ["ingot"] else words
 
 

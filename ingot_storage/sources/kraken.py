@@ -207,6 +207,7 @@ class KrakenClient:
             if any(e.startswith("EGeneral:Invalid arguments") for e in errors):
                 raise ValidationError(f"Kraken {endpoint} request", errors)
             raise KrakenRejected(f"Kraken refused {endpoint}: {', '.join(errors)}")
+        self._note("gave_up", problem, attempts=self.retries + 1)
         if limited:
             raise SourceUnavailable(
                 f"Kraken keeps limiting this address ({problem}) after {self.retries + 1} "

@@ -101,6 +101,10 @@ def test_a_session_that_spilled_its_last_orders_exits_0_and_they_drain_first_und
     assert ids[3] == "after"
     shown = json.loads(ingot(env, "db", "spill", "--json").stdout)
     assert shown["bytes"] == 0
+    # The trade log lost nothing either: what the outage spilled went in first, in order.
+    logged = query_rows(database_url, "SELECT cl_ord_id FROM tradelog WHERE event_type = 10 "
+                        "ORDER BY local_ts_us, id")  # fmt: skip
+    assert [r[0] for r in logged] == ids
 
 
 def test_db_spill_reads_the_spill_with_the_server_down(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from tests.cli.faults import CAPS, assert_refused, error_lines, ingot, stored_state
+from tests.postgres import query_rows
 
 BIG = "9" * 1_000_000  # a script line
 LONG = "9" * 100_000  # an argument (exec bounds one at 128 kB)
@@ -244,3 +245,5 @@ def test_a_trickling_kraken_is_given_up_on_in_time(env: dict[str, str], database
     assert b"too slow" in result.stderr
     assert elapsed < 20  # the deadline holds, however the server dribbles
     assert stored_state(database_url, data_dir) == before
+    logged = query_rows(database_url, "SELECT event_type, error_code FROM tradelog ORDER BY id")
+    assert [tuple(r) for r in logged] == [(50, None), (90, "gave_up")]  # the incident, kept
