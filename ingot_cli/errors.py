@@ -178,6 +178,9 @@ class IngotGroup(TyperGroup):
 
     def run_line(self, *args: Any, **kwargs: Any) -> int:
         """Run one command line without exiting the process; return its exit code."""
+        from ingot_cli.help_text import dress
+
+        dress(self)
         return run_guarded(
             lambda: super(IngotGroup, self).main(*args, standalone_mode=False, **kwargs)
         )

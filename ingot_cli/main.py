@@ -114,7 +114,7 @@ def build_app(groups: Sequence[str] | None = None) -> typer.Typer:
         cls=IngotGroup,
         help="Ingot: portfolio management and systematic trading in the terminal.",
         invoke_without_command=True,
-        add_completion=False,
+        add_completion=True,
         context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
     )

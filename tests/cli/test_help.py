@@ -72,3 +72,40 @@ def test_a_missing_choice_is_one_line_naming_the_choices(invoke) -> None:  # typ
     lines = missing.output.strip().splitlines()
     assert lines == ["error: Missing option '--format'. Choose from: csv, json (see "
                      "'ingot history export --help')"]  # fmt: skip
+
+
+def test_every_command_shows_an_example_in_a_task_panel_with_readable_names(invoke) -> None:  # type: ignore[no-untyped-def]
+    from ingot_cli.help_text import EXAMPLES, PANELS
+
+    paths = [" ".join(path) for path, command in walk(typer.main.get_command(app)) if path
+             and (not getattr(command, "commands", None)
+                  or getattr(command, "invoke_without_command", False))]  # fmt: skip
+    for path in paths:
+        shown = invoke(*path.split(), "--help")
+        assert shown.exit_code == 0, path
+        text = " ".join(shown.output.split())
+        assert f"Example: ingot {path}" in text, path
+        assert "<str>" not in text, path  # readable names
+        assert "<int>" not in text, path
+    assert set(EXAMPLES) - set(paths) <= {"report", "ingest", "strategy", "ledger"}
+    top = invoke("--help").output
+    panels = [name for name in PANELS if f"─ {name} " in top]
+    assert panels == list(PANELS)  # grouped by task, in that order
+    placed = {n for names in PANELS.values() for n in names}
+    assert placed == set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_shell_completion_is_offered_and_completes_commands_and_options() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ingot = str(Path(sys.executable).with_name("ingot"))
+    env = {**os.environ, "COMP_WORDS": "ingot tradelog --ty", "COMP_CWORD": "2",
+           "_INGOT_COMPLETE": "complete_bash"}  # fmt: skip
+    done = subprocess.run([ingot], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["--type"]
+    script = subprocess.run([ingot, "--show-completion", "bash"], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert "_ingot_completion" in script.stdout
