@@ -46,7 +46,7 @@ EXAMPLES = {
     "report runs": "ingot report runs --limit 10",
     "report pnl": "ingot report pnl --by month --since 2024",
     "report lots": "ingot report lots --method fifo --year 2024 --csv",
-    "strategy run": "ingot strategy run sma --replay examples/sma_crossover.jsonl --qty 0.5",
+    "strategy run": "ingot strategy run sma --replay examples/crossover_scenario.jsonl --qty 0.5",
     "ingest ohlcv": "ingot ingest ohlcv BTC-USD 1h --since 2024-01-01",
     "ingest ticks": "ingot ingest ticks ticks.jsonl",
     "bars": "ingot bars BTC-USD 1h --since -7d --limit 500",

@@ -7,6 +7,7 @@ never rounded: tables group thousands, JSON carries Decimals as strings.
 from __future__ import annotations
 
 import decimal
+import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -66,10 +68,14 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: header and alignment."""
+    """A table column: header, alignment, and how it gives way on a narrow terminal: `drop`
+    (0 never; otherwise the highest numbers are hidden first) and `wrap` (free text, such as
+    a description, wrapped between its words)."""
 
     header: str
     justify: Justify = "left"
+    drop: int = 0
+    wrap: bool = False
 
 
 class Output:
@@ -100,26 +106,74 @@ class Output:
         self.console.print(text, markup=markup, soft_wrap=not markup)
 
     def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
-        """Write rows under upper-case headers, aligned, without borders (seed 000's format)."""
+        """Write rows under upper-case headers, aligned, without borders (seed 000's format).
+
+        No cell is ever folded or cut: on a terminal too narrow for every column, the
+        columns that give way (`Column.drop`) are hidden, with a note naming them; a row
+        still wider than the terminal runs past its edge (the pager chops it, `less -S`).
+        Piped, every column is written in full."""
+        rows = [list(row) for row in rows]
+        shown, hidden = _fit(columns, rows, self.console.width if self.console.is_terminal else 0)
         table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), header_style="bold")
-        for column in columns:
-            # Fold rather than truncate: a narrow terminal must never hide part of a value.
-            header = column.header.upper()
-            table.add_column(header, justify=column.justify, overflow="fold", min_width=len(header))
+        for at in shown:
+            column = columns[at]
+            table.add_column(column.header.upper(), justify=column.justify,
+                             no_wrap=not column.wrap)  # fmt: skip
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(row[at] for at in shown))
+        needed = _width([columns[at] for at in shown], [[r[at] for r in rows] for at in shown])
+        # Rendered at the width the cells need, never less: a console narrower than a row
+        # would fold or cut it.
+        canvas = Console(file=io.StringIO(), width=max(self.console.width, needed + 3),
+                         force_terminal=self.console.is_terminal, highlight=False,
+                         color_system=self.console.color_system,
+                         no_color=self.console.no_color)  # fmt: skip
+        canvas.print(table)
+        if hidden:
+            plural = "s" if len(hidden) > 1 else ""
+            canvas.print(f"({len(hidden)} column{plural} hidden to fit {self.console.width}: "
+                         f"{', '.join(hidden)}; a wider terminal or --json shows them)",
+                         style="dim", markup=False)  # fmt: skip
+        text = canvas.file.getvalue()  # type: ignore[attr-defined]
         if self.console.is_terminal:
             from ingot_cli.pager import show
 
-            with self.console.capture() as captured:
-                self.console.print(table)
-            show(captured.get(), self.console)
+            show(text, self.console)
             return
         # Piped: the same table without the padding rich leaves at the end of each line.
-        with self.console.capture() as captured:
-            self.console.print(table)
-        sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+        sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
         sys.stdout.flush()
+
+
+def _width(columns: Sequence[Column], cells: Sequence[Sequence[str]]) -> int:
+    """Characters a row of these columns needs: every cell in full, or for free text its
+    longest word (it wraps between words)."""
+    widths = []
+    for column, values in zip(columns, cells, strict=True):
+        if column.wrap:
+            longest = max((cell_len(w) for v in values for w in v.split()), default=0)
+            widths.append(max(cell_len(column.header), min(longest, 60)))
+        else:
+            widths.append(max([cell_len(column.header), *(cell_len(v) for v in values)]))
+    return sum(widths) + 3 * max(len(widths) - 1, 0)
+
+
+def _fit(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int
+) -> tuple[list[int], list[str]]:
+    """The columns to show within `width` (0: no limit) and the headers hidden."""
+    shown = list(range(len(columns)))
+    if not width:
+        return shown, []
+    give_way = sorted((at for at, c in enumerate(columns) if c.drop),
+                      key=lambda at: (-columns[at].drop, -at))  # fmt: skip
+    hidden = []
+    while give_way and _width([columns[at] for at in shown],
+                              [[r[at] for r in rows] for at in shown]) > width:  # fmt: skip
+        at = give_way.pop(0)
+        shown.remove(at)
+        hidden.append(columns[at].header.upper())
+    return shown, hidden
 
 
 def order_price_text(r: OrderRow) -> str:

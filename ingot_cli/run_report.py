@@ -74,8 +74,8 @@ def render_runs(out: Output, runs: Sequence[RunSummary]) -> None:
         [
             Column("Run"),
             Column("Strategy"),
-            Column("Book"),
-            Column("Ended"),
+            Column("Book", drop=1),
+            Column("Ended", drop=2),
             Column("Trades", "right"),
             Column("Win rate", "right"),
             Column("Net PnL", "right"),

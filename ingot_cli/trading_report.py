@@ -132,7 +132,7 @@ def render_orders(out: Output, orders: Sequence[Order]) -> None:
             Column("Side"),
             Column("Qty", "right"),
             Column("Limit", "right"),
-            Column("Exchange ID"),
+            Column("Exchange ID", drop=1),
         ],
         [
             (
@@ -194,7 +194,7 @@ def render_positions(
             Column("Value", "right"),
             Column("Unrealized", "right"),
             Column("Realized", "right"),
-            Column("Fees", "right"),
+            Column("Fees", "right", drop=1),
         ],
         [
             (

@@ -133,7 +133,7 @@ def render_entries(out: Output, entries: Sequence[AuditEntry]) -> None:
             Column("Timestamp"),
             Column("Event type"),
             Column("Actor"),
-            Column("Entity ID"),
+            Column("Entity ID", drop=1),
         ],
         [
             (

@@ -51,12 +51,12 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
     out.table(
         [
             Column("Book"),
-            Column("Kind"),
+            Column("Kind", drop=1),
             Column("Booking"),
             Column("Created"),
             Column("NAV", "right"),
             Column("Orders", "right"),
-            Column("Last activity"),
+            Column("Last activity", drop=2),
         ],
         [
             (

@@ -93,7 +93,7 @@ def render_register(out: Output, account: Account, lines: Iterator[RegisterLine]
     out.table(
         [
             Column("Date"),
-            Column("Description"),
+            Column("Description", wrap=True),
             Column("Amount", "right"),
             Column(f"Balance {account.currency.code}", "right"),
         ],
@@ -125,7 +125,7 @@ def render_journal(out: Output, ledger: Ledger, txs: Iterator[Transaction]) -> N
     out.table(
         [
             Column("Date"),
-            Column("Description / account"),
+            Column("Description / account", wrap=True),
             Column("Amount", "right"),
             Column("Currency"),
         ],

@@ -78,9 +78,9 @@ def _render(out: Output, rows: list[Any]) -> None:
         out.line("No trade log events match.")
         return
     out.table(
-        [Column("Id", "right"), Column("Local time (UTC)"), Column("Type"), Column("Source"),
-         Column("Order"), Column("Symbol"), Column("Qty", "right"), Column("Price", "right"),
-         Column("Status")],
+        [Column("Id", "right", drop=4), Column("Local time (UTC)"), Column("Type"),
+         Column("Source", drop=5), Column("Order", drop=1), Column("Symbol", drop=3),
+         Column("Qty", "right", drop=2), Column("Price", "right"), Column("Status")],
         [(str(r.id), f"{r.local_ts:%Y-%m-%d %H:%M:%S.%f}", _type_label(r.event_type),
           r.source or "", r.cl_ord_id or r.native_ord_id or "", r.symbol or "",
           _amount(r.last_qty if r.last_qty is not None else r.ord_qty),
