@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import typer
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from ingot_cli.errors import EXIT_OK, IngotGroup, report_error
@@ -16,7 +19,34 @@ from ingot_cli.session import Session
 
 __all__ = ["run_repl"]
 
-BANNER = "Ingot. Type 'help' for commands, 'help COMMAND' for one; Ctrl-D or 'exit' leaves."
+BANNER = "Ingot. 'help' (or ?) lists commands, 'help COMMAND' shows one; Ctrl-D leaves."
+"""Fits 80 columns, as the toolbar does."""
+_HELP_WORDS = ("?", "\\?")
+
+
+def split_commands(line: str) -> list[str]:
+    """The commands of one line, separated by `;` outside quotes (as pgcli and a shell do)."""
+    pieces, current, quote, escaped = [], [], "", False
+    for char in line:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\" and quote != "'":
+            current.append(char)
+            escaped = True
+        elif quote:
+            current.append(char)
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            current.append(char)
+            quote = char
+        elif char == ";":
+            pieces.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current).strip())
+    return [piece for piece in pieces if piece]
 
 
 def _may_leave(prompt: PromptSession[str], session: Session) -> bool:
@@ -45,11 +75,13 @@ def run_repl(session: Session, app: typer.Typer, **io: Any) -> int:
         history=history,
         completer=IngotCompleter(app, lambda: [str(s) for s in session.view.marks]),
         complete_while_typing=False,
-        bottom_toolbar=lambda: state[0].render(),
+        bottom_toolbar=lambda: state[0].render(_columns()),
+        auto_suggest=AutoSuggestFromHistory(),
         enable_history_search=True,
         **io,
     )
     print(BANNER)
+    timing = [False]
     while True:
         try:
             line = prompt.prompt("ingot> ").strip()
@@ -59,16 +91,44 @@ def run_repl(session: Session, app: typer.Typer, **io: Any) -> int:
             if _may_leave(prompt, session):
                 return EXIT_OK
             continue
-        if not line or line.startswith("#"):
-            continue
-        if line in ("exit", "quit"):
-            if _may_leave(prompt, session):
-                return EXIT_OK
-            continue
-        try:
-            argv = command_words(line)
-        except ValueError as error:
-            report_error(f"{error} in: {line}")
-            continue
-        execute(argv, session, root)  # errors print one line; the session goes on
+        for command in split_commands(line):
+            outcome = _one(command, session, root, timing)
+            if outcome == "leave":
+                if _may_leave(prompt, session):
+                    return EXIT_OK
+                break
         state[0] = read_toolbar(session, chain, verified, state[0])
+
+
+def _columns() -> int:
+    try:
+        return get_app().output.get_size().columns
+    except Exception:  # no running application (a test renders it): assume 80
+        return 80
+
+
+def _one(command: str, session: Session, root: IngotGroup, timing: list[bool]) -> str:
+    """Run one command of a line; "leave" when it asks to."""
+    if command.startswith("#"):
+        return ""
+    if command in ("exit", "quit", "\\q"):
+        return "leave"
+    if command in _HELP_WORDS:
+        command = "help"
+    if command == "\\timing":
+        timing[0] = not timing[0]
+        print(f"Timing is {'on' if timing[0] else 'off'}.")
+        return ""
+    if command == "clear":
+        print("\x1b[H\x1b[2J", end="", flush=True)
+        return ""
+    try:
+        argv = command_words(command)
+    except ValueError as error:
+        report_error(f"{error} in: {command}")
+        return ""
+    started = time.perf_counter()
+    execute(argv, session, root)  # errors print one line; the session goes on
+    if timing[0]:
+        print(f"Time: {(time.perf_counter() - started) * 1000:.3f} ms")
+    return ""

@@ -25,14 +25,27 @@ class ToolbarState:
     chain: str = "not verified"
     verified_entries: int = 0
 
-    def render(self) -> str:
-        """One line of text."""
+    def render(self, width: int = 200) -> str:
+        """One line of text within `width` columns: the least needed facts give way first
+        (the queue, then the database, then the audit's newer count), mode and NAV stay."""
         newer = self.audit_entries - self.verified_entries
         since = f", +{newer:,} since" if newer > 0 else ""
-        return (
-            f" {self.mode.upper()} | NAV {self.nav} | {self.database} PostgreSQL | "
-            f"audit {self.chain}{since} | queue {self.queue_depth}"
-        )
+        parts = [self.mode.upper(), f"NAV {self.nav}", f"{self.database} PostgreSQL",
+                 f"audit {self.chain}{since}", f"queue {self.queue_depth}"]  # fmt: skip
+        shorter = [
+            lambda p: p[:4] if self.queue_depth == 0 else p,  # an empty queue says nothing
+            lambda p: [*p[:2], self.database, *p[3:]],
+            lambda p: [*p[:3], f"audit {self.chain}", *p[4:]],
+            lambda p: [x for x in p if not x.startswith("queue")],
+            lambda p: [x for x in p if x != self.database],
+        ]
+        line = " " + " | ".join(parts)
+        for step in shorter:
+            if len(line) <= width:
+                break
+            parts = step(parts)
+            line = " " + " | ".join(parts)
+        return line
 
 
 def verify_for_toolbar(session: Session) -> tuple[str, int]:

@@ -271,3 +271,41 @@ def test_the_plain_line_shortcut_splits_exactly_as_shlex(line: str) -> None:
             split_line(line)
         return
     assert split_line(line) == (expected[1:] if expected[:1] == ["ingot"] else expected)
+
+
+def test_repl_habits_from_pgcli(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = Session(env=cli_env)
+    try:
+        with create_pipe_input() as pipe:
+            lines = ["?", "\\?", "mark BTC-USD 60000; buy BTC-USD 0.01 ; nav", "\\timing",
+                     "nav", "\\timing", "clear", 'mark BTC-USD "61000"; nav', "\\q"]  # fmt: skip
+            pipe.send_text("\n".join(lines) + "\n")
+            code = run_repl(session, app, input=pipe, output=DummyOutput())
+    finally:
+        session.close()
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert err == ""
+    assert out.count("Usage: ingot") == 2  # ? and \? are help
+    assert "Filled: Buy 0.01 BTC-USD" in out  # three commands on one line
+    assert out.count("Timing is on.") == out.count("Timing is off.") == 1
+    assert out.count("Time: ") == 1  # only the nav between the two \timing
+    assert "\x1b[2J" in out  # clear
+    assert "Mark BTC-USD = 61000" in out
+
+
+def test_the_banner_and_toolbar_fit_80_columns() -> None:
+    from ingot_cli.repl.loop import BANNER, split_commands
+    from ingot_cli.repl.toolbar import ToolbarState
+
+    assert len(BANNER) <= 80
+    busy = ToolbarState("paper", "1,234,567.89 USD", "embedded", 123_456, 7,
+                        "VALID at 123,000", 120_000)  # fmt: skip
+    assert len(busy.render(200)) > 80  # everything, when there is room
+    for width in (80, 60):
+        line = busy.render(width)
+        assert len(line) <= width
+        assert line.startswith(" PAPER | NAV 1,234,567.89 USD")
+    assert split_commands("a 'x;y' ; b \"p;q\"; ;c") == ["a 'x;y'", 'b "p;q"', "c"]
