@@ -21,7 +21,7 @@ PANELS = {
     "Reports": ("report",),
     "Market data": ("ingest", "bars", "gaps", "tradelog"),
     "Strategies and scripts": ("strategy", "run"),
-    "Operations": ("db", "audit"),
+    "Operations": ("db", "audit", "config"),
 }  # fmt: skip
 
 EXAMPLES = {
@@ -69,6 +69,8 @@ EXAMPLES = {
     "tradelog": "ingot tradelog --type api_event_execution --since -1h",
     "tradelog show": "ingot tradelog show 17",
     "tradelog export": "ingot tradelog export --format jsonl --output - | gzip > tl.jsonl.gz",
+    "config show": "ingot config show --json",
+    "config": "ingot --config ~/ingot.toml config show",
     "tradelog prune": "ingot tradelog prune --older-than 90d --archive ~/tradelog-archive",
     "report": "ingot report pnl",
     "ingest": "ingot ingest ohlcv BTC-USD 1d",

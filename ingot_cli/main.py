@@ -31,11 +31,11 @@ COMMAND_GROUPS = {
     "report": "report", "strategy": "strategy",
     "ingest": "ingest", "bars": "bars", "gaps": "bars",
     "ledger": "ledger_export", "books": "books", "db": "db", "audit": "audit",
-    "tradelog": "tradelog",
+    "tradelog": "tradelog", "config": "config",
 }  # fmt: skip
 # Groups that are a Typer app of their own: module -> the command that names it.
 _SUB_APPS = {"db": "db", "audit": "audit", "books": "books", "report": "report",
-             "ledger_export": "ledger"}  # fmt: skip
+             "ledger_export": "ledger", "config": "config"}  # fmt: skip
 
 
 def _print_version(wanted: bool) -> None:
@@ -60,6 +60,15 @@ def root(
     no_pager: bool = typer.Option(
         False, "--no-pager", help="Never page long output (default: INGOT_PAGER, PAGER, less)."
     ),
+    config_file: Path | None = typer.Option(
+        None, "--config", help="Read settings from this TOML file (default: DATA_DIR/ingot.toml)."
+    ),
+    db_url: str | None = typer.Option(
+        None, "--db-url", help="PostgreSQL to use (over DATABASE_URL and the config file)."
+    ),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir", help="Data directory (over INGOT_DATA_DIR and the config file)."
+    ),
 ) -> None:
     """Ingot: portfolio management and systematic trading in the terminal.
 
@@ -76,11 +85,21 @@ def root(
             ctx.obj = other
             ctx.call_on_close(other.close)
         return  # otherwise this line runs in the longer-lived session of the script or REPL
-    session = Session(book=book)
+    session = Session(book=book, settings=_settings(config_file, db_url, data_dir))
     ctx.obj = session
     ctx.call_on_close(session.close)
     if ctx.invoked_subcommand is None:
         raise typer.Exit(interactive_or_stdin(session))
+
+
+def _settings(config_file: Path | None, db_url: str | None, data_dir: str | None) -> Any:
+    if config_file is None and db_url is None and data_dir is None:
+        return None
+    from ingot_storage.settings import Settings
+
+    overrides = {name: value for name, value in (("DATABASE_URL", db_url),
+                 ("INGOT_DATA_DIR", data_dir)) if value is not None}  # fmt: skip
+    return Settings(config_file.expanduser() if config_file else None, overrides)
 
 
 def interactive_or_stdin(session: Session) -> int:

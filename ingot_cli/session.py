@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # storage loads on first use, keeping `ingot --help` fast
     from ingot_storage import Book, Database, StorageConfig
     from ingot_storage.audit.trail import AuditTrail
     from ingot_storage.market.questdb import QuestDbMirror
+    from ingot_storage.settings import Settings
     from ingot_storage.trading.startup import TradingBook, TradingView
     from ingot_storage.writer.worker import StorageWorker
 
@@ -40,8 +41,10 @@ class Session:
         *,
         book: str | None = None,
         make_book: str | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self._env = env
+        self.settings = settings  # --config, --db-url, --data-dir (None: neither)
         self._clock = clock
         self._book_name = book  # over INGOT_BOOK
         self._make_book = make_book  # the kind to make the book as when it is missing
@@ -65,7 +68,7 @@ class Session:
         if self._config is None:
             from ingot_storage import StorageConfig
 
-            config = StorageConfig.from_env(self._env)
+            config = StorageConfig.from_env(self.environment()[0])
             if self._book_name is not None:
                 from dataclasses import replace
 
@@ -79,17 +82,22 @@ class Session:
             self._config = config
         return self._config
 
+    def environment(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The variables in effect (options, environment, configuration file) and where
+        each came from."""
+        from ingot_storage.settings import Settings
+
+        return (self.settings or Settings()).resolve(self._env)
+
     @property
     def book_chosen(self) -> bool:
         """Whether this session's book was chosen (--book, INGOT_BOOK), not the default."""
-        import os
-
-        env = os.environ if self._env is None else self._env
-        return self._book_name is not None or "INGOT_BOOK" in env
+        return self._book_name is not None or "INGOT_BOOK" in self.environment()[0]
 
     def for_book(self, name: str, make_book: str | None = None) -> Session:
         """A session of its own on book `name` (this one's environment and clock)."""
-        return Session(self._env, self._clock, book=name, make_book=make_book)
+        return Session(self._env, self._clock, book=name, make_book=make_book,
+                       settings=self.settings)  # fmt: skip
 
     def choose_book(self, name: str) -> None:
         """Work on book `name` from now on (before anything was opened)."""

@@ -87,7 +87,7 @@ def test_every_command_shows_an_example_in_a_task_panel_with_readable_names(invo
         assert f"Example: ingot {path}" in text, path
         assert "<str>" not in text, path  # readable names
         assert "<int>" not in text, path
-    assert set(EXAMPLES) - set(paths) <= {"report", "ingest", "strategy", "ledger"}
+    assert set(EXAMPLES) - set(paths) <= {"report", "ingest", "strategy", "ledger", "config"}
     top = invoke("--help").output
     panels = [name for name in PANELS if f"─ {name} " in top]
     assert panels == list(PANELS)  # grouped by task, in that order
