@@ -52,10 +52,19 @@ __all__ = [
     "ExportFormat",
     "ExportResult",
     "check_export_target",
+    "default_target",
     "export_target",
     "report_export",
     "run_export",
 ]
+
+
+def default_target(output: str | None, default_name: str) -> str:
+    """--output as given; without it, stdout when stdout is not a terminal (a pipe or a
+    redirect, as `| gzip` means), else a dated file in the current directory."""
+    if output is not None:
+        return output
+    return default_name if sys.stdout.isatty() else "-"
 
 
 def check_export_target(output: str, *, force: bool) -> Path | None:
@@ -110,9 +119,8 @@ def run_export(
 ) -> ExportResult:
     """Check the inputs, then stream records through `writers[fmt]` to a file or stdout."""
     moment, end = parse_period(since, until)
-    path = check_export_target(
-        output or f"{stem}_{datetime.now(UTC):%Y%m%d}.{fmt.value}", force=force
-    )
+    name = default_target(output, f"{stem}_{datetime.now(UTC):%Y%m%d}.{fmt.value}")
+    path = check_export_target(name, force=force)
     with (
         session.database.connect() as conn,
         export_target(path) as stream,

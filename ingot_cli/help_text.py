@@ -111,6 +111,8 @@ def _dress_params(command: Any) -> None:
     for param in command.params:
         if getattr(param, "is_flag", False) or getattr(param, "hidden", False):
             continue
+        if getattr(param.type, "is_composite", False) or param.nargs != 1:
+            continue  # a pair such as --bars SYMBOL INTERVAL keeps its own type
         if param.type.get_metavar(param=param, ctx=None) is not None:
             continue  # choices list themselves: [csv|json]
         label = _label(param)

@@ -6,9 +6,11 @@ never rounded: tables group thousands, JSON carries Decimals as strings.
 
 from __future__ import annotations
 
+import csv
 import decimal
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,8 +83,11 @@ class Column:
 class Output:
     """Where a command's result goes: a table or line for people, JSON for scripts."""
 
-    def __init__(self, *, json_mode: bool = False, console: Console | None = None) -> None:
+    def __init__(
+        self, *, json_mode: bool = False, csv_mode: bool = False, console: Console | None = None
+    ) -> None:
         self.json_mode = json_mode
+        self.csv_mode = csv_mode  # tables as CSV on stdout; lines (notes, totals) on stderr
         self._console = console
 
     @property
@@ -102,7 +107,11 @@ class Output:
         sys.stdout.flush()
 
     def line(self, text: str, *, markup: bool = True) -> None:
-        """Write one line of text (rich markup allowed, unless `markup` is False)."""
+        """Write one line of text (rich markup allowed, unless `markup` is False); beside a
+        CSV table it goes to stderr, so stdout holds the CSV alone."""
+        if self.csv_mode:
+            Console(stderr=True, highlight=False).print(text, markup=markup, soft_wrap=True)
+            return
         self.console.print(text, markup=markup, soft_wrap=not markup)
 
     def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
@@ -113,6 +122,9 @@ class Output:
         still wider than the terminal runs past its edge (the pager chops it, `less -S`).
         Piped, every column is written in full."""
         rows = [list(row) for row in rows]
+        if self.csv_mode:
+            _write_csv(columns, rows)
+            return
         shown, hidden = _fit(columns, rows, self.console.width if self.console.is_terminal else 0)
         table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), header_style="bold")
         for at in shown:
@@ -143,6 +155,19 @@ class Output:
         # Piped: the same table without the padding rich leaves at the end of each line.
         sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
         sys.stdout.flush()
+
+
+_GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+
+
+def _write_csv(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+    """The table's columns as CSV: headers as shown, numbers without their grouping commas."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([c.header.upper() for c in columns])
+    for row in rows:
+        writer.writerow([cell.replace(",", "") if _GROUPED.fullmatch(cell) else cell
+                         for cell in row])  # fmt: skip
+    sys.stdout.flush()
 
 
 def _width(columns: Sequence[Column], cells: Sequence[Sequence[str]]) -> int:

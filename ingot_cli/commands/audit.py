@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, format_count
@@ -181,11 +181,12 @@ def audit_group(
         50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many entries."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Query the audit log, newest first (or run a subcommand)."""
     if ctx.invoked_subcommand is None:
         entries = audit_entries(session_of(ctx), event_type, since, limit, until)
-        render_entries(output_for(json_mode), entries)
+        render_entries(output_for(json_mode, fmt), entries)
 
 
 @app.command("verify")
@@ -195,10 +196,11 @@ def verify_command(
         None, "--digest", help="Also hold the log to a digest saved by 'ingot audit digest'."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Verify every entry, hash and signed checkpoint; exit 1 on any break."""
     report = verify_audit(session_of(ctx), digest)
-    render_verify(output_for(json_mode), report)
+    render_verify(output_for(json_mode, fmt), report)
     if report.failure is not None:
         failure = report.failure
         report_error(f"audit chain broken at seq {failure.seq} ({failure.check})")
@@ -255,7 +257,9 @@ def export_command(
     since: str | None = typer.Option(None, "--since", help="Only entries at or after this date."),
     until: str | None = typer.Option(None, "--until", help="Only entries before this date."),
     output: str | None = typer.Option(
-        None, "--output", help="File to write ('-' for stdout); default audit_YYYYMMDD.FORMAT."
+        None,
+        "--output",
+        help="File ('-': stdout); default: stdout if piped, else audit_YYYYMMDD.FORMAT.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:

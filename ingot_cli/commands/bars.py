@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.market_report import (
     BarsView,
@@ -85,10 +85,11 @@ def bars_command(
     ),
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw the close prices."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Stored OHLCV bars as a table and a price chart."""
     view = bars(session_of(ctx), symbol, interval, since, limit, until)
-    render_bars(output_for(json_mode), view, chart)
+    render_bars(output_for(json_mode, fmt), view, chart)
 
 
 @app.command("gaps")
@@ -99,6 +100,7 @@ def gaps_command(
     since: str | None = typer.Option(None, "--since", help="Range start (default: first bar)."),
     until: str | None = typer.Option(None, "--until", help="Range end (default: last bar)."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Report missing bar intervals in a range."""
-    render_gaps(output_for(json_mode), gaps(session_of(ctx), symbol, interval, since, until))
+    render_gaps(output_for(json_mode, fmt), gaps(session_of(ctx), symbol, interval, since, until))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.session import Session
 
@@ -74,10 +74,12 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
 
 
 @app.callback()
-def books_group(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+def books_group(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
     """List the books: name, kind, booking, created, NAV, orders, last activity (times UTC)."""
     if ctx.invoked_subcommand is None:
-        render_books(output_for(json_mode), book_summaries(session_of(ctx)))
+        render_books(output_for(json_mode, fmt), book_summaries(session_of(ctx)))
 
 
 @app.command("drop")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.session import Session
 
@@ -247,9 +247,11 @@ def upgrade_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
 
 
 @app.command("status")
-def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+def status_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
     """Show server kind and version, schema revision and row counts."""
-    render_status(output_for(json_mode), database_state(session_of(ctx)))
+    render_status(output_for(json_mode, fmt), database_state(session_of(ctx)))
 
 
 def check_books(session: Session, only: str | None) -> list[BookCheck]:
@@ -299,9 +301,10 @@ def check_command(
     ctx: typer.Context,
     book: str | None = typer.Option(None, "--book", help="Only this book (default: every one)."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Replay every book from zero through validation and compare it with its snapshots."""
-    render_checks(output_for(json_mode), check_books(session_of(ctx), book))
+    render_checks(output_for(json_mode, fmt), check_books(session_of(ctx), book))
 
 
 @app.command("stop")
@@ -325,10 +328,11 @@ def spill_command(
         "(or that cannot be read) in a side file instead of letting them hold the rest back.",
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Show the batches waiting in the spill file (written during an outage)."""
     session = session_of(ctx)
-    out = output_for(json_mode)
+    out = output_for(json_mode, fmt)
     if set_aside:
         drained = drain_spill_setting_aside(session)
         render_spill(out, spill_report(session.spill_path, drained))

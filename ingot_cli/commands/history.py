@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.follow import watch
@@ -78,6 +78,7 @@ def history_group(
         False, "--follow", help="Keep showing new orders as they land (as 'ingot watch')."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Order history, newest first (or run a subcommand)."""
     if ctx.invoked_subcommand is not None:
@@ -86,7 +87,9 @@ def history_group(
         wanted = str(parse_symbol(symbol)) if symbol else None
         watch(session_of(ctx), wanted, limit, None)
         return
-    render_history(output_for(json_mode), history(session_of(ctx), symbol, since, limit, until))
+    render_history(
+        output_for(json_mode, fmt), history(session_of(ctx), symbol, since, limit, until)
+    )
 
 
 @history_app.command("export")
@@ -98,7 +101,7 @@ def history_export_command(
     output: str | None = typer.Option(
         None,
         "--output",
-        help="File to write ('-' for stdout); default history_YYYYMMDD.FORMAT.",
+        help="File ('-': stdout); default: stdout if piped, else history_YYYYMMDD.FORMAT.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.inputs import open_binary, open_input
 from ingot_cli.market_report import (
@@ -154,11 +154,12 @@ def ingest_ohlcv_command(
         False, "--skip-bad", help="Files: keep the good rows, report the bad ones."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Ingest OHLCV bars; re-ingesting the same range stores nothing twice."""
     session = session_of(ctx)
     market, width = parse_symbol(symbol), parse_interval(interval)
-    out = output_for(json_mode)
+    out = output_for(json_mode, fmt)
     if source == "kraken":
         report = ingest_kraken(session, market, width, parse_since(since))
         render_history(out, report, market, width)
@@ -176,10 +177,11 @@ def ingest_ticks_command(
         False, "--skip-bad", help="Keep the good rows, report the bad ones."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Ingest JSONL ticks ({"symbol", "price", "volume", "ts"} a line)."""
     render_ingest(
-        output_for(json_mode), ingest_ticks_file(session_of(ctx), source, skip_bad), "ticks"
+        output_for(json_mode, fmt), ingest_ticks_file(session_of(ctx), source, skip_bad), "ticks"
     )
 
 

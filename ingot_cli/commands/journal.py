@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
 from ingot_cli.parsing import parse_period
@@ -160,10 +160,11 @@ def register_command(
     since: str | None = typer.Option(None, "--since", help="Only postings from this date."),
     until: str | None = typer.Option(None, "--until", help="Only postings before this date."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """An account's postings with their running balance (normal side, as 'balances')."""
     found, lines = register_of(session_of(ctx), account, since, until)
-    render_register(output_for(json_mode), found, lines)
+    render_register(output_for(json_mode, fmt), found, lines)
 
 
 @app.command("journal")
@@ -172,7 +173,8 @@ def journal_command(
     since: str | None = typer.Option(None, "--since", help="Only transactions from this date."),
     until: str | None = typer.Option(None, "--until", help="Only transactions before this date."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Every transaction with its postings, in posting order."""
     session = session_of(ctx)
-    render_journal(output_for(json_mode), session.book.ledger, journal(session, since, until))
+    render_journal(output_for(json_mode, fmt), session.book.ledger, journal(session, since, until))

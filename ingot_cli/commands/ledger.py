@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
 from ingot_cli.parsing import parse_since, whole_number
@@ -202,9 +202,11 @@ app = typer.Typer()
 
 
 @app.command("accounts")
-def accounts_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+def accounts_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
     """List every ledger account."""
-    render_accounts(output_for(json_mode), list_accounts(session_of(ctx)))
+    render_accounts(output_for(json_mode, fmt), list_accounts(session_of(ctx)))
 
 
 @app.command("balances")
@@ -219,15 +221,16 @@ def balances_command(
         None, "--at", help="Balances from what was posted before this date or instant."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Show every account's balance, exactly."""
     if depth is not None and not tree:
         raise BadInput("--depth", ["applies with --tree"])
     balances = list_balances(session_of(ctx), include_zero=not nonzero, at=at)
     if tree:
-        render_tree(output_for(json_mode), balance_tree(balances, depth))
+        render_tree(output_for(json_mode, fmt), balance_tree(balances, depth))
     else:
-        render_balances(output_for(json_mode), balances)
+        render_balances(output_for(json_mode, fmt), balances)
 
 
 @app.command("nav")
@@ -240,6 +243,7 @@ def nav_command(
         [], "--mark", help="Price of one unit of a held currency, CODE=PRICE; repeatable."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Net asset value: assets minus liabilities at the given marks."""
-    render_nav(output_for(json_mode), compute_nav(session_of(ctx), quote, mark))
+    render_nav(output_for(json_mode, fmt), compute_nav(session_of(ctx), quote, mark))

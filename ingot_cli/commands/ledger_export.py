@@ -14,7 +14,13 @@ from uuid import UUID, uuid5
 import typer
 
 from ingot_cli.commands import session_of
-from ingot_cli.exporting import ExportResult, check_export_target, export_target, report_export
+from ingot_cli.exporting import (
+    ExportResult,
+    check_export_target,
+    default_target,
+    export_target,
+    report_export,
+)
 from ingot_cli.parsing import parse_since
 from ingot_cli.session import Session
 from ingot_core.accounting import Account, Entry, EntrySide, Transaction
@@ -46,7 +52,8 @@ def export_ledger(
     every account and the last recorded price of each held currency."""
     moment = parse_since(since)
     now = datetime.now(UTC)
-    path = check_export_target(output or f"ledger_{now:%Y%m%d}.{_SUFFIX[fmt]}", force=force)
+    name = default_target(output, f"ledger_{now:%Y%m%d}.{_SUFFIX[fmt]}")
+    path = check_export_target(name, force=force)
     from ingot_storage.ledger.register import (
         balances_at,
         first_posted_at,
@@ -110,7 +117,9 @@ def export_command(
     fmt: LedgerFormat = typer.Option(..., "--format", help="beancount, ledger or csv."),
     since: str | None = typer.Option(None, "--since", help="Only transactions from this date."),
     output: str | None = typer.Option(
-        None, "--output", help="File to write ('-' for stdout); default ledger_YYYYMMDD.EXT."
+        None,
+        "--output",
+        help="File ('-': stdout); default: stdout if piped, else ledger_YYYYMMDD.EXT.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.parsing import parse_amount, parse_symbol
 from ingot_cli.session import Session
 from ingot_cli.trading_report import (
@@ -82,9 +82,10 @@ def order_command(side: OrderSide) -> None:
             None, "--client-id", help="Your id for the order; reusing it never opens twice."
         ),
         json_mode: bool = JsonOption,
+        fmt: OutputFormat | None = FormatOption,
     ) -> None:
         report_done(
-            output_for(json_mode),
+            output_for(json_mode, fmt),
             place(session_of(ctx), side, symbol, quantity, limit, client_id),
         )
 
@@ -100,15 +101,18 @@ def cancel_command(
     ctx: typer.Context,
     order_id: str = typer.Argument(..., help="Client id or exchange id of an open order."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Cancel an open (resting) order."""
-    report_done(output_for(json_mode), cancel_order(session_of(ctx), order_id))
+    report_done(output_for(json_mode, fmt), cancel_order(session_of(ctx), order_id))
 
 
 @app.command("orders")
-def orders_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+def orders_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
     """List open (resting) orders."""
-    render_orders(output_for(json_mode), session_of(ctx).view.open_orders)
+    render_orders(output_for(json_mode, fmt), session_of(ctx).view.open_orders)
 
 
 @app.command("mark")

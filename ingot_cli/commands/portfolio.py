@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.session import Session
 from ingot_cli.trading_report import (
     Status,
@@ -48,14 +48,18 @@ def status(session: Session) -> Status:
 
 
 @app.command("positions")
-def positions_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+def positions_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
     """Positions with average cost, mark, unrealized and realized PnL, fees."""
     view = session_of(ctx).view
     held = [p for p in view.positions.values() if p.quantity or p.realized_pnl]
-    render_positions(output_for(json_mode), held, view.marks)
+    render_positions(output_for(json_mode, fmt), held, view.marks)
 
 
 @app.command("status")
-def status_command(ctx: typer.Context, json_mode: bool = JsonOption) -> None:
+def status_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
     """Mode, NAV, database and storage worker metrics."""
-    render_status(output_for(json_mode), status(session_of(ctx)))
+    render_status(output_for(json_mode, fmt), status(session_of(ctx)))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.lots_report import render_lots
 from ingot_cli.output import Column, Output, format_amount, format_count
@@ -66,8 +66,11 @@ def equity_command(
     book: str | None = typer.Option(None, "--book", help="Another book (as 'ingot --book')."),
     csv_mode: bool = typer.Option(False, "--csv", help="Print the points as CSV."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """NAV over time, from the equity snapshots: a chart, or its points exactly."""
+    json_mode = json_mode or fmt is OutputFormat.JSON
+    csv_mode = csv_mode or fmt is OutputFormat.CSV
     if csv_mode and json_mode:
         raise BadInput("--csv", ["choose one of --csv and --json"])
     session = session_of(ctx)
@@ -139,9 +142,10 @@ def run_command(
     run_id: str = typer.Argument(..., help="The run's id, as its summary named it."),
     book: str | None = typer.Option(None, "--book", help="The book it ran in, when several."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """A strategy run's summary, as it was printed when the run ended."""
-    render_summary(output_for(json_mode), kept_run(session_of(ctx), run_id, book))
+    render_summary(output_for(json_mode, fmt), kept_run(session_of(ctx), run_id, book))
 
 
 @app.command("runs")
@@ -151,9 +155,10 @@ def runs_command(
         50, "--limit", parser=whole_number(1, MAX_ROWS), help="Show at most this many runs."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Every kept strategy run, newest first, with its headline figures side by side."""
-    render_runs(output_for(json_mode), kept_runs(session_of(ctx), limit))
+    render_runs(output_for(json_mode, fmt), kept_runs(session_of(ctx), limit))
 
 
 class PnlBy(StrEnum):
@@ -275,9 +280,10 @@ def pnl_command(
     until: str | None = typer.Option(None, "--until", help="Before this date (default: now)."),
     by: PnlBy | None = typer.Option(None, "--by", help="day, week, month or symbol."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Realized and unrealized PnL, fees, net and turnover, exact, in the book's currency."""
-    render_pnl(output_for(json_mode), pnl_report(session_of(ctx), since, until, by))
+    render_pnl(output_for(json_mode, fmt), pnl_report(session_of(ctx), since, until, by))
 
 
 def render_pnl(out: Output, report: PnlReport) -> None:
@@ -351,8 +357,10 @@ def lots_command(
     ),
     csv_mode: bool = typer.Option(False, "--csv", help="Print the lots as CSV."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Tax lots: each buy's lot, and each disposal with its cost, proceeds and gain."""
+    csv_mode = csv_mode or fmt is OutputFormat.CSV
     if open_only and closed_only:
         raise BadInput("--open", ["choose one of --open and --closed"])
     if csv_mode and json_mode:
@@ -365,5 +373,6 @@ def lots_command(
         open_lots, closed = book_lots(iter_fills(conn), chosen)
     if year is not None:
         closed = [c for c in closed if c.closed_at.year == year]
-    render_lots(output_for(json_mode), chosen, [] if closed_only else open_lots,
-                [] if open_only else closed, csv_mode=csv_mode)  # fmt: skip
+    out = output_for(json_mode or fmt is OutputFormat.JSON)
+    render_lots(out, chosen, [] if closed_only else open_lots, [] if open_only else closed,
+                csv_mode=csv_mode)  # fmt: skip

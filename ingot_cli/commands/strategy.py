@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.inputs import open_input
 from ingot_cli.output import Column, Output, format_amount, format_count
@@ -283,6 +283,7 @@ def run_command(
         help="Trade in this book (made if missing) instead of a new scratch book bt-RUN_ID.",
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Drive the engine with a strategy; signals and orders are persisted and audited."""
     if mode is not None and mode not in ("shadow", "paper"):
@@ -299,7 +300,7 @@ def run_command(
         run_id,
         book,
     )
-    render_run(output_for(json_mode), result)
+    render_run(output_for(json_mode, fmt), result)
 
 
 app.add_typer(strategy_app, name="strategy")

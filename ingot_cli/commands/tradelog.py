@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from ingot_cli.commands import JsonOption, output_for, session_of
+from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.exporting import report_export, run_export
 from ingot_cli.output import Column, Output, format_count
@@ -124,6 +124,7 @@ def tradelog_group(
         None, "--seconds", parser=positive_seconds, help="With --follow: stop after this long."
     ),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Trade log events, newest first (or run a subcommand)."""
     if ctx.invoked_subcommand is not None:
@@ -135,7 +136,7 @@ def tradelog_group(
     session = session_of(ctx)
     with session.database.connect() as conn:
         rows = list_events(conn, limit, since=start, until=end, **filters)
-    out = output_for(json_mode)
+    out = output_for(json_mode, fmt)
     if not follow:
         _render(out, rows)
         return
@@ -175,6 +176,7 @@ def show_command(
     ctx: typer.Context,
     event_id: int = typer.Argument(..., parser=whole_number(1), help="The event's id."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """One event: its typed columns and its raw body, pretty-printed."""
     from ingot_storage.tradelog.store import get_event, row_data
@@ -184,8 +186,8 @@ def show_command(
     if row is None:
         raise BadInput("ID", [f"no trade log event {event_id}"])
     data = row_data(row)
-    out = output_for(json_mode)
-    if json_mode:
+    out = output_for(json_mode, fmt)
+    if out.json_mode:
         out.json(data)
         return
     for name, value in data.items():
@@ -205,7 +207,9 @@ def export_command(
     since: str | None = typer.Option(None, "--since", help="Only events from this time."),
     until: str | None = typer.Option(None, "--until", help="Only events before this time."),
     output: str | None = typer.Option(
-        None, "--output", help="File to write ('-' for stdout); default tradelog_YYYYMMDD.FORMAT."
+        None,
+        "--output",
+        help="File ('-': stdout); default: stdout if piped, else tradelog_YYYYMMDD.FORMAT.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
@@ -239,6 +243,7 @@ def prune_command(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; change nothing."),
     json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Drop whole days older than the retention (INGOT_TRADELOG_RETENTION_DAYS, 90)."""
     session = session_of(ctx)
@@ -252,8 +257,8 @@ def prune_command(
 
     result = prune_tradelog(session.database.engine, datetime.now(UTC) - age, archive,
                             dry_run=dry_run)  # fmt: skip
-    out = output_for(json_mode)
-    if json_mode:
+    out = output_for(json_mode, fmt)
+    if out.json_mode:
         out.json({"cutoff": result.cutoff.isoformat(), "dry_run": dry_run,
                   "dropped": [{"partition": n, "rows": c} for n, c in result.dropped],
                   "trimmed": result.trimmed, "kept": result.kept,
