@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from ingot_cli.zone import when
+
 __all__ = ["time_chart"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -55,7 +57,7 @@ def time_chart(
     plt.plot(offsets, [float(v) for v in values])
     form, span = _date_form(times[-1] - start), offsets[-1]
     ticks = [span * n / (_TICKS - 1) for n in range(_TICKS)] if span else [0.0]
-    plt.xticks(ticks, [(start + timedelta(seconds=t)).strftime(form) for t in ticks])
+    plt.xticks(ticks, [when(start + timedelta(seconds=t), form) for t in ticks])
     plt.title(title)
     drawn = _ANSI.sub("", plt.build())
     return [line.rstrip() for line in drawn.splitlines() if line.strip()]

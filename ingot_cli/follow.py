@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ingot_cli.output import format_amount, order_price_text
 from ingot_cli.session import Session
+from ingot_cli.zone import when
 
 if TYPE_CHECKING:
     from ingot_storage.trading.orders import OrderRow
@@ -24,7 +25,7 @@ _STYLE = {"Buy": "green", "Sell": "red"}
 def row_line(row: OrderRow) -> str:
     """One order-history row as a coloured line: buys green, sells red, rejected grey."""
     text = (
-        f"{row.event_at:%Y-%m-%d %H:%M:%S}  {row.symbol:<9} {row.side:<4} {row.order_type:<6} "
+        f"{when(row.event_at)}  {row.symbol:<9} {row.side:<4} {row.order_type:<6} "
         f"{format_amount(row.quantity):>12} {order_price_text(row):>12}"
         f"  {row.status}" + (f" ({row.reason})" if row.reason else "")
     )

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ingot_cli.output import Column, Output, format_amount
+from ingot_cli.zone import label, when
 from ingot_core.accounting import Currency
 from ingot_core.engine.lots import BookingMethod, ClosedLot, OpenLot
 
@@ -66,7 +67,7 @@ def render_lots(
         out.table(
             [
                 Column("Symbol"),
-                Column("Acquired"),
+                Column(f"Acquired ({label()})"),
                 Column("Disposed"),
                 Column("Qty", "right"),
                 Column("Cost", "right"),
@@ -77,8 +78,8 @@ def render_lots(
             [
                 (
                     str(c.symbol),
-                    f"{c.opened_at:%Y-%m-%d}",
-                    f"{c.closed_at:%Y-%m-%d}",
+                    f"{when(c.opened_at, '%Y-%m-%d')}",
+                    f"{when(c.closed_at, '%Y-%m-%d')}",
                     format_amount(c.quantity),
                     format_amount(c.cost, c.symbol.quote_currency.decimals),
                     format_amount(c.proceeds, c.symbol.quote_currency.decimals),
@@ -100,7 +101,7 @@ def render_lots(
         out.table(
             [
                 Column("Symbol"),
-                Column("Acquired"),
+                Column(f"Acquired ({label()})"),
                 Column("Qty", "right"),
                 Column("Cost", "right"),
                 Column("Order"),
@@ -108,7 +109,7 @@ def render_lots(
             [
                 (
                     str(lot.symbol),
-                    f"{lot.opened_at:%Y-%m-%d}",
+                    f"{when(lot.opened_at, '%Y-%m-%d')}",
                     format_amount(lot.quantity),
                     format_amount(lot.cost, lot.symbol.quote_currency.decimals),
                     lot.order_id,

@@ -69,6 +69,9 @@ def root(
     data_dir: str | None = typer.Option(
         None, "--data-dir", help="Data directory (over INGOT_DATA_DIR and the config file)."
     ),
+    tz: str | None = typer.Option(
+        None, "--tz", help="Show times in this zone, e.g. Europe/Paris (default: TZ, else UTC)."
+    ),
 ) -> None:
     """Ingot: portfolio management and systematic trading in the terminal.
 
@@ -78,6 +81,12 @@ def root(
         from ingot_cli.pager import disable_paging
 
         disable_paging()
+    from ingot_cli.zone import use_zone
+
+    try:
+        use_zone(tz)  # each command line says its own zone (None: TZ, else UTC)
+    except ValueError as error:
+        raise BadInput("--tz", [str(error)]) from None
     if isinstance(ctx.obj, Session):
         if book is not None and book != ctx.obj.config.book:
             # A script or REPL line for another book runs in a session of its own.

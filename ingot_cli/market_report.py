@@ -11,6 +11,7 @@ import typer
 
 from ingot_cli.chart import time_chart
 from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.zone import MINUTES, label, when
 from ingot_core.bars import Gap
 from ingot_core.feed import BarInterval, OhlcvBar
 from ingot_core.symbols import Symbol
@@ -73,7 +74,7 @@ def render_ingest(out: Output, report: IngestReport, what: str) -> None:
     else:
         span = ""
         if report.first is not None and report.last is not None:
-            span = f", {report.first:%Y-%m-%d %H:%M} to {report.last:%Y-%m-%d %H:%M} UTC"
+            span = f", {when(report.first, MINUTES)} to {when(report.last, MINUTES)} {label()}"
         out.line(
             f"Ingested {report.source}: {format_count(report.stored)} new {what}, "
             f"{format_count(report.duplicates)} already stored, "
@@ -105,14 +106,16 @@ def render_history(
         )
         return
     if report.resumed_from is not None:
-        out.line(f"Resumed the interrupted backfill from {report.resumed_from:%Y-%m-%d %H:%M} UTC")
+        out.line(
+            f"Resumed the interrupted backfill from {when(report.resumed_from, MINUTES)} {label()}"
+        )
     out.line(
         f"Kraken {symbol} {interval}: {format_count(report.stored)} new bars "
         f"({format_count(report.from_ohlc)} from OHLC, {format_count(report.from_trades)} "
         f"rebuilt from trades) in {report.calls} calls"
     )
     if forming is not None:
-        out.line(f"Bar {forming.timestamp:%Y-%m-%d %H:%M} UTC is still forming: not stored")
+        out.line(f"Bar {when(forming.timestamp, MINUTES)} {label()} is still forming: not stored")
 
 
 def render_bars(out: Output, view: BarsView, chart: bool) -> None:
@@ -141,7 +144,7 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
     places = view.symbol.quote_currency.decimals
     out.table(
         [
-            Column("Timestamp"),
+            Column(f"Timestamp ({label()})"),
             Column("Open", "right"),
             Column("High", "right"),
             Column("Low", "right"),
@@ -151,7 +154,7 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
         ],
         [
             (
-                f"{b.timestamp:%Y-%m-%d %H:%M}",
+                f"{when(b.timestamp, MINUTES)}",
                 format_amount(b.open, places),
                 format_amount(b.high, places),
                 format_amount(b.low, places),
@@ -164,7 +167,7 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
     )
     if chart:
         closes = time_chart([b.timestamp for b in view.bars], [b.close for b in view.bars],
-                            f"{view.symbol} {view.interval} close (UTC)")  # fmt: skip
+                            f"{view.symbol} {view.interval} close ({label()})")  # fmt: skip
         for line in closes:
             out.line(line, markup=False)
 
@@ -189,14 +192,14 @@ def render_gaps(out: Output, report: GapReport) -> None:
     if report.start is None or report.end is None:
         out.line(f"No {report.interval} bars stored for {report.symbol}; give --since and --until")
         return
-    span = f"{report.start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC"
+    span = f"{when(report.start, MINUTES)} to {when(report.end, MINUTES)} {label()}"
     if not report.gaps:
         out.line(f"{report.symbol} {report.interval}: no gaps from {span}")
         return
     out.table(
-        [Column("Missing from"), Column("Missing to"), Column("Bars", "right")],
+        [Column(f"Missing from ({label()})"), Column("Missing to"), Column("Bars", "right")],
         [
-            (f"{g.start:%Y-%m-%d %H:%M}", f"{g.end:%Y-%m-%d %H:%M}", format_count(g.missing))
+            (f"{when(g.start, MINUTES)}", f"{when(g.end, MINUTES)}", format_count(g.missing))
             for g in report.gaps
         ],
     )

@@ -129,7 +129,7 @@ class Output:
         table = Table(box=None, pad_edge=False, padding=(0, 3, 0, 0), header_style="bold")
         for at in shown:
             column = columns[at]
-            table.add_column(column.header.upper(), justify=column.justify,
+            table.add_column(_shout(column.header), justify=column.justify,
                              no_wrap=not column.wrap)  # fmt: skip
         for row in rows:
             table.add_row(*(row[at] for at in shown))
@@ -157,13 +157,19 @@ class Output:
         sys.stdout.flush()
 
 
+def _shout(header: str) -> str:
+    """A header in capitals, what it adds in parentheses as written: TIMESTAMP (Asia/Tokyo)."""
+    head, paren, rest = header.partition(" (")
+    return head.upper() + paren + rest
+
+
 _GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 
 
 def _write_csv(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
     """The table's columns as CSV: headers as shown, numbers without their grouping commas."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow([c.header.upper() for c in columns])
+    writer.writerow([_shout(c.header) for c in columns])
     for row in rows:
         writer.writerow([cell.replace(",", "") if _GROUPED.fullmatch(cell) else cell
                          for cell in row])  # fmt: skip
@@ -197,7 +203,7 @@ def _fit(
                               [[r[at] for r in rows] for at in shown]) > width:  # fmt: skip
         at = give_way.pop(0)
         shown.remove(at)
-        hidden.append(columns[at].header.upper())
+        hidden.append(_shout(columns[at].header))
     return shown, hidden
 
 

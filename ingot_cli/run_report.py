@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.zone import label, when
 from ingot_core.accounting import currency
 from ingot_core.engine.run_report import RunSummary
 
@@ -19,7 +20,7 @@ def _percent(fraction: Decimal | None) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
+    return "-" if moment is None else f"{when(moment)}"
 
 
 def _exposure(s: RunSummary) -> Decimal | None:
@@ -75,7 +76,7 @@ def render_runs(out: Output, runs: Sequence[RunSummary]) -> None:
             Column("Run"),
             Column("Strategy"),
             Column("Book", drop=1),
-            Column("Ended", drop=2),
+            Column(f"Ended ({label()})", drop=2),
             Column("Trades", "right"),
             Column("Win rate", "right"),
             Column("Net PnL", "right"),

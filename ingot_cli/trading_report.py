@@ -12,6 +12,7 @@ import typer
 
 from ingot_cli.errors import EXIT_BAD_INPUT, report_error
 from ingot_cli.output import Column, Output, format_amount, format_count, order_price_text
+from ingot_cli.zone import label, when
 from ingot_core.engine import Position
 from ingot_core.execution import Order, OrderStatus
 from ingot_core.symbols import Symbol
@@ -126,7 +127,7 @@ def render_orders(out: Output, orders: Sequence[Order]) -> None:
         return
     out.table(
         [
-            Column("Submitted"),
+            Column(f"Submitted ({label()})"),
             Column("Order"),
             Column("Symbol"),
             Column("Side"),
@@ -136,7 +137,7 @@ def render_orders(out: Output, orders: Sequence[Order]) -> None:
         ],
         [
             (
-                f"{o.submitted_at:%Y-%m-%d %H:%M:%S}",
+                f"{when(o.submitted_at)}",
                 o.request.client_id,
                 str(o.request.symbol),
                 o.request.side.value,
@@ -219,7 +220,7 @@ def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
         return
     out.table(
         [
-            Column("Timestamp"),
+            Column(f"Timestamp ({label()})"),
             Column("Symbol"),
             Column("Side"),
             Column("Type"),
@@ -229,7 +230,7 @@ def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
         ],
         [
             (
-                f"{r.event_at:%Y-%m-%d %H:%M:%S}",
+                f"{when(r.event_at)}",
                 r.symbol,
                 r.side,
                 r.order_type,

@@ -15,6 +15,7 @@ from ingot_cli.output import Column, Output, format_count
 from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_period, whole_number
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
+from ingot_cli.zone import label, when
 from ingot_core.audit import AuditEntry
 from ingot_core.audit.vocabulary import EVENT_TYPES
 from ingot_core.numbers import shown
@@ -130,7 +131,7 @@ def render_entries(out: Output, entries: Sequence[AuditEntry]) -> None:
     out.table(
         [
             Column("Seq", "right"),
-            Column("Timestamp"),
+            Column(f"Timestamp ({label()})"),
             Column("Event type"),
             Column("Actor"),
             Column("Entity ID", drop=1),
@@ -138,7 +139,7 @@ def render_entries(out: Output, entries: Sequence[AuditEntry]) -> None:
         [
             (
                 str(e.seq),
-                f"{e.timestamp:%Y-%m-%d %H:%M:%S}",
+                f"{when(e.timestamp)}",
                 e.event_type,
                 e.actor,
                 "" if e.entity_id is None else str(e.entity_id),

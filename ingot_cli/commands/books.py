@@ -11,6 +11,7 @@ import typer
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.session import Session
+from ingot_cli.zone import label, when
 
 if TYPE_CHECKING:
     from ingot_storage.ledger.books import BookSummary
@@ -53,7 +54,7 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
             Column("Book"),
             Column("Kind", drop=1),
             Column("Booking"),
-            Column("Created"),
+            Column(f"Created ({label()})"),
             Column("NAV", "right"),
             Column("Orders", "right"),
             Column("Last activity", drop=2),
@@ -63,10 +64,10 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
                 b.name,
                 b.kind,
                 b.booking,
-                f"{b.created_at:%Y-%m-%d %H:%M:%S}",
+                f"{when(b.created_at)}",
                 "no mark" if b.nav is None else f"{format_amount(b.nav, 2)} {b.currency}",
                 format_count(b.orders),
-                "" if b.last_activity is None else f"{b.last_activity:%Y-%m-%d %H:%M:%S}",
+                "" if b.last_activity is None else f"{when(b.last_activity)}",
             )
             for b in summaries
         ],
@@ -77,7 +78,7 @@ def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:
 def books_group(
     ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
 ) -> None:
-    """List the books: name, kind, booking, created, NAV, orders, last activity (times UTC)."""
+    """List the books: name, kind, booking, created, NAV, orders, last activity."""
     if ctx.invoked_subcommand is None:
         render_books(output_for(json_mode, fmt), book_summaries(session_of(ctx)))
 

@@ -19,6 +19,7 @@ from ingot_cli.errors import BadInput
 from ingot_cli.output import Column, Output, format_amount
 from ingot_cli.parsing import parse_period
 from ingot_cli.session import Session
+from ingot_cli.zone import label, when
 from ingot_core.accounting import Account, Ledger, Transaction
 from ingot_core.accounting.register import RegisterLine, normal_amount, register
 from ingot_core.numbers import shown
@@ -92,14 +93,14 @@ def render_register(out: Output, account: Account, lines: Iterator[RegisterLine]
         return
     out.table(
         [
-            Column("Date"),
+            Column(f"Date ({label()})"),
             Column("Description", wrap=True),
             Column("Amount", "right"),
             Column(f"Balance {account.currency.code}", "right"),
         ],
         [
             (
-                f"{line.posted_at:%Y-%m-%d %H:%M:%S}",
+                f"{when(line.posted_at)}",
                 line.description,
                 format_amount(line.amount, decimals),
                 format_amount(line.balance, decimals),
@@ -116,7 +117,7 @@ def render_journal(out: Output, ledger: Ledger, txs: Iterator[Transaction]) -> N
         return
     rows: list[tuple[str, str, str, str]] = []
     for tx in txs:
-        rows.append((f"{tx.posted_at:%Y-%m-%d %H:%M:%S}", tx.description, "", ""))
+        rows.append((f"{when(tx.posted_at)}", tx.description, "", ""))
         for entry in tx.entries:
             account = ledger.account(entry.account_id)
             amount = normal_amount(account, entry.side, entry.amount)
@@ -124,7 +125,7 @@ def render_journal(out: Output, ledger: Ledger, txs: Iterator[Transaction]) -> N
                          entry.currency.code))  # fmt: skip
     out.table(
         [
-            Column("Date"),
+            Column(f"Date ({label()})"),
             Column("Description / account", wrap=True),
             Column("Amount", "right"),
             Column("Currency"),

@@ -27,6 +27,7 @@ from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.parsing import MAX_ROWS, parse_period, parse_since, whole_number
 from ingot_cli.run_report import render_runs, render_summary
 from ingot_cli.session import Session
+from ingot_cli.zone import label, when
 from ingot_core.accounting import currency
 from ingot_core.engine.lots import BookingMethod, book_lots
 from ingot_core.engine.pnl import MarkAt, Period, PnlRow, pnl_by_period, pnl_by_symbol
@@ -99,12 +100,12 @@ def _draw(session: Session, code: str, points: list[tuple[datetime, Decimal]]) -
     decimals = session.book.base_currency.decimals
     first, last = points[0], points[-1]
     for line in time_chart([at for at, _ in points], [nav for _, nav in points],
-                           f"NAV {code} (UTC)"):  # fmt: skip
+                           f"NAV {code} ({label()})"):  # fmt: skip
         out.line(line, markup=False)
     change = last[1] - first[1]
     out.line(
-        f"{format_count(len(points))} snapshots, {first[0]:%Y-%m-%d %H:%M:%S} to "
-        f"{last[0]:%Y-%m-%d %H:%M:%S} UTC: {format_amount(first[1], decimals)} -> "
+        f"{format_count(len(points))} snapshots, {when(first[0])} to "
+        f"{when(last[0])} {label()}: {format_amount(first[1], decimals)} -> "
         f"{format_amount(last[1], decimals)} {code} ({'+' if change >= 0 else ''}"
         f"{format_amount(change, decimals)})",
         markup=False,
@@ -204,7 +205,7 @@ def _label(by: PnlBy, moment: datetime) -> str:
     if by is PnlBy.WEEK:
         year, week, _ = moment.isocalendar()
         return f"{year}-W{week:02d}"
-    return f"{moment:%Y-%m-%d}"
+    return f"{when(moment, '%Y-%m-%d')}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ingot_cli.parsing import (
 from ingot_cli.progress import progress
 from ingot_cli.run_report import summary_lines
 from ingot_cli.session import Session
+from ingot_cli.zone import label, when
 from ingot_core.engine import StrategyRun, TradingMode, run_strategy
 from ingot_core.engine.run_report import RunSummary, RunTracker
 from ingot_core.errors import ValidationError
@@ -204,7 +205,7 @@ def render_run(out: Output, result: StrategyResult) -> None:
     if run_.signals:
         out.table(
             [
-                Column("Timestamp"),
+                Column(f"Timestamp ({label()})"),
                 Column("Symbol"),
                 Column("Signal"),
                 Column("Price", "right"),
@@ -215,7 +216,7 @@ def render_run(out: Output, result: StrategyResult) -> None:
             ],
             [
                 (
-                    f"{s.timestamp:%Y-%m-%d %H:%M:%S}",
+                    f"{when(s.timestamp)}",
                     str(s.symbol),
                     f"{s.side.value.upper()} {s.reason}",
                     format_amount(s.price, s.symbol.quote_currency.decimals),

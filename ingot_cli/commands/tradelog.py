@@ -18,6 +18,7 @@ from ingot_cli.errors import BadInput
 from ingot_cli.exporting import report_export, run_export
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.parsing import MAX_ROWS, parse_period, positive_seconds, whole_number
+from ingot_cli.zone import label, when
 from ingot_core.tradelog.events import EventType, event_type_named
 from ingot_core.tradelog.wire import pretty_json
 
@@ -78,10 +79,10 @@ def _render(out: Output, rows: list[Any]) -> None:
         out.line("No trade log events match.")
         return
     out.table(
-        [Column("Id", "right", drop=4), Column("Local time (UTC)"), Column("Type"),
+        [Column("Id", "right", drop=4), Column(f"Local time ({label()})"), Column("Type"),
          Column("Source", drop=5), Column("Order", drop=1), Column("Symbol", drop=3),
          Column("Qty", "right", drop=2), Column("Price", "right"), Column("Status")],
-        [(str(r.id), f"{r.local_ts:%Y-%m-%d %H:%M:%S.%f}", _type_label(r.event_type),
+        [(str(r.id), f"{when(r.local_ts, '%Y-%m-%d %H:%M:%S.%f')}", _type_label(r.event_type),
           r.source or "", r.cl_ord_id or r.native_ord_id or "", r.symbol or "",
           _amount(r.last_qty if r.last_qty is not None else r.ord_qty),
           _amount(r.last_px if r.last_px is not None else r.ord_px), _status(r))
@@ -154,8 +155,8 @@ def _follow(session: Any, out: Output, shown: list[Any], filters: dict[str, Any]
                 typer.echo(json.dumps(row_data(r)))
             else:
                 kind = _type_label(r.event_type)
-                when = f"{r.local_ts:%Y-%m-%d %H:%M:%S.%f}"
-                typer.echo(f"{r.id:>8}  {when}  {kind:<24} {r.cl_ord_id or ''}  {_status(r)}")
+                at = when(r.local_ts, "%Y-%m-%d %H:%M:%S.%f")
+                typer.echo(f"{r.id:>8}  {at}  {kind:<24} {r.cl_ord_id or ''}  {_status(r)}")
 
     emit(shown)
     last = max((r.id for r in shown), default=0)
@@ -267,7 +268,7 @@ def prune_command(
     gone = sum(c for _, c in result.dropped) + result.trimmed
     verb = "Would remove" if dry_run else "Removed"
     days = len(result.dropped)
-    out.line(f"{verb} {format_count(gone)} events before {result.cutoff:%Y-%m-%d %H:%M:%S} UTC "
+    out.line(f"{verb} {format_count(gone)} events before {when(result.cutoff)} {label()} "
              f"({days} whole days); {format_count(result.kept)} kept", markup=False)  # fmt: skip
     for path in result.archived:
         out.line(f"archived: {path}", markup=False)

@@ -26,6 +26,8 @@ _CLEARED = (
     "INGOT_LOCK_WAIT_MS",
     "INGOT_BASE_CURRENCY",
     "INGOT_OPENING_CAPITAL",
+    "INGOT_BOOKING",
+    "TZ",
 )
 
 

@@ -16,7 +16,8 @@ def test_audit_lists_bootstrap_entries_newest_first(invoke) -> None:
     result = invoke("audit")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["SEQ", "TIMESTAMP", "EVENT", "TYPE", "ACTOR", "ENTITY", "ID"]
+    header = ["SEQ", "TIMESTAMP", "(UTC)", "EVENT", "TYPE", "ACTOR", "ENTITY", "ID"]
+    assert lines[0].split() == header
     assert lines[1].split()[0] == "6"
     assert "transaction_posted" in lines[1]
 

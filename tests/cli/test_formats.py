@@ -72,3 +72,24 @@ def test_an_export_goes_to_a_pipe_without_output(invoke, tmp_path: Path) -> None
         assert list(work.iterdir()) == []  # no file was written
     finally:
         os.chdir(here)
+
+
+@pytest.mark.usefixtures("traded")
+def test_times_are_labelled_and_shown_in_the_zone_asked_for(invoke) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    utc = invoke("history", "--limit", "1").stdout.splitlines()
+    assert utc[0].startswith("TIMESTAMP (UTC)")
+    tokyo = invoke("--tz", "Asia/Tokyo", "history", "--limit", "1").stdout.splitlines()
+    assert tokyo[0].startswith("TIMESTAMP (Asia/Tokyo)")
+    stamp = datetime.fromisoformat(utc[1][:19] + "+00:00")
+    assert tokyo[1][:19] == f"{stamp.astimezone(ZoneInfo('Asia/Tokyo')):%Y-%m-%d %H:%M:%S}"
+    by_env = invoke("audit", "--limit", "1", env={"TZ": "Europe/Paris"}).stdout
+    assert "TIMESTAMP (Europe/Paris)" in by_env
+    assert "TIMESTAMP (UTC)" in invoke("audit", env={"TZ": ":/etc/localtime"}).stdout  # no zone
+    stored = json.loads(invoke("--tz", "Asia/Tokyo", "history", "--json").stdout)
+    assert stored[0]["event_at"].endswith("+00:00")  # what scripts read stays UTC
+    refused = invoke("--tz", "Mars/Base", "nav")
+    assert refused.exit_code == 11
+    assert refused.output.startswith("error: --tz: 'Mars/Base' is not a time zone")

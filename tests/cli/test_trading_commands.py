@@ -43,7 +43,7 @@ def test_a_trading_session_across_processes(invoke, database_url: URL) -> None:
     assert positions[0]["realized_pnl"] == "99.40"  # 1300.00 proceeds - 1200.60 basis
     history = invoke("history", "--symbol", "BTC-USD")
     assert history.output.splitlines()[0].split() == [
-        "TIMESTAMP", "SYMBOL", "SIDE", "TYPE", "QTY", "PRICE", "STATUS"]  # fmt: skip
+        "TIMESTAMP", "(UTC)", "SYMBOL", "SIDE", "TYPE", "QTY", "PRICE", "STATUS"]  # fmt: skip
     assert len(history.output.splitlines()) == 4  # header, Filled buy, Open and Filled sell
     status = json.loads(invoke("status", "--json").output)
     assert (status["mode"], status["open_orders"], status["positions"]) == ("paper", 0, 1)
