@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import typer
 
 from ingot_cli.errors import BadInput
-from ingot_cli.output import format_count
+from ingot_cli.output import counted
 from ingot_cli.parsing import parse_period
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
@@ -131,8 +131,6 @@ def run_export(
 
 
 def report_export(result: ExportResult, noun: str) -> None:
-    """ "Exported N <noun> to FILE" (on stderr when the export itself went to stdout)."""
-    typer.echo(
-        f"Exported {format_count(result.count)} {noun} to {result.path or 'stdout'}",
-        err=result.path is None,
-    )
+    """ "Exported N <noun>s to FILE" (on stderr when the export itself went to stdout)."""
+    typer.echo(f"Exported {counted(result.count, noun)} to {result.path or 'stdout'}",
+               err=result.path is None)  # fmt: skip

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ingot_cli.output import Column, Output, format_amount
+from ingot_cli.output import Column, Output, counted, format_amount
 from ingot_cli.zone import label, when
 from ingot_core.accounting import Currency
 from ingot_core.engine.lots import BookingMethod, ClosedLot, OpenLot
@@ -95,7 +95,7 @@ def render_lots(
             gains[quote] = gains.get(quote, Decimal(0)) + c.gain
         ordered = sorted(gains.items(), key=lambda g: g[0].code)
         totals = ", ".join(f"{format_amount(g, q.decimals)} {q.code}" for q, g in ordered)
-        out.line(f"realized gain {totals} over {len(closed)} disposals", markup=False)
+        out.line(f"realized gain {totals} over {counted(len(closed), 'disposal')}", markup=False)
     if open_lots:
         out.line(f"Open lots ({method.value})", markup=False)
         out.table(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ingot_cli.chart import time_chart
-from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.output import Column, Output, counted, format_amount, format_count
 from ingot_cli.zone import MINUTES, label, when
 from ingot_core.bars import Gap
 from ingot_core.feed import BarInterval, OhlcvBar
@@ -204,6 +204,6 @@ def render_gaps(out: Output, report: GapReport) -> None:
         ],
     )
     out.line(
-        f"{report.symbol} {report.interval}: {format_count(report.missing)} bars missing "
-        f"in {len(report.gaps)} gaps from {span}"
+        f"{report.symbol} {report.interval}: {counted(report.missing, 'bar')} missing "
+        f"in {counted(len(report.gaps), 'gap')} from {span}"
     )

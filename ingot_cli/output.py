@@ -28,7 +28,16 @@ from ingot_core.symbols import Symbol
 if TYPE_CHECKING:
     from ingot_storage.trading.orders import OrderRow
 
-__all__ = ["Column", "Output", "format_amount", "format_count", "order_price_text"]
+__all__ = [
+    "Column",
+    "Output",
+    "counted",
+    "format_amount",
+    "format_count",
+    "money_shown",
+    "money_text",
+    "order_price_text",
+]
 
 Justify = Literal["left", "right"]
 
@@ -56,6 +65,33 @@ def format_amount(value: Decimal, decimals: int = 0) -> str:
 def format_count(value: int) -> str:
     """A count with thousands grouped."""
     return f"{value:,}"
+
+
+def counted(value: int, noun: str) -> str:
+    """A count and its noun, in the singular for one: 1 entry, 2 entries, 1,000 bars."""
+    if value == 1:
+        return f"1 {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        many = noun[:-1] + "ies"
+    elif noun.endswith(("s", "x", "ch", "sh")):
+        many = noun + "es"
+    else:
+        many = noun + "s"
+    return f"{format_count(value)} {many}"
+
+
+def money_text(value: Decimal, decimals: int) -> str:
+    """An amount for JSON: exact, with the currency's places where that is exact (92000.680
+    -> "92000.68", 100000 -> "100000.00"), every digit otherwise; no grouping."""
+    return format_amount(value, decimals).replace(",", "")
+
+
+def money_shown(value: Decimal, decimals: int) -> str:
+    """An amount for a table or a line, in the currency's places: exact, or rounded half-even
+    and marked with ≈ (a valuation at a mark is rarely a whole number of cents)."""
+    unit = Decimal(1).scaleb(-decimals)
+    rounded = value.quantize(unit, rounding=decimal.ROUND_HALF_EVEN)
+    return format_amount(value, decimals) if rounded == value else f"≈{rounded:,f}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ingot_cli.output import Column, Output, format_amount, format_count
+from ingot_cli.output import Column, Output, counted, format_amount, format_count
 from ingot_cli.zone import label, when
 from ingot_core.accounting import currency
 from ingot_core.engine.run_report import RunSummary
@@ -58,7 +58,7 @@ def render_summary(out: Output, s: RunSummary) -> None:
         out.json(s.as_data())
         return
     out.line(f"run {s.run_id}: {s.strategy} in book {s.book}, {s.mode.upper()} mode, "
-             f"{format_count(s.ticks)} ticks", markup=False)  # fmt: skip
+             f"{counted(s.ticks, 'tick')}", markup=False)  # fmt: skip
     for line in summary_lines(s):
         out.line(f"  {line}", markup=False)
 

@@ -3,6 +3,7 @@ positions, the order history and the session's status (table or JSON)."""
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ingot_cli.errors import EXIT_BAD_INPUT, report_error
-from ingot_cli.output import Column, Output, format_amount, format_count, order_price_text
+from ingot_cli.output import (
+    Column,
+    Output,
+    format_amount,
+    format_count,
+    money_shown,
+    money_text,
+    order_price_text,
+)
 from ingot_cli.zone import label, when
 from ingot_core.engine import Position
 from ingot_core.execution import Order, OrderStatus
@@ -152,10 +161,20 @@ def render_orders(out: Output, orders: Sequence[Order]) -> None:
     )
 
 
+def _average_cost(p: Position) -> tuple[Decimal | None, bool]:
+    """Cost per unit held, to 18 places, and whether that is exact (100 / 3 is not)."""
+    if not p.quantity:
+        return None, True
+    ratio = decimal.Context(prec=60).divide(p.cost_basis, p.quantity)
+    held = ratio.quantize(Decimal(1).scaleb(-18), rounding=decimal.ROUND_HALF_EVEN)
+    return held.normalize() if held else Decimal(0), held * p.quantity == p.cost_basis
+
+
 def render_positions(
     out: Output, positions: Sequence[Position], marks: dict[Symbol, Decimal]
 ) -> None:
-    """Positions with cost, mark and PnL."""
+    """Positions with cost, mark and PnL: amounts in the quote currency's places, where a
+    value is rounded to them (a valuation at a mark, an average cost) marked with ≈."""
     rows = []
     for p in positions:
         dec = p.symbol.quote_currency.decimals
@@ -164,27 +183,32 @@ def render_positions(
         unrealized = value - p.cost_basis if value is not None else None
         rows.append((p, dec, mark, value, unrealized))
     if out.json_mode:
+
+        def money(v: Decimal | None, dec: int) -> str | None:
+            return None if v is None else money_text(v, dec)
+
         out.json(
             [
                 {
                     "symbol": str(p.symbol),
                     "quantity": p.quantity,
-                    "cost_basis": p.cost_basis,
-                    "average_cost": p.average_cost(),
+                    "cost_basis": money(p.cost_basis, dec),
+                    "average_cost": _average_cost(p)[0],
+                    "average_cost_exact": _average_cost(p)[1],
                     "mark": mark,
-                    "market_value": value,
-                    "unrealized_pnl": u,
-                    "realized_pnl": p.realized_pnl,
-                    "fees": p.fees,
-                    "realized_after_fees": p.realized_after_fees,
+                    "market_value": money(value, dec),
+                    "unrealized_pnl": money(u, dec),
+                    "realized_pnl": money(p.realized_pnl, dec),
+                    "fees": money(p.fees, dec),
+                    "realized_after_fees": money(p.realized_after_fees, dec),
                 }
-                for p, _, mark, value, u in rows
+                for p, dec, mark, value, u in rows
             ]
         )
         return
 
     def amount(v: Decimal | None, dec: int) -> str:
-        return "-" if v is None else format_amount(v, dec)
+        return "-" if v is None else money_shown(v, dec)
 
     out.table(
         [
@@ -201,7 +225,7 @@ def render_positions(
             (
                 str(p.symbol),
                 format_amount(p.quantity),
-                amount(p.average_cost(dec), dec),
+                amount(_average_cost(p)[0], dec),
                 amount(mark, dec),
                 amount(value, dec),
                 amount(u, dec),

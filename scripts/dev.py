@@ -47,10 +47,11 @@ def ensure_venv(extras: str) -> None:
     if not PYTHON.exists():
         step(f"creating virtualenv in {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    step("installing Ingot" + (f" with [{extras}]" if extras else ""))
+    step("installing Ingot" + (f" with [{extras}]" if extras else "")
+         + " (the first time takes a minute or so; pip shows each package)")  # fmt: skip
     call([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     target = f".[{extras}]" if extras else "."
-    call([str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", target])
+    call([str(PYTHON), "-m", "pip", "install", "--progress-bar", "off", "--editable", target])
     stamp.write_text(digest)
 
 

@@ -11,7 +11,7 @@ import typer
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
-from ingot_cli.output import Column, Output, format_count
+from ingot_cli.output import Column, Output, counted
 from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_period, whole_number
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
@@ -164,7 +164,7 @@ def render_verify(out: Output, report: VerifyReport) -> None:
             }
         )
     elif failure is None:
-        out.line(f"Audit chain: VALID ({format_count(report.entries)} entries verified)")
+        out.line(f"Audit chain: VALID ({counted(report.entries, 'entry')} verified)")
     else:
         out.line(f"Audit chain: BROKEN at seq {failure.seq} ({failure.check}: {failure.detail})")
 
@@ -247,7 +247,7 @@ def check_proof_command(
         raise typer.Exit(EXIT_VERIFY_FAILED)
     typer.echo(
         f"Proof: VALID (entry {proof.entry.seq} is in the log of "
-        f"{format_count(proof.checkpoint.size)} entries signed by key {proof.checkpoint.key_id})"
+        f"{counted(proof.checkpoint.size, 'entry')} signed by key {proof.checkpoint.key_id})"
     )
 
 
@@ -265,4 +265,4 @@ def export_command(
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Export the audit log, oldest first, streaming any size."""
-    report_export(export_audit(session_of(ctx), fmt, since, output, force, until), "entries")
+    report_export(export_audit(session_of(ctx), fmt, since, output, force, until), "entry")

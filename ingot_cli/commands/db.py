@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
-from ingot_cli.output import Column, Output, format_count
+from ingot_cli.output import Column, Output, counted, format_count
 from ingot_cli.session import Session
 
 if TYPE_CHECKING:
@@ -284,8 +284,8 @@ def render_checks(out: Output, reports: Sequence[BookCheck]) -> None:
         for r in reports:
             verdict = "OK" if not r.problems else f"{len(r.problems)} PROBLEMS"
             out.line(
-                f"Book {r.book}: {verdict} ({format_count(r.transactions)} transactions "
-                f"replayed, {format_count(r.snapshots)} snapshots compared)"
+                f"Book {r.book}: {verdict} ({counted(r.transactions, 'transaction')} "
+                f"replayed, {counted(r.snapshots, 'snapshot')} compared)"
             )
             for problem in r.problems:
                 out.line(f"  {problem}")

@@ -106,7 +106,7 @@ def history_export_command(
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Export the order history, oldest first, streaming any size."""
-    report_export(export_history(session_of(ctx), fmt, since, output, force, until), "orders")
+    report_export(export_history(session_of(ctx), fmt, since, output, force, until), "order")
 
 
 app.add_typer(history_app, name="history")

@@ -10,7 +10,7 @@ import typer
 
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
-from ingot_cli.output import Column, Output, format_amount
+from ingot_cli.output import Column, Output, format_amount, money_shown, money_text
 from ingot_cli.parsing import parse_since, whole_number
 from ingot_cli.session import Session
 from ingot_core.accounting import Account, AccountType, Balance, Currency, EntrySide, currency
@@ -143,7 +143,7 @@ def render_balances(out: Output, balances: Sequence[Balance]) -> None:
                     "account": b.account.name,
                     "type": b.account.type.value,
                     "currency": b.account.currency.code,
-                    "balance": b.amount,
+                    "balance": money_text(b.amount, b.account.currency.decimals),
                 }
                 for b in balances
             ]
@@ -182,13 +182,15 @@ def render_nav(out: Output, report: NavReport) -> None:
         out.json(
             {
                 "quote": report.quote.code,
-                "nav": report.nav,
+                "nav": money_text(report.nav, report.quote.decimals),
                 "marks": report.marks,
                 "recorded": list(report.recorded),
             }
         )
         return
-    out.line(f"NAV: {format_amount(report.nav, report.quote.decimals)} {report.quote.code}")
+    shown, code = money_shown(report.nav, report.quote.decimals), report.quote.code
+    exactly = f" (exactly {format_amount(report.nav)})" if shown.startswith("≈") else ""
+    out.line(f"NAV: {shown} {code}{exactly}")
     if report.recorded:
         prices = ", ".join(f"{code} {report.marks[code]}" for code in report.recorded)
         out.line(f"at the last recorded marks: {prices}")

@@ -124,4 +124,4 @@ def export_command(
     force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
 ) -> None:
     """Export the ledger for beancount, ledger/hledger, or as CSV of postings."""
-    report_export(export_ledger(session_of(ctx), fmt, since, output, force), "transactions")
+    report_export(export_ledger(session_of(ctx), fmt, since, output, force), "transaction")

@@ -219,7 +219,7 @@ def export_command(
 
     writers = {TradelogFormat.JSONL: export_jsonl, TradelogFormat.CSV: export_csv}
     result = run_export(session_of(ctx), writers, "tradelog", fmt, since, output, force, until)
-    report_export(result, "events")
+    report_export(result, "event")
 
 
 def parse_age(text: str) -> timedelta:

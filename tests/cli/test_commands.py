@@ -198,7 +198,8 @@ def test_nav_with_marks_is_exact(invoke) -> None:
     result = invoke("nav", "--mark", "BTC=61234.56789")
     assert result.exit_code == 0, result.output
     # 69,988.00 cash + 0.5 x 61,234.56789
-    assert result.output.strip() == "NAV: 100,605.283945 USD"
+    # In cents, marked as rounded, and exactly.
+    assert result.output.strip() == "NAV: ≈100,605.28 USD (exactly 100,605.283945)"
     data = json.loads(invoke("nav", "--mark", "BTC=61234.56789", "--json").output)
     assert Decimal(data["nav"]) == Decimal("100605.283945")
 

@@ -119,7 +119,7 @@ def test_history_export(invoke, tmp_path: Path) -> None:
     target = tmp_path / "h.json"
     result = invoke("history", "export", "--format", "json", "--output", str(target))
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"Exported 1 orders to {target}"
+    assert result.output.strip() == f"Exported 1 order to {target}"
     assert json.loads(target.read_text())[0]["status"] == "Filled"
 
 
