@@ -50,12 +50,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL
 
 from ingot_core.accounting import Currency, currency
 from ingot_core.money import fraction_digits
 from ingot_core.numbers import parse_decimal, parse_whole
+from ingot_storage.config_urls import (
+    http_url,
+    ilp_addr,
+    normalize_database_url,
+    questdb_pg_url,
+    redact_url,
+    without_passwords,
+)
 from ingot_storage.errors import ConfigError
 
 __all__ = [
@@ -65,10 +72,9 @@ __all__ = [
     "book_schema",
     "database_key",
     "normalize_database_url",
+    "redact_url",
+    "without_passwords",
 ]
-
-_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
-
 
 BOOK_NAME = re.compile(r"[a-z][a-z0-9_-]{0,47}")
 MAIN_BOOK = "main"
@@ -103,36 +109,6 @@ def database_key(database_label: str) -> str:
     return hashlib.sha256(database_label.encode()).hexdigest()[:16]
 
 
-def normalize_database_url(raw: str, variable: str = "DATABASE_URL") -> URL:
-    """Parse a PostgreSQL URL and point it at the psycopg 3 driver."""
-    text = raw.strip()
-    if not text:
-        raise ConfigError(variable, "is empty; unset it to use the embedded PostgreSQL")
-    _, sep, rest = text.partition("://")
-    if sep and rest.split("/", 1)[0].count("@") > 1:
-        # make_url would take the password's tail for the host, and show it in errors.
-        raise ConfigError(
-            variable, "has an '@' in its user or password; write it as %40 (percent-encoded)"
-        )
-    try:
-        url = make_url(text)
-    except (ArgumentError, ValueError):
-        raise ConfigError(
-            variable, "is not a URL; expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-        ) from None
-    if url.drivername not in _POSTGRES_SCHEMES:
-        raise ConfigError(
-            variable, f"scheme {url.drivername!r} is not PostgreSQL; use postgresql://"
-        )
-    if not url.database:
-        raise ConfigError(variable, "names no database; add /DATABASE at the end")
-    try:
-        _ = url.port
-    except ValueError:
-        raise ConfigError(variable, "has a port that is not a number") from None
-    return url.set(drivername="postgresql+psycopg")
-
-
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -141,20 +117,6 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         return parse_whole(raw, "", low, high)
     except ValueError as error:
         raise ConfigError(name, str(error)) from None
-
-
-def _ilp_addr(env: Mapping[str, str]) -> tuple[str, int] | None:
-    raw = env.get("QUESTDB_ILP_ADDR", "").strip()
-    if not raw:
-        return None
-    host, sep, port_text = raw.rpartition(":")
-    if not sep or not host:
-        raise ConfigError("QUESTDB_ILP_ADDR", f"{raw!r} must be HOST:PORT, e.g. localhost:9009")
-    try:
-        port = parse_whole(port_text, "port", 1, 65535)
-    except ValueError as error:
-        raise ConfigError("QUESTDB_ILP_ADDR", str(error)) from None
-    return host.strip("[]"), port
 
 
 _BASE_CURRENCY = "USD"
@@ -226,37 +188,6 @@ def _data_dir(env: Mapping[str, str]) -> Path:
     if path.exists() and not path.is_dir():
         raise ConfigError("INGOT_DATA_DIR", f"{path} exists and is not a directory")
     return path.resolve()
-
-
-def _questdb_pg_url(env: Mapping[str, str]) -> str | None:
-    raw = env.get("QUESTDB_PG_URL", "").strip()
-    if raw:
-        if not raw.startswith(("postgres://", "postgresql://")):
-            raise ConfigError("QUESTDB_PG_URL", f"{redact_url(raw)!r} must be a postgresql:// URL")
-        return raw
-    addr = _ilp_addr(env)
-    return None if addr is None else f"postgresql://admin:quest@{addr[0]}:8812/qdb"
-
-
-_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/\s]*@")
-
-
-def without_passwords(text: str) -> str:
-    """`text` with the password of every URL in it masked (between ':' and '@')."""
-    return _PASSWORD.sub(r"\1***@", text)
-
-
-def redact_url(text: str) -> str:
-    """What a message may show of a URL: its password masked, cut short."""
-    shown = without_passwords(text)
-    return shown if len(shown) <= 120 else shown[:120] + "…"
-
-
-def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name, "").strip() or default
-    if not raw.startswith(("http://", "https://")):
-        raise ConfigError(name, f"{redact_url(raw)!r} must be an http:// or https:// URL")
-    return raw.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -332,7 +263,7 @@ class StorageConfig:
         base = _base_currency(env)
         return cls(
             database_url=None if raw_url is None else normalize_database_url(raw_url),
-            questdb_ilp_addr=_ilp_addr(env),
+            questdb_ilp_addr=ilp_addr(env),
             pg_pool_size=_int(env, "PG_POOL_SIZE", cls.pg_pool_size, 1, 100),
             batch_size=_int(env, "STORAGE_BATCH_SIZE", cls.batch_size, 1, 100_000),
             flush_interval_ms=_int(
@@ -368,8 +299,8 @@ class StorageConfig:
                 env, "INGOT_MAX_SYMBOL_EXPOSURE", cls.max_symbol_exposure, Decimal(0), None
             ),
             max_open_orders=_int(env, "INGOT_MAX_OPEN_ORDERS", cls.max_open_orders, 0, 100_000),
-            questdb_pg_url=_questdb_pg_url(env),
-            kraken_url=_http_url(env, "INGOT_KRAKEN_URL", cls.kraken_url),
+            questdb_pg_url=questdb_pg_url(env),
+            kraken_url=http_url(env, "INGOT_KRAKEN_URL", cls.kraken_url),
             kraken_min_interval_ms=_int(
                 env, "INGOT_KRAKEN_MIN_INTERVAL_MS", cls.kraken_min_interval_ms, 0, 60_000
             ),

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ingot_storage import config as _config
+from ingot_storage.config_urls import without_passwords
 from ingot_storage.errors import ConfigError
 
 __all__ = ["CONFIG_FILE", "DEFAULTS", "KNOWN", "Settings", "masked"]
@@ -34,13 +35,11 @@ KNOWN = tuple(name for name, _ in _ROWS)
 """Every variable Ingot reads, as config.py's table lists them."""
 DEFAULTS = {name: default.strip() for name, default in _ROWS}
 """What each means when nobody sets it, as that table says."""
-_SECRET_URLS = ("DATABASE_URL", "QUESTDB_PG_URL", "INGOT_KRAKEN_URL")
-_PASSWORD = re.compile(r"(//[^:/@]*:)[^@/]*@")
 
 
 def masked(name: str, value: str) -> str:
-    """A value as it may be shown: a URL's password replaced by ***."""
-    return _PASSWORD.sub(r"\1***@", value) if name in _SECRET_URLS else value
+    """A value as it may be shown: any URL's password replaced by ***."""
+    return without_passwords(value)
 
 
 @dataclass(frozen=True)

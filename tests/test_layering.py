@@ -138,7 +138,7 @@ def test_cli_command_groups_never_import_one_another() -> None:
 # -> db). sources (exchange adapters) sit beside the book's rooms, under market.
 STORAGE_FLOORS = (
     ("errors",),
-    ("config", "settings"),
+    ("config", "config_urls", "settings"),
     ("db",),
     ("audit", "sources", "tradelog"),
     ("ledger", "market"),

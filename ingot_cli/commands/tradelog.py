@@ -19,7 +19,7 @@ from ingot_cli.exporting import report_export, run_export
 from ingot_cli.output import Column, Output, format_count
 from ingot_cli.parsing import MAX_ROWS, parse_period, positive_seconds, whole_number
 from ingot_cli.zone import label, when
-from ingot_core.tradelog.events import EventType, event_type_named
+from ingot_core.tradelog.events import EventType, event_type_named, label_of
 from ingot_core.tradelog.wire import pretty_json
 
 __all__ = ["app", "parse_types"]
@@ -62,13 +62,6 @@ def _amount(value: Decimal | None) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-def _type_label(code: int) -> str:
-    try:
-        return EventType(code).label
-    except ValueError:
-        return str(code)
-
-
 def _render(out: Output, rows: list[Any]) -> None:
     from ingot_storage.tradelog.store import row_data
 
@@ -82,7 +75,7 @@ def _render(out: Output, rows: list[Any]) -> None:
         [Column("Id", "right", drop=4), Column(f"Local time ({label()})"), Column("Type"),
          Column("Source", drop=5), Column("Order", drop=1), Column("Symbol", drop=3),
          Column("Qty", "right", drop=2), Column("Price", "right"), Column("Status")],
-        [(str(r.id), f"{when(r.local_ts, '%Y-%m-%d %H:%M:%S.%f')}", _type_label(r.event_type),
+        [(str(r.id), f"{when(r.local_ts, '%Y-%m-%d %H:%M:%S.%f')}", label_of(r.event_type),
           r.source or "", r.cl_ord_id or r.native_ord_id or "", r.symbol or "",
           _amount(r.last_qty if r.last_qty is not None else r.ord_qty),
           _amount(r.last_px if r.last_px is not None else r.ord_px), _status(r))
@@ -154,7 +147,7 @@ def _follow(session: Any, out: Output, shown: list[Any], filters: dict[str, Any]
             if out.json_mode:
                 typer.echo(json.dumps(row_data(r)))
             else:
-                kind = _type_label(r.event_type)
+                kind = label_of(r.event_type)
                 at = when(r.local_ts, "%Y-%m-%d %H:%M:%S.%f")
                 typer.echo(f"{r.id:>8}  {at}  {kind:<24} {r.cl_ord_id or ''}  {_status(r)}")
 

@@ -23,6 +23,7 @@ __all__ = [
     "Side",
     "TradeLogEvent",
     "event_type_named",
+    "label_of",
     "market_id",
     "now_us",
 ]
@@ -47,6 +48,14 @@ class EventType(IntEnum):
     def label(self) -> str:
         """The name users type: request_order_new, api_response, …"""
         return self.name.lower()
+
+
+def label_of(code: int) -> str:
+    """The name of a stored event_type code (the code itself when Ingot does not know it)."""
+    try:
+        return EventType(code).label
+    except ValueError:
+        return str(code)
 
 
 def event_type_named(text: str) -> EventType:

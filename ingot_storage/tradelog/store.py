@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingot_core.instants import epoch_micros
-from ingot_core.tradelog.events import EventType
+from ingot_core.tradelog.events import EventType, label_of
 from ingot_storage.db.database import stream_rows
 from ingot_storage.db.export import Tick, text_of, write_csv
 from ingot_storage.db.tables import tradelog
@@ -88,15 +88,8 @@ def row_data(row: sa.Row[Any]) -> dict[str, Any]:
             value = value.isoformat()
         out[name] = value
     if out["event_type"] is not None:
-        out["event_type_name"] = _label(out["event_type"])
+        out["event_type_name"] = label_of(out["event_type"])
     return out
-
-
-def _label(code: int) -> str:
-    try:
-        return EventType(code).label
-    except ValueError:
-        return str(code)
 
 
 def export_jsonl(
