@@ -19,7 +19,7 @@ PANELS = {
     "Ledger and books": ("accounts", "balances", "nav", "register", "journal", "ledger",
                          "books"),
     "Reports": ("report",),
-    "Market data": ("ingest", "bars", "gaps", "tradelog"),
+    "Market data": ("feed", "ingest", "bars", "gaps", "tradelog"),
     "Strategies and scripts": ("strategy", "run"),
     "Operations": ("db", "audit", "config"),
 }  # fmt: skip
@@ -47,6 +47,7 @@ EXAMPLES = {
     "report pnl": "ingot report pnl --by month --since 2024",
     "report lots": "ingot report lots --method fifo --year 2024 --csv",
     "strategy run": "ingot strategy run sma --replay examples/crossover_scenario.jsonl --qty 0.5",
+    "feed": "ingot feed BTC-USD ETH-USD --source synthetic --seconds 60",
     "ingest ohlcv": "ingot ingest ohlcv BTC-USD 1h --since 2024-01-01",
     "ingest ticks": "ingot ingest ticks ticks.jsonl",
     "bars": "ingot bars BTC-USD 1h --since -7d --limit 500",
@@ -85,7 +86,8 @@ _NAMES = {"since": "WHEN", "until": "WHEN", "at": "WHEN", "limit": "N", "recent"
           "client_id": "ID", "event_id": "ID", "run_id": "RUN_ID", "book": "NAME",
           "older_than": "AGE", "quantity": "QTY", "qty": "QTY", "price": "PRICE",
           "digest": "FILE", "script": "FILE", "types": "TYPE", "order": "ID",
-          "source": "SOURCE", "year": "YYYY", "short": "N", "long": "N"}  # fmt: skip
+          "source": "SOURCE", "year": "YYYY", "short": "N", "long": "N",
+          "count": "N", "interval_ms": "MS", "start": "WHEN", "heartbeat": "SECONDS"}  # fmt: skip
 
 
 class _Labelled(types.ParamType):

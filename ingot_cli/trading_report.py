@@ -226,7 +226,7 @@ def render_positions(
                 str(p.symbol),
                 format_amount(p.quantity),
                 amount(_average_cost(p)[0], dec),
-                amount(mark, dec),
+                "-" if mark is None else format_amount(mark, dec),  # a price: as given
                 amount(value, dec),
                 amount(u, dec),
                 format_amount(p.realized_pnl, dec),

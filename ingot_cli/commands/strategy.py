@@ -12,7 +12,6 @@ import typer
 
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import BadInput
-from ingot_cli.inputs import open_input
 from ingot_cli.output import Column, Output, format_amount, format_count
 from ingot_cli.parsing import (
     MAX_WINDOW,
@@ -25,6 +24,7 @@ from ingot_cli.parsing import (
 from ingot_cli.progress import progress
 from ingot_cli.run_report import summary_lines
 from ingot_cli.session import Session
+from ingot_cli.tick_files import file_ticks
 from ingot_cli.zone import label, when
 from ingot_core.engine import StrategyRun, TradingMode, run_strategy
 from ingot_core.engine.run_report import RunSummary, RunTracker
@@ -48,26 +48,6 @@ class StrategyResult:
     outcome: FlushOutcome
     book: str
     summary: RunSummary
-
-
-def _replay_ticks(name: str) -> Iterable[Ticker]:
-    # The whole input is checked before the first tick reaches the engine, so a bad line
-    # leaves the database as it was: a file is read twice (constant memory), stdin kept.
-    from ingot_storage.market.files import read_ticks
-
-    with open_input(name) as (handle, _):
-        if name == "-":
-            return list(read_ticks(handle, name))
-        for _tick in read_ticks(handle, name):
-            pass
-    return _file_ticks(name)
-
-
-def _file_ticks(name: str) -> Iterator[Ticker]:
-    from ingot_storage.market.files import read_ticks
-
-    with open_input(name) as (handle, _):
-        yield from read_ticks(handle, name)
 
 
 def _bar_ticks(
@@ -114,7 +94,7 @@ def run(
     if mode is TradingMode.LIVE:
         raise BadInput("--mode", ["strategy runs are shadow or paper; live fails closed"])
     if replay is not None:
-        ticks = _replay_ticks(replay)
+        ticks = file_ticks(replay)
     else:
         symbol_text, interval_text = bars or ("", "")
         ticks = _bar_ticks(session, symbol_text, interval_text, since)

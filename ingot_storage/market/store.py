@@ -31,6 +31,7 @@ __all__ = [
     "latest_bars",
     "load_cursor",
     "query_signals",
+    "replay_ticks",
     "save_cursor",
     "series_extent",
 ]
@@ -139,6 +140,21 @@ def iter_ticks(
         query = query.where(ticks.c.ts <= until)
     for row in stream_rows(conn, query.order_by(ticks.c.ts, ticks.c.seq)):
         yield Ticker(symbol, row.price, row.ts, row.volume, row.seq)
+
+
+def replay_ticks(
+    conn: Connection,
+    symbols: list[Symbol],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[Ticker]:
+    """Stored ticks of `symbols` from `since` (inclusive) to `until` (exclusive), in market
+    time order (ties by symbol, then the print's place), streamed in pages."""
+    by_name = {str(s): s for s in symbols}
+    query = in_period(sa.select(ticks).where(ticks.c.symbol.in_(list(by_name))), ticks.c.ts,
+                      since, until)  # fmt: skip
+    for row in stream_rows(conn, query.order_by(ticks.c.ts, ticks.c.symbol, ticks.c.seq)):
+        yield Ticker(by_name[row.symbol], row.price, row.ts, row.volume, row.seq)
 
 
 @dataclass(frozen=True)

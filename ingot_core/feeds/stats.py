@@ -1,0 +1,45 @@
+"""What a running feed counts (seed 003's heartbeat): per symbol its last price, ticks and
+last tick time; in all, ticks received and processed, fills, and the time it has run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ingot_core.feed import Ticker
+from ingot_core.symbols import Symbol
+
+__all__ = ["FeedStats", "SymbolStats"]
+
+
+@dataclass
+class SymbolStats:
+    """One symbol's feed so far."""
+
+    last_price: Decimal | None = None
+    ticks: int = 0
+    last_at: datetime | None = None
+
+
+@dataclass
+class FeedStats:
+    """A feed's counters.
+
+    Attributes:
+      received: ticks the source gave; processed: ticks the engine took.
+      fills: resting orders those ticks filled.
+      symbols: each symbol's own counts.
+    """
+
+    received: int = 0
+    processed: int = 0
+    fills: int = 0
+    symbols: dict[Symbol, SymbolStats] = field(default_factory=dict)
+
+    def took(self, ticker: Ticker, fills: int) -> None:
+        """Count one tick the engine processed, and the fills it made."""
+        self.processed += 1
+        self.fills += fills
+        own = self.symbols.setdefault(ticker.symbol, SymbolStats())
+        own.last_price, own.ticks, own.last_at = ticker.price, own.ticks + 1, ticker.timestamp

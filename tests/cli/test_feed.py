@@ -1,0 +1,101 @@
+"""`ingot feed`: ticks from the synthetic generator, the stored tape or a file move the marks,
+fill resting orders and are stored; a heartbeat; a clean stop that commits everything."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from ingot_core.feeds.synthetic import synthetic_ticks
+from ingot_core.symbols import Symbol
+from tests.postgres import query_rows
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crossover_scenario.jsonl"
+BTC = Symbol("BTC", "USD")
+
+
+def _stored(database_url: URL) -> list[tuple[str, str, str]]:
+    rows = query_rows(database_url, "SELECT symbol, ts, price FROM ticks ORDER BY ts, symbol")
+    return [(r[0], r[1].isoformat(), format(r[2], "f")) for r in rows]
+
+
+def test_the_synthetic_generator_follows_seed_003_exactly() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    ticks = synthetic_ticks([BTC], start, timedelta(seconds=1))
+    prices = [next(ticks).price for _ in range(7)]
+    # count 0, 2, 3 step up by 0.05; 1 and 4 down by half a step.
+    assert prices == [Decimal(p) for p in ("100.05", "100.025", "100.075", "100.125", "100.1",
+                                           "100.15", "100.125")]  # fmt: skip
+    sampled = synthetic_ticks([BTC], start, timedelta(seconds=1), sample_every=3)
+    first = next(sampled)
+    assert (first.price, first.timestamp) == (Decimal("100.05"), start + timedelta(seconds=3))
+    low = synthetic_ticks([BTC], start, timedelta(seconds=1))
+    assert all(t.price >= 1 for _, t in zip(range(10_000), low, strict=False))
+
+
+def test_two_synthetic_runs_from_one_start_give_the_same_ticks(invoke, database_url: URL) -> None:  # type: ignore[no-untyped-def]
+    args = ("feed", "BTC-USD", "ETH-USD", "--start", "2024-01-01", "--count", "40",
+            "--interval-ms", "250", "--json")  # fmt: skip
+    done = invoke(*args)
+    assert done.exit_code == 0, done.output
+    first = _stored(database_url)
+    assert len(first) == 40
+    report = json.loads(done.stdout)
+    assert (report["ticks"], report["outcome"]) == (40, "committed")
+    again = invoke(*args)  # the same ticks again: stored once
+    assert again.exit_code == 0
+    assert _stored(database_url) == first
+    expected = synthetic_ticks([BTC, Symbol("ETH", "USD")], datetime(2024, 1, 1, tzinfo=UTC),
+                               timedelta(milliseconds=250))  # fmt: skip
+    assert first == [(str(t.symbol), t.timestamp.isoformat(), format(t.price, "f"))
+                     for _, t in zip(range(40), expected, strict=False)]  # fmt: skip
+
+
+def test_a_feed_fills_a_resting_order_and_beats_while_it_runs(invoke) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("mark", "BTC-USD", "101").exit_code == 0
+    assert invoke("buy", "BTC-USD", "1", "--limit", "100.10").exit_code == 0
+    done = invoke("feed", "BTC-USD", "--seconds", "1.5", "--interval-ms", "20",
+                  "--heartbeat", "0.5")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "1 fill; everything committed" in done.stdout
+    beats = [line for line in done.stderr.splitlines() if line.startswith("heartbeat ")]
+    assert len(beats) >= 2
+    assert "ticks (" in beats[0]
+    assert "last BTC-USD " in beats[0]
+    [position] = json.loads(invoke("positions", "--json").output)
+    assert Decimal(position["quantity"]) == 1
+    assert json.loads(invoke("orders", "--json").output) == []
+
+
+def test_replay_db_and_a_file_drive_the_engine_in_market_time(invoke, database_url: URL) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("ingest", "ticks", str(EXAMPLE)).exit_code == 0
+    stored = _stored(database_url)
+    assert invoke("mark", "TEST-USD", "200").exit_code == 0
+    assert invoke("buy", "TEST-USD", "0.5", "--limit", "100.5").exit_code == 0
+    replay = invoke("feed", "TEST-USD", "--source", "replay-db", "--until", "2023-11-14T22:13:40Z",
+                    "--json")  # fmt: skip
+    assert replay.exit_code == 0, replay.output
+    ticks = json.loads(replay.stdout)["ticks"]
+    assert ticks == len([s for s in stored if s[1] < "2023-11-14T22:13:40"])
+    assert json.loads(invoke("orders", "--json").output) == []  # the limit filled on the way
+    from_file = invoke("feed", "TEST-USD", "--source", str(EXAMPLE), "--json")
+    assert json.loads(from_file.stdout)["ticks"] == 50
+    assert _stored(database_url)[: len(stored)] == stored  # nothing stored twice
+
+
+def test_bad_feed_input_is_refused_on_one_line(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"symbol": "BTC-USD", "price": "oops", "ts": 1}\n')
+    cases = [(("feed", "BTCUSD"), 11), (("feed", "BTC-USD", "--source", "kraken"), 11),
+             (("feed", "BTC-USD", "--source", str(bad)), 11),
+             (("feed", "BTC-USD", "--start", "2024-01-01"), 11),
+             (("feed", "BTC-USD", "--source", str(tmp_path / "none.jsonl")), 11)]  # fmt: skip
+    for args, code in cases:
+        result = invoke(*args)
+        assert result.exit_code == code, (args, result.output)
+        assert result.output.startswith("error: "), args
+        assert len(result.output.strip().splitlines()) == 1, args
