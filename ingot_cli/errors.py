@@ -1,13 +1,16 @@
 """Exit codes, and the one place exceptions become a message and an exit code.
 
 Exit codes follow seed 003: 0 done, 10 network, 11 bad input, 12 configuration,
-13 busy (another process is trading the book); and 1 for a failed verification (a corrupt
-ledger, a broken audit chain, a spilled batch that cannot be written).
+13 busy (another process is trading the book) or overloaded (a live feed the engine cannot
+keep up with); and 1 for a failed verification (a corrupt ledger, a broken audit chain, a
+spilled batch that cannot be written).
 
-The CLI adds one exception to the tree (ingot_core.errors, ingot_storage.errors):
+The CLI adds two exceptions to the tree (ingot_core.errors, ingot_storage.errors):
 
-    ValidationError
-    └── BadInput    an argument or option that does not parse, named (exit 11)
+    IngotError
+    ├── FeedBehind  a live feed outran the engine by more than its queue holds (exit 13)
+    └── ValidationError
+        └── BadInput    an argument or option that does not parse, named (exit 11)
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ __all__ = [
     "EXIT_OVERLOAD",
     "EXIT_VERIFY_FAILED",
     "BadInput",
+    "FeedBehind",
     "IngotGroup",
     "describe",
     "error_context",
@@ -72,10 +76,16 @@ class BadInput(ValidationError):
     """A command argument the user must correct."""
 
 
+class FeedBehind(IngotError):
+    """The engine fell behind a live feed by more than its queue holds; what it took is
+    committed, and the run stops rather than trade on stale prices."""
+
+
 # Most specific first: the first matching type decides.
 _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (ConfigError, EXIT_CONFIG),
     (BookBusy, EXIT_OVERLOAD),
+    (FeedBehind, EXIT_OVERLOAD),
     (BookTaken, EXIT_OVERLOAD),
     (ServerInUse, EXIT_OVERLOAD),
     (UnknownBook, EXIT_BAD_INPUT),

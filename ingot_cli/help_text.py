@@ -87,7 +87,8 @@ _NAMES = {"since": "WHEN", "until": "WHEN", "at": "WHEN", "limit": "N", "recent"
           "older_than": "AGE", "quantity": "QTY", "qty": "QTY", "price": "PRICE",
           "digest": "FILE", "script": "FILE", "types": "TYPE", "order": "ID",
           "source": "SOURCE", "year": "YYYY", "short": "N", "long": "N",
-          "count": "N", "interval_ms": "MS", "start": "WHEN", "heartbeat": "SECONDS"}  # fmt: skip
+          "count": "N", "interval_ms": "MS", "start": "WHEN", "heartbeat": "SECONDS",
+          "symbols": "SYMBOL..."}  # fmt: skip
 
 
 class _Labelled(types.ParamType):
@@ -113,7 +114,7 @@ def _dress_params(command: Any) -> None:
     for param in command.params:
         if getattr(param, "is_flag", False) or getattr(param, "hidden", False):
             continue
-        if getattr(param.type, "is_composite", False) or param.nargs != 1:
+        if getattr(param.type, "is_composite", False):
             continue  # a pair such as --bars SYMBOL INTERVAL keeps its own type
         if param.type.get_metavar(param=param, ctx=None) is not None:
             continue  # choices list themselves: [csv|json]

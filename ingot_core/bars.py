@@ -23,11 +23,13 @@ class TradePrint:
       price: the trade price in the quote currency.
       volume: the base quantity traded.
       timestamp: when it traded (UTC).
+      trade_id: the venue's id of the trade, when it gives one.
     """
 
     price: Decimal
     volume: Decimal
     timestamp: datetime
+    trade_id: int | None = None
 
 
 class BarBuilder:

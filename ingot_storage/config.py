@@ -27,6 +27,7 @@
 | INGOT_MAX_OPEN_ORDERS     | risk cap: resting orders                 | 10                      |
 | QUESTDB_PG_URL            | QuestDB's PostgreSQL wire, for its DDL   | admin@ILP host:8812/qdb |
 | INGOT_KRAKEN_URL          | Kraken REST base URL                     | https://api.kraken.com  |
+| INGOT_KRAKEN_WS_URL       | Kraken WebSocket API v2 (ingot feed)     | wss://ws.kraken.com/v2  |
 | INGOT_KRAKEN_MIN_INTERVAL_MS | least time between Kraken calls       | 1000                    |
 | INGOT_KRAKEN_RETRIES      | retries of a failing Kraken call (0-20)  | 5                       |
 | INGOT_KRAKEN_TIMEOUT_S    | longest wait for one whole answer (1-300) | 30                     |
@@ -213,7 +214,7 @@ class StorageConfig:
       checkpoint_every: take an audit checkpoint after this many new entries.
       checkpoint_seconds: or after this many seconds of activity.
       questdb_pg_url: QuestDB's PostgreSQL-wire URL (table DDL), when QuestDB is configured.
-      kraken_url: Kraken's REST base URL.
+      kraken_url: Kraken's REST base URL; kraken_ws_url: its WebSocket API v2.
       kraken_min_interval_ms: the least time between two Kraken calls.
       kraken_retries: how often a failing Kraken call is retried.
       kraken_timeout_s: the longest one Kraken answer may take, from request to last byte.
@@ -247,6 +248,7 @@ class StorageConfig:
     max_open_orders: int = 10
     questdb_pg_url: str | None = field(default=None, repr=False)
     kraken_url: str = "https://api.kraken.com"
+    kraken_ws_url: str = "wss://ws.kraken.com/v2"
     kraken_min_interval_ms: int = 1000
     kraken_retries: int = 5
     kraken_timeout_s: int = 30
@@ -301,6 +303,7 @@ class StorageConfig:
             max_open_orders=_int(env, "INGOT_MAX_OPEN_ORDERS", cls.max_open_orders, 0, 100_000),
             questdb_pg_url=questdb_pg_url(env),
             kraken_url=http_url(env, "INGOT_KRAKEN_URL", cls.kraken_url),
+            kraken_ws_url=http_url(env, "INGOT_KRAKEN_WS_URL", cls.kraken_ws_url, ("ws", "wss")),
             kraken_min_interval_ms=_int(
                 env, "INGOT_KRAKEN_MIN_INTERVAL_MS", cls.kraken_min_interval_ms, 0, 60_000
             ),

@@ -92,8 +92,12 @@ def redact_url(text: str) -> str:
     return shown if len(shown) <= 120 else shown[:120] + "…"
 
 
-def http_url(env: Mapping[str, str], name: str, default: str) -> str:
+def http_url(
+    env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...] = ("http", "https")
+) -> str:
+    """The URL in `name` (else `default`), refused unless it is one of `schemes`."""
     raw = env.get(name, "").strip() or default
-    if not raw.startswith(("http://", "https://")):
-        raise ConfigError(name, f"{redact_url(raw)!r} must be an http:// or https:// URL")
+    if not raw.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ConfigError(name, f"{redact_url(raw)!r} must be a {wanted} URL")
     return raw.rstrip("/")

@@ -9,14 +9,17 @@ engine takes them), and a JSONL file of ticks or `-` for stdin (seed 003's repla
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import typer
 
 from ingot_cli.commands import JsonOption, output_for, session_of
-from ingot_cli.errors import BadInput
+from ingot_cli.errors import BadInput, FeedBehind
 from ingot_cli.output import counted, format_amount
 from ingot_cli.parsing import (
     parse_period,
@@ -36,7 +39,58 @@ __all__ = ["app", "run_feed"]
 app = typer.Typer()
 """This group's commands, joined to the root app by ingot_cli.main."""
 
-_LATER = ("kraken", "ws")  # the live WebSocket sources (issue: live feeds), not built yet
+_LATER = ("ws",)  # a generic JSON-ticks WebSocket: not built yet
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a feed's ticks come from, what its heartbeat adds about it, and whether it is
+    live (a live source never waits for the engine: falling behind stops the run, exit 13)."""
+
+    ticks: Iterable[Ticker]
+    describe: Callable[[], str] = lambda: ""
+    live: bool = False
+
+
+QUEUE_BOUND = 10_000
+"""Ticks a live source may be ahead of the engine before the run stops (seed 003's S6)."""
+_END = object()
+
+
+class _Pump:
+    """Reads a source on a thread of its own into a bounded queue, so the engine's loop can
+    keep its own time (--seconds, the heartbeat) however long the source is quiet."""
+
+    def __init__(self, source: Source, bound: int = QUEUE_BOUND) -> None:
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=bound)
+        self.stopping = threading.Event()
+        self.behind = False
+        self._source = source
+        threading.Thread(target=self._run, name="ingot-feed", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            for ticker in self._source.ticks:
+                if self.stopping.is_set():
+                    return
+                if not self._source.live:
+                    self.queue.put(ticker)  # a replay waits for the engine
+                    continue
+                try:
+                    self.queue.put_nowait(ticker)
+                except queue.Full:
+                    self.behind = True
+                    return
+            self.queue.put(_END)
+        except BaseException as error:  # handed to the engine's loop, which raises it
+            self.queue.put(error)
+
+    def get(self, timeout: float) -> object:
+        """The next tick, _END, an exception from the source, or None when none came."""
+        try:
+            return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
 
 def _source_ticks(
@@ -47,15 +101,17 @@ def _source_ticks(
     interval_ms: int,
     since: str | None,
     until: str | None,
-) -> Iterable[Ticker]:
+) -> Source:
     if source == "synthetic":
         from ingot_core.feeds.synthetic import synthetic_ticks
 
         moment = parse_since(start, "--start") or datetime.now(UTC)
-        return synthetic_ticks(symbols, moment, timedelta(milliseconds=interval_ms))
+        return Source(synthetic_ticks(symbols, moment, timedelta(milliseconds=interval_ms)))
     if source == "replay-db":
         begin, end = parse_period(since, until)
-        return _replayed(session, symbols, begin, end)
+        return Source(_replayed(session, symbols, begin, end))
+    if source == "kraken":
+        return _kraken(session, symbols)
     if source in _LATER or source.startswith(("ws://", "wss://")):
         raise BadInput(
             "--source",
@@ -65,7 +121,40 @@ def _source_ticks(
             ],
         )
     wanted = set(symbols)
-    return (t for t in file_ticks(source) if t.symbol in wanted)
+    return Source(t for t in file_ticks(source) if t.symbol in wanted)
+
+
+def _kraken(session: Session, symbols: list[Symbol]) -> Source:
+    """Kraken's WebSocket trades, the REST Trades endpoint backfilling after a reconnect."""
+    import httpx
+
+    from ingot_storage.sources.bounded_http import Limits
+    from ingot_storage.sources.kraken import KrakenClient
+    from ingot_storage.sources.kraken_ws import KrakenFeed
+
+    config, log = session.config, session.trading.tradelog.emit
+    http = httpx.Client(timeout=config.kraken_timeout_s, headers={"User-Agent": "ingot"})
+    rest = KrakenClient(
+        http,
+        config.kraken_url,
+        min_interval=config.kraken_min_interval_ms / 1000,
+        retries=config.kraken_retries,
+        limits=Limits(deadline_s=config.kraken_timeout_s),
+        trade_log=log,
+    )
+    feed = KrakenFeed(config.kraken_ws_url, symbols, rest, retries=config.kraken_retries,
+                      trade_log=log)  # fmt: skip
+
+    def ticks() -> Iterator[Ticker]:
+        with http:
+            yield from feed.ticks()
+
+    def describe() -> str:
+        state = feed.state
+        return (f"; Kraken {state.link}, {state.system}, {counted(state.reconnects, 'reconnect')}, "
+                f"{state.backfilled} backfilled, {state.skipped} skipped")  # fmt: skip
+
+    return Source(ticks(), describe, live=True)
 
 
 def _replayed(
@@ -77,7 +166,7 @@ def _replayed(
         yield from replay_ticks(conn, symbols, since, until)
 
 
-def heartbeat_line(session: Session, stats: FeedStats, elapsed: float) -> str:
+def heartbeat_line(session: Session, stats: FeedStats, elapsed: float, about: str = "") -> str:
     """One line of counters: ticks and their rate, fills, what storage has done."""
     worker = session.worker
     m = worker.metrics() if worker is not None else None
@@ -95,13 +184,13 @@ def heartbeat_line(session: Session, stats: FeedStats, elapsed: float) -> str:
     )
     return (
         f"heartbeat {elapsed:.1f} s: {counted(stats.processed, 'tick')} ({rate:,.1f}/s), "
-        f"{counted(stats.fills, 'fill')}{stored}" + (f"; last {last}" if last else "")
+        f"{counted(stats.fills, 'fill')}{stored}{about}" + (f"; last {last}" if last else "")
     )
 
 
 def run_feed(
     session: Session,
-    ticks: Iterable[Ticker],
+    source: Source,
     *,
     seconds: float | None,
     count: int | None,
@@ -114,28 +203,37 @@ def run_feed(
     stats = FeedStats()
     began = time.monotonic()
     beat = began + heartbeat
+    pump = _Pump(source)
     try:
-        for ticker in ticks:
-            now = time.monotonic()
-            if seconds is not None and now - began >= seconds:
+        while seconds is None or time.monotonic() - began < seconds:
+            if time.monotonic() >= beat:
+                line = heartbeat_line(session, stats, time.monotonic() - began, source.describe())
+                typer.echo(line, err=True)
+                beat += heartbeat
+            if pump.behind:
+                raise FeedBehind(f"the engine fell {QUEUE_BOUND:,} ticks behind the feed; "
+                                 "what it took is committed")  # fmt: skip
+            item = pump.get(0.2)
+            if item is None:
+                continue
+            if item is _END:
                 break
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Ticker)
             if paced is not None:  # the n-th tick is due n intervals after the start
                 due = began + paced.total_seconds() * (stats.received + 1)
-                if seconds is not None:
-                    due = min(due, began + seconds)
-                if due > now:
-                    time.sleep(due - now)
-                if seconds is not None and time.monotonic() - began >= seconds:
+                if seconds is not None and due - began >= seconds:
                     break
+                time.sleep(max(0.0, due - time.monotonic()))
             stats.received += 1
-            stats.took(ticker, len(engine.on_tick(ticker)))
-            if time.monotonic() >= beat:
-                typer.echo(heartbeat_line(session, stats, time.monotonic() - began), err=True)
-                beat += heartbeat
+            stats.took(item, len(engine.on_tick(item)))
             if count is not None and stats.processed >= count:
                 break
     except KeyboardInterrupt:
         pass  # a trader's stop: what came in is committed below
+    finally:
+        pump.stopping.set()
     return stats
 
 
@@ -144,7 +242,7 @@ def feed_command(
     ctx: typer.Context,
     symbols: list[str] = typer.Argument(..., help="Markets, e.g. BTC-USD ETH-USD."),
     source: str = typer.Option(
-        "synthetic", "--source", help="synthetic, replay-db, a JSONL file of ticks, or - (stdin)."
+        "synthetic", "--source", help="kraken, synthetic, replay-db, a JSONL file of ticks, or -."
     ),
     seconds: float | None = typer.Option(
         None, "--seconds", parser=positive_seconds, help="Stop after this many seconds."
@@ -168,7 +266,7 @@ def feed_command(
     """Stream ticks into the book's engine and store them; Ctrl-C stops it cleanly."""
     wanted = [parse_symbol(s) for s in symbols]
     session = session_of(ctx)
-    ticks = _source_ticks(session, source, wanted, start, interval_ms, since, until)
+    feed = _source_ticks(session, source, wanted, start, interval_ms, since, until)
     if source == "synthetic" and count is None and seconds is None and start is not None:
         raise BadInput(
             "--start", ["a synthetic feed from a fixed start needs --count or --seconds"]
@@ -179,7 +277,7 @@ def feed_command(
         else None
     )
     began = time.monotonic()
-    stats = run_feed(session, ticks, seconds=seconds, count=count, heartbeat=heartbeat, paced=paced)
+    stats = run_feed(session, feed, seconds=seconds, count=count, heartbeat=heartbeat, paced=paced)
     outcome = session.commit()
     elapsed = time.monotonic() - began
     out = output_for(json_mode)

@@ -1,7 +1,7 @@
 """Seed 003's deterministic tick generator, exactly: every symbol starts at 100 and moves by
 0.05 times a direction that follows the tick count modulo 5 (up for 0, 2 and 3, down by half a
 step for 1 and 4), never below 1.0; only every `sample_every`-th step becomes a tick. Prices are
-Decimals (100, 100.05, 100.025, …) and the n-th tick is stamped `start + n × interval`, so two
+Decimals (100, 100.05, 100.025, …) and the n-th tick is stamped `start + n * interval`, so two
 runs from the same start give the same ticks, to the microsecond.
 """
 

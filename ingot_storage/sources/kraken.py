@@ -352,11 +352,13 @@ def _trade(row: object) -> TradePrint:
         seconds = _price(row[2], "time")
         if not 0 <= seconds <= _LAST_SECOND:
             raise ValueError(f"time {seconds} is not between 1970 and 9999")
+        trade_id = _whole(row[6], "trade id") if len(row) > 6 else None
         return TradePrint(
             price=_price(row[0], "price"),
             volume=_price(row[1], "volume"),
             # Kraken gives 100 ns; Ingot keeps time to the microsecond.
             timestamp=from_epoch(seconds, truncate=True),
+            trade_id=trade_id,
         )
     except (ValueError, OverflowError) as error:
         raise KrakenRejected(

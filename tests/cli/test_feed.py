@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL
 
 from ingot_core.feeds.synthetic import synthetic_ticks
 from ingot_core.symbols import Symbol
+from tests.cli.test_market_commands import Kraken, kraken_env
+from tests.cli.test_market_commands import kraken as kraken  # the fixture
 from tests.postgres import query_rows
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crossover_scenario.jsonl"
@@ -90,7 +92,7 @@ def test_replay_db_and_a_file_drive_the_engine_in_market_time(invoke, database_u
 def test_bad_feed_input_is_refused_on_one_line(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"symbol": "BTC-USD", "price": "oops", "ts": 1}\n')
-    cases = [(("feed", "BTCUSD"), 11), (("feed", "BTC-USD", "--source", "kraken"), 11),
+    cases = [(("feed", "BTCUSD"), 11), (("feed", "BTC-USD", "--source", "ws://127.0.0.1:1"), 11),
              (("feed", "BTC-USD", "--source", str(bad)), 11),
              (("feed", "BTC-USD", "--start", "2024-01-01"), 11),
              (("feed", "BTC-USD", "--source", str(tmp_path / "none.jsonl")), 11)]  # fmt: skip
@@ -99,3 +101,33 @@ def test_bad_feed_input_is_refused_on_one_line(invoke, tmp_path: Path) -> None: 
         assert result.exit_code == code, (args, result.output)
         assert result.output.startswith("error: "), args
         assert len(result.output.strip().splitlines()) == 1, args
+
+
+def test_a_kraken_feed_stores_every_trade_once_backfills_the_gap_and_stops_at_seconds(
+    invoke, kraken, database_url: URL
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.storage.sources.kraken_ws_standin import Script, kraken_ws, trade, trades_message
+
+    at = "2024-01-01T00:00:0{}.000000Z"
+    first = Script([trades_message(trade("BTC/USD", 1, "60000.5", at=at.format(1)),
+                                   trade("BTC/USD", 2, "60001", at=at.format(2)))])  # fmt: skip
+    second = Script([trades_message(trade("BTC/USD", 5, "60005", at=at.format(5)))])
+    rows = [["60001", "0.5", 1704067202, "b", "m", "", 2],
+            ["60003", "0.5", 1704067203, "b", "m", "", 3],
+            ["60004", "0.5", 1704067204, "s", "l", "", 4]]  # fmt: skip
+    answer = {"error": [], "result": {"XXBTZUSD": rows, "last": "1704067204000000000"}}
+    Kraken.answers = {"/0/public/Trades": json.dumps(answer).encode()}
+    with kraken_ws([first, second]) as (url, _):
+        env = {**kraken_env(kraken), "INGOT_KRAKEN_WS_URL": url, "INGOT_KRAKEN_RETRIES": "3"}
+        done = invoke("feed", "BTC-USD", "--source", "kraken", "--seconds", "3", "--json",
+                      env=env)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["outcome"] == "committed"
+    stored = query_rows(database_url, "SELECT seq, price FROM ticks ORDER BY ts, seq")
+    assert [(r[0], format(r[1], "f")) for r in stored] == [
+        (1, "60000.5"), (2, "60001"), (3, "60003"), (4, "60004"), (5, "60005")]  # fmt: skip
+    logged = query_rows(database_url, "SELECT error_code FROM tradelog WHERE event_type = 90 "
+                        "AND source = 'kraken-ws' ORDER BY id")  # fmt: skip
+    kinds = [r[0] for r in logged]
+    assert kinds[:4] == ["connect", "status", "subscribed", "disconnect"]
+    assert "backfill" in kinds
