@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 
 import typer
@@ -19,6 +20,7 @@ from ingot_cli.parsing import (
     parse_interval,
     parse_since,
     parse_symbol,
+    positive_seconds,
     whole_number,
 )
 from ingot_cli.progress import progress
@@ -63,6 +65,17 @@ def _bar_ticks(
             yield Ticker(bar.symbol, bar.close, bar.closes_at, bar.volume)
 
 
+@dataclass(frozen=True)
+class Live:
+    """A run on a live feed: its symbol, source (ingot_cli.feeding) and length."""
+
+    symbol: str
+    source: str = "kraken"
+    seconds: float | None = None
+    heartbeat: float = 10.0
+    record: Path | None = None
+
+
 def run(
     session: Session,
     name: str,
@@ -74,31 +87,48 @@ def run(
     quantity_text: str,
     run_id: str | None,
     book: str | None = None,
+    live: Live | None = None,
 ) -> StrategyResult:
     """Run a strategy over ticks; every signal and order is persisted, then committed.
 
     A run over history trades in a scratch book of its own, `bt-<run id>` (made with the
     configured opening capital), unless `book` names one (made as scratch if missing) or
-    the session's book was chosen (--book, INGOT_BOOK).
+    the session's book was chosen (--book, INGOT_BOOK). A live run trades in the session's
+    book, in SHADOW mode unless --mode says paper (seed 003).
     """
-    if (replay is None) == (bars is None):
-        raise BadInput(
-            "strategy run", ["give exactly one of --replay FILE or --bars SYMBOL INTERVAL"]
-        )
+    if [replay, bars, live].count(None) != 2:
+        raise BadInput("strategy run", ["give exactly one of --replay FILE, --bars SYMBOL "
+                                        "INTERVAL or --live SYMBOL"])  # fmt: skip
     try:
         strategy = create_strategy(name, **parameters)
     except ValidationError as error:
         raise BadInput(error.subject, error.problems) from None
     quantity = parse_amount(quantity_text, "--qty")
-    mode = TradingMode(mode_text) if mode_text else TradingMode(session.config.mode)
+    default = TradingMode.SHADOW if live is not None else TradingMode(session.config.mode)
+    mode = TradingMode(mode_text) if mode_text else default
     if mode is TradingMode.LIVE:
         raise BadInput("--mode", ["strategy runs are shadow or paper; live fails closed"])
+    run_name = run_id or f"{name}-{uuid4().hex[:10]}"
+    if live is not None:
+        from ingot_cli.feeding import feed_ticks, source_for
+        from ingot_core.feeds.stats import FeedStats
+
+        target_session = session if book is None else session.for_book(book, "scratch")
+        feed = source_for(target_session, live.source, [parse_symbol(live.symbol)], None, 100,
+                          None, None, live.record)  # fmt: skip
+        ticks: Iterable[Ticker] = feed_ticks(
+            target_session, feed, FeedStats(), seconds=live.seconds, heartbeat=live.heartbeat
+        )
+        try:
+            return _run_in(target_session, name, strategy, ticks, quantity, run_name, mode)
+        finally:
+            if target_session is not session:
+                target_session.close()
     if replay is not None:
         ticks = file_ticks(replay)
     else:
         symbol_text, interval_text = bars or ("", "")
         ticks = _bar_ticks(session, symbol_text, interval_text, since)
-    run_name = run_id or f"{name}-{uuid4().hex[:10]}"
     target = book or (session.config.book if session.book_chosen else scratch_book(run_name))
     if target == session.config.book:
         return _run_in(session, name, strategy, ticks, quantity, run_name, mode)
@@ -263,6 +293,18 @@ def run_command(
         "--book",
         help="Trade in this book (made if missing) instead of a new scratch book bt-RUN_ID.",
     ),
+    live: str | None = typer.Option(
+        None, "--live", help="Run on a live feed of this symbol, in this book (shadow mode)."
+    ),
+    source: str = typer.Option(
+        "kraken", "--source", help="With --live: kraken, synthetic, replay-db, a file or -."
+    ),
+    seconds: float | None = typer.Option(
+        None, "--seconds", parser=positive_seconds, help="With --live: stop after this long."
+    ),
+    record: Path | None = typer.Option(
+        None, "--record", help="With --live kraken: keep every raw message received (JSONL)."
+    ),
     json_mode: bool = JsonOption,
     fmt: OutputFormat | None = FormatOption,
 ) -> None:
@@ -280,6 +322,7 @@ def run_command(
         qty,
         run_id,
         book,
+        None if live is None else Live(live, source, seconds, record=record),
     )
     render_run(output_for(json_mode, fmt), result)
 

@@ -41,7 +41,7 @@ from ingot_core.tradelog.http import connectivity_event
 from ingot_storage.errors import SourceUnavailable
 from ingot_storage.sources.kraken import KrakenClient, UnknownPair
 
-__all__ = ["DEFAULT_WS_URL", "FeedState", "KrakenFeed", "v2_name"]
+__all__ = ["DEFAULT_WS_URL", "FeedState", "KrakenFeed", "replay_recording", "v2_name"]
 
 _log = logging.getLogger(__name__)
 DEFAULT_WS_URL = "wss://ws.kraken.com/v2"
@@ -82,10 +82,11 @@ class KrakenFeed:
         backoff_s: float = 1.0,
         trade_log: Callable[[TradeLogEvent], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        record: Callable[[str], None] | None = None,
     ) -> None:
         self.url, self.symbols, self.rest = url, list(symbols), rest
         self.idle_s, self.retries, self.backoff_s = idle_s, retries, backoff_s
-        self._log, self._sleep = trade_log, sleep
+        self._log, self._sleep, self._record = trade_log, sleep, record
         self._by_name = {v2_name(s): s for s in self.symbols}
         self.state = FeedState()
         self._req = 0
@@ -184,6 +185,8 @@ class KrakenFeed:
                 self._other(message)
 
     def _message(self, raw: str | bytes) -> dict[str, Any] | None:
+        if self._record is not None:
+            self._record(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
         try:
             message = loads_json(raw)
         except ValueError:
@@ -244,16 +247,45 @@ class KrakenFeed:
             return
         for symbol, (_, micros) in list(self.state.last_trade.items()):
             page = self.rest.trades(symbol, micros * 1000)
-            count = 0
+            fresh = []
             for trade in page.trades:
                 if trade.trade_id is None:
                     continue
                 ticker = Ticker(symbol, trade.price, trade.timestamp, trade.volume, trade.trade_id)
                 if not self._seen(ticker):
-                    count += 1
-                    yield ticker
+                    fresh.append(ticker)
+            if self._record is not None and fresh:  # kept as a trade message, to replay alike
+                self._record(_as_message(fresh))
+            count = len(fresh)
+            yield from fresh
             self.state.backfilled += count
             self._note("backfill", f"{symbol}: {count} trades", trades=count)
+
+
+def replay_recording(lines: Iterator[str], symbols: Sequence[Symbol]) -> Iterator[Ticker]:
+    """The ticks a recorded feed gave (`--record`'s JSONL: {"at", "raw"} a line), through the
+    same reading as live: the same trades, in the same order, duplicates dropped alike."""
+    reader = KrakenFeed("", symbols)
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)["raw"]
+        except (ValueError, KeyError, TypeError):
+            raise ValidationError(
+                "recording", [f"line {number} is not a recorded message"]
+            ) from None
+        message = reader._message(raw)
+        if message is not None and message.get("channel") == "trade":
+            yield from reader._trades(message.get("data"))
+
+
+def _as_message(ticks: list[Ticker]) -> str:
+    stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
+    data = [{"symbol": v2_name(t.symbol), "price": format(t.price, "f"),
+             "qty": format(t.volume or 0, "f"), "trade_id": t.seq,
+             "timestamp": t.timestamp.strftime(stamp)} for t in ticks]  # fmt: skip
+    return json.dumps({"channel": "trade", "type": "backfill", "data": data})
 
 
 class _RateLimited(Exception):

@@ -131,3 +131,36 @@ def test_a_kraken_feed_stores_every_trade_once_backfills_the_gap_and_stops_at_se
     kinds = [r[0] for r in logged]
     assert kinds[:4] == ["connect", "status", "subscribed", "disconnect"]
     assert "backfill" in kinds
+
+
+def test_seed_003s_scenario_live_then_its_recording_give_the_same_signals(
+    invoke, kraken, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.storage.sources.kraken_ws_standin import Script, kraken_ws, trade, trades_message
+
+    rows = [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
+    messages = [trades_message(*(trade("TEST/USD", n + i, r["price"], r["volume"],
+                                       datetime.fromtimestamp(r["ts"], UTC).strftime(
+                                           "%Y-%m-%dT%H:%M:%S.%fZ"))
+                                 for i, r in enumerate(rows[n : n + 5])))
+                for n in range(0, 50, 5)]  # batched updates, five trades each  # fmt: skip
+    record = tmp_path / "feed.jsonl"
+    with kraken_ws([Script(messages)]) as (url, _):
+        env = {**kraken_env(kraken), "INGOT_KRAKEN_WS_URL": url}
+        live = invoke("strategy", "run", "sma", "--live", "TEST-USD", "--seconds", "2",
+                      "--record", str(record), "--run-id", "live", "--json", env=env)  # fmt: skip
+    assert live.exit_code == 0, live.output
+    shown = json.loads(live.stdout)
+    assert (shown["mode"], shown["book"], shown["ticks"]) == ("shadow", "main", 50)
+    sides = [s["side"] for s in shown["signals"]]
+    assert sides == ["Buy", "Sell"]  # seed 003: exactly one BUY, then one SELL
+    again = invoke("strategy", "run", "sma", "--live", "TEST-USD", "--source", str(record),
+                   "--run-id", "replayed", "--json")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    replayed = json.loads(again.stdout)
+
+    def decisions(run: dict) -> list:  # type: ignore[type-arg]
+        return [(s["timestamp"], s["side"], s["price"], s["indicators"]) for s in run["signals"]]
+
+    assert decisions(replayed) == decisions(shown)
+    assert replayed["ticks"] == 50
