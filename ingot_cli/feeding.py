@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -21,7 +22,9 @@ from ingot_cli.output import counted, format_amount
 from ingot_cli.parsing import parse_period, parse_since
 from ingot_cli.session import Session
 from ingot_cli.tick_files import file_ticks
-from ingot_core.feed import Ticker
+from ingot_core.bars import BarBuilder, TradePrint
+from ingot_core.errors import ValidationError
+from ingot_core.feed import BarInterval, Ticker
 from ingot_core.feeds.stats import FeedStats
 from ingot_core.symbols import Symbol
 
@@ -260,6 +263,41 @@ def feed_ticks(
         pump.stopping.set()
 
 
+TAPE_SOURCE = "tape"
+"""The source stored bars built from a feed's trades are recorded under."""
+
+
+class TapeBars:
+    """Closed bars of each interval, built from the feed's trades exactly as the REST Trades
+    backfill folds them (ingot_core.bars.BarBuilder), stored the moment each one closes."""
+
+    def __init__(self, session: Session, intervals: list[BarInterval]) -> None:
+        self._session, self._intervals = session, intervals
+        self._builders: dict[tuple[Symbol, BarInterval], BarBuilder] = {}
+        self.stored = 0
+
+    def add(self, ticker: Ticker) -> None:
+        """Fold one trade in; store the bars it closed."""
+        trade = TradePrint(ticker.price, ticker.volume or Decimal(0), ticker.timestamp)
+        closed = []
+        for interval in self._intervals:
+            key = (ticker.symbol, interval)
+            builder = self._builders.setdefault(key, BarBuilder(ticker.symbol, interval))
+            try:
+                closed += builder.add(trade)
+            except ValidationError:
+                continue  # a trade older than the bar's last: the bar is already past it
+        if closed:
+            from ingot_storage.market.mirror import bar_mirror
+            from ingot_storage.market.stage import save_bars
+
+            with self._session.database.begin() as conn:
+                self.stored += save_bars(conn, closed, TAPE_SOURCE)
+            mirror = bar_mirror(self._session.questdb)
+            if mirror is not None:
+                mirror(closed)
+
+
 def run_feed(
     session: Session,
     source: Source,
@@ -268,15 +306,21 @@ def run_feed(
     count: int | None,
     heartbeat: float,
     paced: timedelta | None,
+    bars: list[BarInterval] | None = None,
 ) -> FeedStats:
-    """Drive the book's engine with the source's ticks (feed_ticks' clock and stops)."""
+    """Drive the book's engine with the source's ticks (feed_ticks' clock and stops); with
+    `bars`, build and store closed bars of those widths from them."""
     engine = session.trading_engine  # the book's trading lock, held until the session closes
     stats = FeedStats()
+    tape = TapeBars(session, bars) if bars else None
     ticks = feed_ticks(session, source, stats, seconds=seconds, count=count,
                        heartbeat=heartbeat, paced=paced)  # fmt: skip
     try:
         for ticker in ticks:
             stats.took(ticker, len(engine.on_tick(ticker)))
+            if tape is not None:
+                tape.add(ticker)
     except KeyboardInterrupt:
         pass  # a trader's stop: what came in is committed below
+    stats.bars = tape.stored if tape is not None else 0
     return stats

@@ -19,7 +19,7 @@ from ingot_cli.commands import JsonOption, output_for, session_of
 from ingot_cli.errors import BadInput
 from ingot_cli.feeding import run_feed, source_for
 from ingot_cli.output import counted
-from ingot_cli.parsing import parse_symbol, positive_seconds, whole_number
+from ingot_cli.parsing import parse_interval, parse_symbol, positive_seconds, whole_number
 
 __all__ = ["app"]
 
@@ -54,6 +54,9 @@ def feed_command(
     record: Path | None = typer.Option(
         None, "--record", help="kraken: keep every raw message received here (JSONL)."
     ),
+    bars: str | None = typer.Option(
+        None, "--bars", help="Build and store closed bars of these widths, e.g. 1m,1h."
+    ),
     json_mode: bool = JsonOption,
 ) -> None:
     """Stream ticks into the book's engine and store them; Ctrl-C stops it cleanly."""
@@ -70,7 +73,9 @@ def feed_command(
         else None
     )
     began = time.monotonic()
-    stats = run_feed(session, feed, seconds=seconds, count=count, heartbeat=heartbeat, paced=paced)
+    widths = [parse_interval(w) for w in bars.split(",")] if bars else None
+    stats = run_feed(session, feed, seconds=seconds, count=count, heartbeat=heartbeat,
+                     paced=paced, bars=widths)  # fmt: skip
     outcome = session.commit()
     elapsed = time.monotonic() - began
     out = output_for(json_mode)
@@ -79,6 +84,7 @@ def feed_command(
             {
                 "ticks": stats.processed,
                 "fills": stats.fills,
+                "bars": stats.bars,
                 "seconds": round(elapsed, 3),
                 "outcome": outcome.value,
                 "symbols": {

@@ -28,13 +28,14 @@ class FeedStats:
 
     Attributes:
       received: ticks the source gave; processed: ticks the engine took.
-      fills: resting orders those ticks filled.
+      fills: resting orders those ticks filled; bars: bars built from them and stored.
       symbols: each symbol's own counts.
     """
 
     received: int = 0
     processed: int = 0
     fills: int = 0
+    bars: int = 0
     symbols: dict[Symbol, SymbolStats] = field(default_factory=dict)
 
     def took(self, ticker: Ticker, fills: int) -> None:

@@ -164,3 +164,24 @@ def test_seed_003s_scenario_live_then_its_recording_give_the_same_signals(
 
     assert decisions(replayed) == decisions(shown)
     assert replayed["ticks"] == 50
+
+
+def test_bars_built_from_the_tape_equal_a_fold_of_the_same_trades(
+    invoke, database_url: URL
+) -> None:  # type: ignore[no-untyped-def]
+    from ingot_core.bars import BarBuilder, TradePrint
+    from ingot_core.feed import BarInterval
+
+    done = invoke("feed", "BTC-USD", "--start", "2024-01-01", "--interval-ms", "1000",
+                  "--count", "130", "--bars", "1m,5m", "--json")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["bars"] == 2  # two whole minutes; the third and 5m still open
+    builder = BarBuilder(BTC, BarInterval.parse("1m"))
+    expected = []
+    ticks = synthetic_ticks([BTC], datetime(2024, 1, 1, tzinfo=UTC), timedelta(seconds=1))
+    for _, t in zip(range(130), ticks, strict=False):
+        expected += builder.add(TradePrint(t.price, t.volume or Decimal(0), t.timestamp))
+    rows = query_rows(database_url, "SELECT ts, open, high, low, close, volume, trade_count, "
+                      "source FROM ohlcv_bars WHERE interval = '1m' ORDER BY ts")  # fmt: skip
+    assert [tuple(r) for r in rows] == [(b.timestamp, b.open, b.high, b.low, b.close, b.volume,
+                                         b.trade_count, "tape") for b in expected]  # fmt: skip
