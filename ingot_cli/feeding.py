@@ -30,8 +30,6 @@ from ingot_core.symbols import Symbol
 
 __all__ = ["QUEUE_BOUND", "Source", "feed_ticks", "heartbeat_line", "run_feed", "source_for"]
 
-_LATER = ("ws",)  # a generic JSON-ticks WebSocket: not built yet
-
 
 @dataclass(frozen=True)
 class Source:
@@ -96,7 +94,7 @@ def source_for(
 ) -> Source:
     """The source named by --source (synthetic, replay-db, kraken, a file or -); `record`:
     where a live source keeps every raw message it receives."""
-    if record is not None and source != "kraken":
+    if record is not None and source != "kraken" and not source.startswith("ws"):
         raise BadInput("--record", ["only a live source (kraken) is recorded"])
     if source == "synthetic":
         from ingot_core.feeds.synthetic import synthetic_ticks
@@ -108,14 +106,8 @@ def source_for(
         return Source(_replayed(session, symbols, begin, end))
     if source == "kraken":
         return _kraken(session, symbols, record)
-    if source in _LATER or source.startswith(("ws://", "wss://")):
-        raise BadInput(
-            "--source",
-            [
-                f"{source!r}: live WebSocket feeds are not available yet; "
-                "use synthetic, replay-db, a JSONL file or -"
-            ],
-        )
+    if source.startswith(("ws://", "wss://")):
+        return _json_ws(session, source, symbols, record)
     wanted = set(symbols)
     if source != "-" and _is_recording(Path(source)):
         return Source(_recorded(Path(source), symbols))
@@ -182,6 +174,22 @@ def _kraken(session: Session, symbols: list[Symbol], record: Path | None) -> Sou
                 f"{state.backfilled} backfilled, {state.skipped} skipped")  # fmt: skip
 
     return Source(ticks(), describe, live=True)
+
+
+def _json_ws(session: Session, url: str, symbols: list[Symbol], record: Path | None) -> Source:
+    """A WebSocket of JSON ticks (seed 003's mock WS), reconnecting."""
+    from ingot_storage.market.ws_ticks import JsonTickFeed
+
+    if record is not None:
+        raise BadInput("--record", ["only Kraken's feed is recorded"])
+    config = session.config
+    feed = JsonTickFeed(url, symbols, retries=config.kraken_retries,
+                        trade_log=session.trading.tradelog.emit)  # fmt: skip
+
+    def describe() -> str:
+        return f"; {counted(feed.connects, 'connection')}, {feed.skipped} skipped"
+
+    return Source(feed.ticks(), describe, live=True)
 
 
 def _replayed(

@@ -17,7 +17,7 @@ from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, shown
 from ingot_core.symbols import Symbol
 from ingot_storage.market.ingest_report import LAST_SECOND, BadInputFile, BadRow
 
-__all__ = ["parse_tick_line", "read_ticks", "tick_rows"]
+__all__ = ["parse_tick_data", "parse_tick_line", "read_ticks", "tick_rows"]
 
 
 def _timestamp(value: object) -> datetime:
@@ -62,6 +62,11 @@ def parse_tick_line(number: int, text: str) -> Ticker | BadRow:
         data = loads_json(text)
     except ValueError as error:
         return BadRow(number, "row", str(error))
+    return parse_tick_data(number, data)
+
+
+def parse_tick_data(number: int, data: object) -> Ticker | BadRow:
+    """One tick object (read with exact numbers) as a Ticker, or the reason it is not one."""
     if not isinstance(data, dict):
         return BadRow(number, "row", "is not a JSON object")
     for key in ("symbol", "price", "ts"):

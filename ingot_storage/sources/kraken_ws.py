@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 from ingot_core.errors import ValidationError
@@ -38,8 +35,8 @@ from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, parse
 from ingot_core.symbols import Symbol
 from ingot_core.tradelog.events import TradeLogEvent
 from ingot_core.tradelog.http import connectivity_event
-from ingot_storage.errors import SourceUnavailable
 from ingot_storage.sources.kraken import KrakenClient, UnknownPair
+from ingot_storage.sources.reconnect import RateLimited, reconnecting
 
 __all__ = ["DEFAULT_WS_URL", "FeedState", "KrakenFeed", "replay_recording", "v2_name"]
 
@@ -97,38 +94,23 @@ class KrakenFeed:
 
     def ticks(self) -> Iterator[Ticker]:
         """Every trade of the symbols, in the order Kraken sends them, missed ones backfilled."""
-        failures, limited = 0, False
-        while True:
-            try:
-                with connect(self.url, open_timeout=max(self.idle_s, 10), close_timeout=1) as ws:
-                    self.state.connects += 1
-                    if self.state.connects > 1:
-                        self.state.reconnects += 1
-                    self._note("connect", self.url, attempt=failures + 1)
-                    self._subscribe(ws)
-                    failures, limited = 0, False
-                    yield from self._backfill()
-                    yield from self._read(ws)
-            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as error:
-                problem = f"{type(error).__name__}: {shown(str(error), 120)}"
-                if isinstance(error, socket.gaierror) and not self.state.connects:
-                    raise SourceUnavailable(f"cannot reach Kraken's WebSocket: {problem}") from None
-            except _RateLimited as error:
-                problem, limited = str(error), True
-            except InvalidURI as error:
-                raise ValidationError("INGOT_KRAKEN_WS_URL", [str(error)]) from None
-            failures += 1
+        return reconnecting(self._connection, name="Kraken's WebSocket",
+                            variable="INGOT_KRAKEN_WS_URL", retries=self.retries,
+                            backoff_s=self.backoff_s, sleep=self._sleep, note=self._note,
+                            connected=lambda: self.state.connects)  # fmt: skip
+
+    def _connection(self, attempt: int) -> Iterator[Ticker]:
+        try:
+            with connect(self.url, open_timeout=max(self.idle_s, 10), close_timeout=1) as ws:
+                self.state.connects += 1
+                if self.state.connects > 1:
+                    self.state.reconnects += 1
+                self._note("connect", self.url, attempt=attempt)
+                self._subscribe(ws)
+                yield from self._backfill()
+                yield from self._read(ws)
+        finally:
             self.state.link = "reconnecting"
-            self._note("disconnect", problem, failures=failures)
-            if failures > self.retries:
-                raise SourceUnavailable(
-                    f"Kraken's WebSocket failed {failures} times in a row: {problem}"
-                )
-            delay = self.backoff_s * 2 ** (failures - 1) * (4 if limited else 1)
-            delay *= 0.5 + random.random()  # jitter: reconnecting clients do not stampede
-            self._note("rate_limit" if limited else "retry", problem, delay_s=f"{delay:.2f}")
-            _log.warning("Kraken WebSocket: %s; reconnecting in %.1fs", problem, delay)
-            self._sleep(delay)
 
     def _send(self, ws: ClientConnection, method: str, **params: Any) -> int:
         self._req += 1
@@ -157,7 +139,7 @@ class KrakenFeed:
             if message.get("success") is not True:
                 error = str(message.get("error") or "refused")
                 if any(mark in error for mark in _RATE_LIMITED):
-                    raise _RateLimited(error)
+                    raise RateLimited(error)
                 raise UnknownPair(f"pair {name}", [f"Kraken refused the subscription: {error}"])
             waiting.discard(name)
         self.state.link = "subscribed"
@@ -212,7 +194,7 @@ class KrakenFeed:
         elif message.get("error"):
             error = str(message["error"])
             if any(mark in error for mark in _RATE_LIMITED):
-                raise _RateLimited(error)
+                raise RateLimited(error)
             _log.warning("Kraken WebSocket error: %s", shown(error))
 
     def _trades(self, data: object) -> Iterator[Ticker]:
@@ -286,10 +268,6 @@ def _as_message(ticks: list[Ticker]) -> str:
              "qty": format(t.volume or 0, "f"), "trade_id": t.seq,
              "timestamp": t.timestamp.strftime(stamp)} for t in ticks]  # fmt: skip
     return json.dumps({"channel": "trade", "type": "backfill", "data": data})
-
-
-class _RateLimited(Exception):
-    """Kraken said the connection sends too much: wait longer before trying again."""
 
 
 def _number(value: object) -> Decimal:

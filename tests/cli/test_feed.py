@@ -92,7 +92,8 @@ def test_replay_db_and_a_file_drive_the_engine_in_market_time(invoke, database_u
 def test_bad_feed_input_is_refused_on_one_line(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"symbol": "BTC-USD", "price": "oops", "ts": 1}\n')
-    cases = [(("feed", "BTCUSD"), 11), (("feed", "BTC-USD", "--source", "ws://127.0.0.1:1"), 11),
+    record = str(tmp_path / "r.jsonl")
+    cases = [(("feed", "BTCUSD"), 11), (("feed", "BTC-USD", "--record", record), 11),
              (("feed", "BTC-USD", "--source", str(bad)), 11),
              (("feed", "BTC-USD", "--start", "2024-01-01"), 11),
              (("feed", "BTC-USD", "--source", str(tmp_path / "none.jsonl")), 11)]  # fmt: skip
@@ -185,3 +186,41 @@ def test_bars_built_from_the_tape_equal_a_fold_of_the_same_trades(
                       "source FROM ohlcv_bars WHERE interval = '1m' ORDER BY ts")  # fmt: skip
     assert [tuple(r) for r in rows] == [(b.timestamp, b.open, b.high, b.low, b.close, b.volume,
                                          b.trade_count, "tape") for b in expected]  # fmt: skip
+
+
+def test_a_json_ticks_websocket_reconnects_and_stores_nothing_twice(
+    invoke, database_url: URL
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from websockets.sync.server import serve
+
+    def tick(ts: int, price: str) -> str:
+        return json.dumps({"symbol": "TEST/USD", "price": price, "volume": "1", "ts": ts})
+
+    connections = iter([
+        [f"[{tick(1700000000, '100')}, {tick(1700000001, '100.5')}]", tick(1700000002, "101"),
+         "not a tick"],
+        [tick(1700000002, "101"), tick(1700000003, "102"), tick(1700000004, "103.25")],
+    ])  # fmt: skip
+
+    served = []
+
+    def handle(ws) -> None:  # type: ignore[no-untyped-def]
+        script = next(connections, None)
+        served.append(script)
+        for message in script or []:
+            ws.send(message)
+        if len(served) > 1:
+            threading.Event().wait(5)  # the first drops after sending; the next stays open
+
+    with serve(handle, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"ws://127.0.0.1:{server.socket.getsockname()[1]}"
+        done = invoke("feed", "TEST-USD", "--source", url, "--seconds", "2.5", "--json",
+                      env={"INGOT_KRAKEN_RETRIES": "3"})  # fmt: skip
+        server.shutdown()
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["ticks"] == 5
+    rows = query_rows(database_url, "SELECT price FROM ticks ORDER BY ts")
+    assert [format(r[0], "f") for r in rows] == ["100", "100.5", "101", "102", "103.25"]
