@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import typer
@@ -12,6 +13,7 @@ from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from ingot_cli.errors import EXIT_OK, IngotGroup, report_error
+from ingot_cli.repl.background import ENGINE_LOCK, BackgroundFeed
 from ingot_cli.repl.completion import IngotCompleter
 from ingot_cli.repl.toolbar import ToolbarState, read_toolbar, verify_for_toolbar
 from ingot_cli.script import command_words, execute
@@ -71,11 +73,12 @@ def run_repl(session: Session, app: typer.Typer, **io: Any) -> int:
         history = InMemoryHistory()
     chain, verified = verify_for_toolbar(session)
     state: list[ToolbarState] = [read_toolbar(session, chain, verified)]
+    feed = BackgroundFeed(session)
     prompt: PromptSession[str] = PromptSession(
         history=history,
         completer=IngotCompleter(app, lambda: [str(s) for s in session.view.marks]),
         complete_while_typing=False,
-        bottom_toolbar=lambda: state[0].render(_columns()),
+        bottom_toolbar=lambda: replace(state[0], feed=feed.toolbar()).render(_columns()),
         auto_suggest=AutoSuggestFromHistory(),
         enable_history_search=True,
         **io,
@@ -89,15 +92,22 @@ def run_repl(session: Session, app: typer.Typer, **io: Any) -> int:
             continue  # Ctrl-C drops the line, not the session
         except EOFError:
             if _may_leave(prompt, session):
-                return EXIT_OK
+                return _leave(feed)
             continue
         for command in split_commands(line):
-            outcome = _one(command, session, root, timing)
+            outcome = _one(command, session, root, timing, feed)
             if outcome == "leave":
                 if _may_leave(prompt, session):
-                    return EXIT_OK
+                    return _leave(feed)
                 break
-        state[0] = read_toolbar(session, chain, verified, state[0])
+        with ENGINE_LOCK:
+            state[0] = read_toolbar(session, chain, verified, state[0])
+
+
+def _leave(feed: BackgroundFeed) -> int:
+    if feed.running:
+        feed.stop()  # what it brought is committed as the session closes
+    return EXIT_OK
 
 
 def _columns() -> int:
@@ -107,9 +117,15 @@ def _columns() -> int:
         return 80
 
 
-def _one(command: str, session: Session, root: IngotGroup, timing: list[bool]) -> str:
+def _one(
+    command: str, session: Session, root: IngotGroup, timing: list[bool], feed: BackgroundFeed
+) -> str:
     """Run one command of a line; "leave" when it asks to."""
     if command.startswith("#"):
+        return ""
+    words = command.split()
+    if words[:1] == ["feed"] and words[1:2] and words[1] in ("start", "stop", "status"):
+        feed.command(command)
         return ""
     if command in ("exit", "quit", "\\q"):
         return "leave"
@@ -128,7 +144,8 @@ def _one(command: str, session: Session, root: IngotGroup, timing: list[bool]) -
         report_error(f"{error} in: {command}")
         return ""
     started = time.perf_counter()
-    execute(argv, session, root)  # errors print one line; the session goes on
+    with ENGINE_LOCK:  # a background feed waits between two ticks
+        execute(argv, session, root)  # errors print one line; the session goes on
     if timing[0]:
         print(f"Time: {(time.perf_counter() - started) * 1000:.3f} ms")
     return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingot_cli.output import format_amount
@@ -24,20 +25,27 @@ class ToolbarState:
     queue_depth: int
     chain: str = "not verified"
     verified_entries: int = 0
+    feed: str = ""  # a background feed's state (ingot_cli.repl.background)
 
     def render(self, width: int = 200) -> str:
         """One line of text within `width` columns: the least needed facts give way first
         (the queue, then the database, then the audit's newer count), mode and NAV stay."""
         newer = self.audit_entries - self.verified_entries
         since = f", +{newer:,} since" if newer > 0 else ""
-        parts = [self.mode.upper(), f"NAV {self.nav}", f"{self.database} PostgreSQL",
-                 f"audit {self.chain}{since}", f"queue {self.queue_depth}"]  # fmt: skip
+        queue, database = f"queue {self.queue_depth}", f"{self.database} PostgreSQL"
+        audit, audit_short = f"audit {self.chain}{since}", f"audit {self.chain}"
+        parts = [self.mode.upper(), f"NAV {self.nav}", *([self.feed] if self.feed else []),
+                 database, audit, queue]  # fmt: skip
+
+        def swap(old: str, new: str | None) -> Callable[[list[str]], list[str]]:
+            return lambda p: [new if x == old else x for x in p if new is not None or x != old]
+
         shorter = [
-            lambda p: p[:4] if self.queue_depth == 0 else p,  # an empty queue says nothing
-            lambda p: [*p[:2], self.database, *p[3:]],
-            lambda p: [*p[:3], f"audit {self.chain}", *p[4:]],
-            lambda p: [x for x in p if not x.startswith("queue")],
-            lambda p: [x for x in p if x != self.database],
+            swap(queue, None) if self.queue_depth == 0 else swap(queue, queue),  # empty: nothing
+            swap(database, self.database),
+            swap(audit, audit_short),
+            swap(queue, None),
+            swap(self.database, None),
         ]
         line = " " + " | ".join(parts)
         for step in shorter:

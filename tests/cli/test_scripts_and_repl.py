@@ -309,3 +309,43 @@ def test_the_banner_and_toolbar_fit_80_columns() -> None:
         assert len(line) <= width
         assert line.startswith(" PAPER | NAV 1,234,567.89 USD")
     assert split_commands("a 'x;y' ; b \"p;q\"; ;c") == ["a 'x;y'", 'b "p;q"', "c"]
+
+
+def test_a_feed_runs_in_the_background_of_the_repl(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], database_url
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from tests.postgres import query_rows
+
+    session = Session(env=cli_env)
+    try:
+        with create_pipe_input() as pipe:
+
+            lines = (("mark BTC-USD 101", 0), ("buy BTC-USD 1 --limit 100.06", 0),
+                     ("feed start BTC-USD --source synthetic", 1.5), ("feed status", 0),
+                     ("positions", 0), ("feed stop", 0), ("feed stop", 0),
+                     ("feed start BTCUSD", 0), ("exit", 0))  # fmt: skip
+
+            def type_lines() -> None:
+                for line, wait in lines:
+                    pipe.send_text(line + "\n")
+                    time.sleep(wait)
+
+            typist = threading.Thread(target=type_lines)
+            typist.start()
+            code = run_repl(session, app, input=pipe, output=DummyOutput())
+            typist.join()
+    finally:
+        session.close()
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Feed started: BTC-USD from synthetic" in out
+    assert "Feed running (BTC-USD): " in out
+    assert "Feed stopped: " in out
+    assert "No feed is running." in out
+    assert "BTCUSD" in err  # a bad symbol: one error line, the session goes on
+    ticks = query_rows(database_url, "SELECT count(*) FROM ticks WHERE symbol = 'BTC-USD'")[0][0]
+    assert ticks > 5  # the feed's ticks, stored while the trader typed
+    orders = query_rows(database_url, "SELECT status FROM order_history ORDER BY seq")
+    assert [r[0] for r in orders][-1] == "Filled"  # the synthetic prices reached the limit
