@@ -31,6 +31,7 @@
 | INGOT_KRAKEN_MIN_INTERVAL_MS | least time between Kraken calls       | 1000                    |
 | INGOT_KRAKEN_RETRIES      | retries of a failing Kraken call (0-20)  | 5                       |
 | INGOT_KRAKEN_TIMEOUT_S    | longest wait for one whole answer (1-300) | 30                     |
+| INGOT_HEARTBEAT_SECONDS   | a feed's heartbeat interval (s)          | 10                      |
 | INGOT_TRADELOG_QUEUE      | trade log queue bound (drop-oldest)      | 100000                  |
 | INGOT_TRADELOG_BATCH      | trade log events per COPY (1-100000)     | 1000                    |
 | INGOT_TRADELOG_FLUSH_MS   | trade log wait for a partial batch       | 50                      |
@@ -221,6 +222,7 @@ class StorageConfig:
       tradelog_queue, tradelog_batch, tradelog_flush_ms: the trade log writer's queue bound,
         batch size and longest wait for a partial batch.
       tradelog_retention_days: how many days of the trade log `tradelog prune` keeps.
+      heartbeat_seconds: how often a running feed prints its heartbeat.
     """
 
     database_url: URL | None = field(default=None, repr=False)
@@ -256,6 +258,7 @@ class StorageConfig:
     tradelog_batch: int = 1000
     tradelog_flush_ms: int = 50
     tradelog_retention_days: int = 90
+    heartbeat_seconds: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
@@ -316,6 +319,9 @@ class StorageConfig:
             ),
             tradelog_retention_days=_int(
                 env, "INGOT_TRADELOG_RETENTION_DAYS", cls.tradelog_retention_days, 1, 36_500
+            ),
+            heartbeat_seconds=_int(
+                env, "INGOT_HEARTBEAT_SECONDS", cls.heartbeat_seconds, 1, 86_400
             ),
         )
 

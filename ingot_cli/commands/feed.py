@@ -48,8 +48,11 @@ def feed_command(
     ),
     since: str | None = typer.Option(None, "--since", help="replay-db: from this time."),
     until: str | None = typer.Option(None, "--until", help="replay-db: before this time."),
-    heartbeat: float = typer.Option(
-        10.0, "--heartbeat", parser=positive_seconds, help="Seconds between heartbeat lines."
+    heartbeat: float | None = typer.Option(
+        None,
+        "--heartbeat",
+        parser=positive_seconds,
+        help="Seconds between heartbeat lines (default: INGOT_HEARTBEAT_SECONDS, 10).",
     ),
     record: Path | None = typer.Option(
         None, "--record", help="kraken: keep every raw message received here (JSONL)."
@@ -62,6 +65,7 @@ def feed_command(
     """Stream ticks into the book's engine and store them; Ctrl-C stops it cleanly."""
     wanted = [parse_symbol(s) for s in symbols]
     session = session_of(ctx)
+    beat = float(heartbeat if heartbeat is not None else session.config.heartbeat_seconds)
     feed = source_for(session, source, wanted, start, interval_ms, since, until, record)
     if source == "synthetic" and count is None and seconds is None and start is not None:
         raise BadInput(
@@ -74,7 +78,7 @@ def feed_command(
     )
     began = time.monotonic()
     widths = [parse_interval(w) for w in bars.split(",")] if bars else None
-    stats = run_feed(session, feed, seconds=seconds, count=count, heartbeat=heartbeat,
+    stats = run_feed(session, feed, seconds=seconds, count=count, heartbeat=beat,
                      paced=paced, bars=widths)  # fmt: skip
     outcome = session.commit()
     elapsed = time.monotonic() - began

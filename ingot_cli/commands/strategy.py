@@ -72,7 +72,7 @@ class Live:
     symbol: str
     source: str = "kraken"
     seconds: float | None = None
-    heartbeat: float = 10.0
+    heartbeat: float | None = None  # None: INGOT_HEARTBEAT_SECONDS
     record: Path | None = None
 
 
@@ -117,7 +117,11 @@ def run(
         feed = source_for(target_session, live.source, [parse_symbol(live.symbol)], None, 100,
                           None, None, live.record)  # fmt: skip
         ticks: Iterable[Ticker] = feed_ticks(
-            target_session, feed, FeedStats(), seconds=live.seconds, heartbeat=live.heartbeat
+            target_session,
+            feed,
+            FeedStats(),
+            seconds=live.seconds,
+            heartbeat=live.heartbeat or float(session.config.heartbeat_seconds),
         )
         try:
             return _run_in(target_session, name, strategy, ticks, quantity, run_name, mode)
@@ -322,7 +326,7 @@ def run_command(
         qty,
         run_id,
         book,
-        None if live is None else Live(live, source, seconds, record=record),
+        None if live is None else Live(live, source, seconds, None, record),
     )
     render_run(output_for(json_mode, fmt), result)
 

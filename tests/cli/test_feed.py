@@ -224,3 +224,10 @@ def test_a_json_ticks_websocket_reconnects_and_stores_nothing_twice(
     assert json.loads(done.stdout)["ticks"] == 5
     rows = query_rows(database_url, "SELECT price FROM ticks ORDER BY ts")
     assert [format(r[0], "f") for r in rows] == ["100", "100.5", "101", "102", "103.25"]
+
+
+def test_the_heartbeat_interval_comes_from_the_environment(invoke) -> None:  # type: ignore[no-untyped-def]
+    done = invoke("feed", "BTC-USD", "--seconds", "1.3", "--interval-ms", "50",
+                  env={"INGOT_HEARTBEAT_SECONDS": "1"})  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert len([x for x in done.stderr.splitlines() if x.startswith("heartbeat 1.")]) == 1

@@ -321,7 +321,6 @@ def test_a_feed_runs_in_the_background_of_the_repl(
     session = Session(env=cli_env)
     try:
         with create_pipe_input() as pipe:
-
             lines = (("mark BTC-USD 101", 0), ("buy BTC-USD 1 --limit 100.06", 0),
                      ("feed start BTC-USD --source synthetic", 1.5), ("feed status", 0),
                      ("positions", 0), ("feed stop", 0), ("feed stop", 0),
