@@ -134,22 +134,12 @@ def _recorded(path: Path, symbols: list[Symbol]) -> Iterator[Ticker]:
 
 def _kraken(session: Session, symbols: list[Symbol], record: Path | None) -> Source:
     """Kraken's WebSocket trades, the REST Trades endpoint backfilling after a reconnect."""
-    import httpx
 
-    from ingot_storage.sources.bounded_http import Limits
     from ingot_storage.sources.kraken import KrakenClient
     from ingot_storage.sources.kraken_ws import KrakenFeed
 
     config, log = session.config, session.trading.tradelog.emit
-    http = httpx.Client(timeout=config.kraken_timeout_s, headers={"User-Agent": "ingot"})
-    rest = KrakenClient(
-        http,
-        config.kraken_url,
-        min_interval=config.kraken_min_interval_ms / 1000,
-        retries=config.kraken_retries,
-        limits=Limits(deadline_s=config.kraken_timeout_s),
-        trade_log=log,
-    )
+    rest = KrakenClient.configured(config, log)
     kept = None if record is None else record.open("a", encoding="utf-8")
 
     def keep(raw: str) -> None:  # every message as received, with when it came
@@ -161,7 +151,7 @@ def _kraken(session: Session, symbols: list[Symbol], record: Path | None) -> Sou
                       trade_log=log, record=None if kept is None else keep)  # fmt: skip
 
     def ticks() -> Iterator[Ticker]:
-        with http:
+        with rest.http:
             try:
                 yield from feed.ticks()
             finally:

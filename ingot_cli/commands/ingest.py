@@ -102,38 +102,21 @@ def ingest_kraken(
     session: Session, symbol: Symbol, interval: BarInterval, since: datetime | None
 ) -> HistoryReport:
     """Kraken history from `since` (or the last 720 bars), resumable, mirrored to QuestDB."""
-    import httpx
-
     from ingot_storage.market.backfill import ingest_kraken_history
     from ingot_storage.market.mirror import bar_mirror
-    from ingot_storage.sources.bounded_http import Limits
     from ingot_storage.sources.kraken import KrakenClient
 
     config = session.config
     database = session.database
     mirror = session.questdb
-    with (
-        httpx.Client(timeout=config.kraken_timeout_s, headers={"User-Agent": "ingot"}) as http,
-        progress(f"Kraken {symbol} {interval}") as tick,
-    ):
-        client = KrakenClient(
-            http,
-            config.kraken_url,
-            min_interval=config.kraken_min_interval_ms / 1000,
-            retries=config.kraken_retries,
-            limits=Limits(deadline_s=config.kraken_timeout_s),
-            trade_log=session.trading.tradelog.emit,
-        )
-        return ingest_kraken_history(
-            database.engine,
-            client,
-            symbol,
-            interval,
-            since,
-            utc_now(),
-            progress=lambda done, total: tick(done, total),
-            on_stored=bar_mirror(mirror),
-        )
+    client = KrakenClient.configured(config, session.trading.tradelog.emit)
+    with progress(f"Kraken {symbol} {interval}") as tick:
+        try:
+            return ingest_kraken_history(database.engine, client, symbol, interval, since,
+                                         utc_now(), progress=lambda done, total: tick(done, total),
+                                         on_stored=bar_mirror(mirror))  # fmt: skip
+        finally:
+            client.close()
 
 
 ingest_app = typer.Typer(help="Ingest market data from Kraken, files or stdin.")

@@ -43,6 +43,7 @@ from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, parse
 from ingot_core.symbols import Symbol
 from ingot_core.tradelog.events import TradeLogEvent
 from ingot_core.tradelog.http import connectivity_event, http_request_event, http_response_event
+from ingot_storage.config import StorageConfig
 from ingot_storage.errors import SourceUnavailable
 from ingot_storage.sources.bounded_http import AnswerRefused, AnswerTooSlow, Limits, read_bounded
 
@@ -143,6 +144,26 @@ class KrakenClient:
         self._last_call: float | None = None
         self.calls = 0
         self.limits = limits or Limits()
+
+    @classmethod
+    def configured(
+        cls, config: StorageConfig, trade_log: Callable[[TradeLogEvent], None] | None = None
+    ) -> KrakenClient:
+        """A client as the configuration says (INGOT_KRAKEN_*), on an httpx client of its own
+        (closed with `close`)."""
+        http = httpx.Client(timeout=config.kraken_timeout_s, headers={"User-Agent": "ingot"})
+        return cls(
+            http,
+            config.kraken_url,
+            min_interval=config.kraken_min_interval_ms / 1000,
+            retries=config.kraken_retries,
+            limits=Limits(deadline_s=config.kraken_timeout_s),
+            trade_log=trade_log,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.http.close()
 
     def ohlc(
         self, symbol: Symbol, interval: BarInterval, since: int | None, now: datetime
