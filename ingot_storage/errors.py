@@ -23,7 +23,8 @@
 Internal, never leaving their module: `market.bar_copy.FastPathRefused` (the fast CSV path
 gives up; the careful path reads the file again), `sources.bounded_http.AnswerRefused` and
 its `AnswerTooSlow` (an answer over its size or time bound; the Kraken client turns them into
-SourceUnavailable), and the Kraken client's retry signal.
+SourceUnavailable), the Kraken client's retry signal, and `sources.reconnect.RateLimited` (a
+venue's "too many messages": a WebSocket feed waits longer before it reconnects).
 
 SQLAlchemy and psycopg exceptions never leave this package: `translate_db_errors`
 wraps every public entry point that touches the database, and `db_errors` every block
