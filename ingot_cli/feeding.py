@@ -62,8 +62,13 @@ class _Pump:
             for ticker in self._source.ticks:
                 if self.stopping.is_set():
                     return
-                if not self._source.live:
-                    self.queue.put(ticker)  # a replay waits for the engine
+                if not self._source.live:  # a replay waits for the engine, until it stops
+                    while not self.stopping.is_set():
+                        try:
+                            self.queue.put(ticker, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
                     continue
                 try:
                     self.queue.put_nowait(ticker)

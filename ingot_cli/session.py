@@ -45,6 +45,7 @@ class Session:
     ) -> None:
         self._env = env
         self.settings = settings  # --config, --db-url, --data-dir (None: neither)
+        self._environment: tuple[dict[str, str], dict[str, str]] | None = None
         self._clock = clock
         self._book_name = book  # over INGOT_BOOK
         self._make_book = make_book  # the kind to make the book as when it is missing
@@ -85,9 +86,11 @@ class Session:
     def environment(self) -> tuple[dict[str, str], dict[str, str]]:
         """The variables in effect (options, environment, configuration file) and where
         each came from."""
-        from ingot_storage.settings import Settings
+        if self._environment is None:  # read once: the config file is not read per question
+            from ingot_storage.settings import Settings
 
-        return (self.settings or Settings()).resolve(self._env)
+            self._environment = (self.settings or Settings()).resolve(self._env)
+        return self._environment
 
     @property
     def book_chosen(self) -> bool:

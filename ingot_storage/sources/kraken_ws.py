@@ -43,6 +43,7 @@ __all__ = ["DEFAULT_WS_URL", "FeedState", "KrakenFeed", "replay_recording", "v2_
 _log = logging.getLogger(__name__)
 DEFAULT_WS_URL = "wss://ws.kraken.com/v2"
 _SOURCE = "kraken-ws"
+_FULL_PAGE = 1000  # trades in a full page of REST Trades: another page may follow
 _RATE_LIMITED = ("Exceeded msg rate", "Rate limit", "rate limit")
 
 
@@ -224,22 +225,29 @@ class KrakenFeed:
         return False
 
     def _backfill(self) -> Iterator[Ticker]:
-        """After a reconnect: the trades since the last one seen, from REST."""
+        """After a reconnect: the trades since the last one seen, from REST, page after page
+        (Kraken gives at most 1,000 a page) until a page is not full."""
         if self.rest is None:
             return
         for symbol, (_, micros) in list(self.state.last_trade.items()):
-            page = self.rest.trades(symbol, micros * 1000)
-            fresh = []
-            for trade in page.trades:
-                if trade.trade_id is None:
-                    continue
-                ticker = Ticker(symbol, trade.price, trade.timestamp, trade.volume, trade.trade_id)
-                if not self._seen(ticker):
-                    fresh.append(ticker)
-            if self._record is not None and fresh:  # kept as a trade message, to replay alike
-                self._record(_as_message(fresh))
-            count = len(fresh)
-            yield from fresh
+            since, count = micros * 1000, 0
+            while True:
+                page = self.rest.trades(symbol, since)
+                fresh = []
+                for trade in page.trades:
+                    if trade.trade_id is None:
+                        continue
+                    ticker = Ticker(symbol, trade.price, trade.timestamp, trade.volume,
+                                    trade.trade_id)  # fmt: skip
+                    if not self._seen(ticker):
+                        fresh.append(ticker)
+                if self._record is not None and fresh:  # kept as a trade message, to replay
+                    self._record(_as_message(fresh))
+                count += len(fresh)
+                yield from fresh
+                if len(page.trades) < _FULL_PAGE or page.last <= since:
+                    break
+                since = page.last
             self.state.backfilled += count
             self._note("backfill", f"{symbol}: {count} trades", trades=count)
 

@@ -109,3 +109,17 @@ def test_a_rate_limit_waits_longer_and_the_log_keeps_the_story() -> None:
     assert kinds[:5] == ["connect", "status", "subscribed", "disconnect", "rate_limit"]
     assert feed.state.system == "online"
     assert all(n.event_type == 90 for n in notes)
+
+
+def test_a_backfill_reads_every_page_of_a_long_gap() -> None:
+    full = [[str(60000 + n), "0.1", 1704067200 + n, "b", "m", "", n] for n in range(2, 1002)]
+    rest_pages = [
+        {"error": [], "result": {"XXBTZUSD": full, "last": "1704068201000000000"}},
+        {"error": [], "result": {"XXBTZUSD": [["61002", "0.1", 1704068202, "b", "m", "", 1002]],
+                                 "last": "1704068202000000000"}},
+    ]  # fmt: skip
+    feed = KrakenFeed("ws://unused", [BTC], _rest(rest_pages))
+    feed.state.last_trade[BTC] = (1, 1704067200_000000)
+    ids = [t.seq for t in feed._backfill()]
+    assert ids == list(range(2, 1003))  # 1,000 from the full page, then the next page's one
+    assert feed.state.backfilled == 1001
