@@ -57,7 +57,7 @@ def messages(trades: int, batch: int) -> list[str]:
 
 
 def bare_parse(sent: list[str]) -> float:
-    lines = [json.dumps({"at": "", "raw": m}) for m in sent]
+    lines = [json.dumps({"at": "2024-01-01T00:00:00+00:00", "raw": m}) for m in sent]
     started = time.perf_counter()
     count = sum(1 for _ in replay_recording(iter(lines), [BTC]))
     return count / (time.perf_counter() - started)
@@ -80,7 +80,7 @@ def through_ingot(engine, sent: list[str], trades: int, spill) -> tuple[float, f
         trading = TradingEngine(ledger, currency("USD"), sink=worker, caps=CAPS)
         strategy = create_strategy("sma", short=5, long=20)
         latencies = []
-        feed = KrakenFeed(f"ws://127.0.0.1:{port}", [BTC], idle_s=10)
+        feed = KrakenFeed(f"ws://127.0.0.1:{port}", [BTC], idle_s=10, quotes=False)
         started = None
         clock = time.perf_counter
         for ticker in islice(feed.ticks(), trades):

@@ -24,7 +24,7 @@ from ingot_cli.session import Session
 from ingot_cli.tick_files import file_ticks
 from ingot_core.bars import BarBuilder, TradePrint
 from ingot_core.errors import ValidationError
-from ingot_core.feed import BarInterval, Ticker
+from ingot_core.feed import BarInterval, FeedItem, Quote, Ticker
 from ingot_core.feeds.stats import FeedStats
 from ingot_core.symbols import Symbol
 
@@ -36,7 +36,7 @@ class Source:
     """Where a feed's ticks come from, what its heartbeat adds about it, and whether it is
     live (a live source never waits for the engine: falling behind stops the run, exit 13)."""
 
-    ticks: Iterable[Ticker]
+    ticks: Iterable[FeedItem]
     describe: Callable[[], str] = lambda: ""
     live: bool = False
 
@@ -153,7 +153,9 @@ def _kraken(session: Session, symbols: list[Symbol], record: Path | None) -> Sou
         kept.flush()
 
     feed = KrakenFeed(config.kraken_ws_url, symbols, rest, retries=config.kraken_retries,
-                      trade_log=log, record=None if kept is None else keep)  # fmt: skip
+                      idle_s=config.kraken_ws_idle_s, backoff_s=config.kraken_backoff_ms / 1000,
+                      trade_log=log,
+                      record=None if kept is None else keep)  # fmt: skip
 
     def ticks() -> Iterator[Ticker]:
         with rest.http:
@@ -166,7 +168,8 @@ def _kraken(session: Session, symbols: list[Symbol], record: Path | None) -> Sou
     def describe() -> str:
         state = feed.state
         return (f"; Kraken {state.link}, {state.system}, {counted(state.reconnects, 'reconnect')}, "
-                f"{state.backfilled} backfilled, {state.skipped} skipped")  # fmt: skip
+                f"{state.backfilled} backfilled, {counted(state.quotes, 'quote')}, "
+                f"{state.skipped} skipped")  # fmt: skip
 
     return Source(ticks(), describe, live=True)
 
@@ -179,6 +182,7 @@ def _json_ws(session: Session, url: str, symbols: list[Symbol], record: Path | N
         raise BadInput("--record", ["only Kraken's feed is recorded"])
     config = session.config
     feed = JsonTickFeed(url, symbols, retries=config.kraken_retries,
+                        backoff_s=config.kraken_backoff_ms / 1000,
                         trade_log=session.trading.tradelog.emit)  # fmt: skip
 
     def describe() -> str:
@@ -227,10 +231,12 @@ def feed_ticks(
     count: int | None = None,
     heartbeat: float = 10.0,
     paced: timedelta | None = None,
+    quotes: Callable[[Quote], object] | None = None,
 ) -> Iterator[Ticker]:
     """The source's ticks, on the feed's own clock: until they end, `seconds` pass, `count`
     ticks went out or Ctrl-C, a heartbeat line on stderr every `heartbeat` seconds; `paced`:
-    the interval to keep in real time. FeedBehind when a live source outran its consumer."""
+    the interval to keep in real time. FeedBehind when a live source outran its consumer.
+    Quotes between the ticks go to `quotes` (the engine's marks), in their place in the feed."""
     began = time.monotonic()
     beat = began + heartbeat
     pump = _Pump(source)
@@ -250,6 +256,11 @@ def feed_ticks(
                 return
             if isinstance(item, BaseException):
                 raise item
+            if isinstance(item, Quote):
+                stats.quotes += 1
+                if quotes is not None:
+                    quotes(item)
+                continue
             assert isinstance(item, Ticker)
             if paced is not None:  # the n-th tick is due n intervals after the start
                 due = began + paced.total_seconds() * (stats.received + 1)
@@ -317,7 +328,7 @@ def run_feed(
     stats = FeedStats()
     tape = TapeBars(session, bars) if bars else None
     ticks = feed_ticks(session, source, stats, seconds=seconds, count=count,
-                       heartbeat=heartbeat, paced=paced)  # fmt: skip
+                       heartbeat=heartbeat, paced=paced, quotes=engine.on_quote)  # fmt: skip
     try:
         for ticker in ticks:
             stats.took(ticker, len(engine.on_tick(ticker)))

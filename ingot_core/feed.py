@@ -11,7 +11,7 @@ from ingot_core.errors import ValidationError
 from ingot_core.instants import epoch_seconds, from_epoch
 from ingot_core.symbols import Symbol
 
-__all__ = ["BarInterval", "InvalidBar", "OhlcvBar", "Ticker", "bar_problems"]
+__all__ = ["BarInterval", "FeedItem", "InvalidBar", "OhlcvBar", "Quote", "Ticker", "bar_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,29 @@ class Ticker:
     timestamp: datetime
     volume: Decimal | None = None
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The best bid and ask of one symbol at one instant: a mark between trades.
+
+    A quote moves the mark (its mid) and so NAV; it is not a trade, so it is neither stored on
+    the tape nor a fill for a resting order (paper fills follow prints, not quotes).
+    """
+
+    symbol: Symbol
+    bid: Decimal
+    ask: Decimal
+    timestamp: datetime
+
+    @property
+    def mid(self) -> Decimal:
+        """Halfway between bid and ask, exactly (halving a decimal never needs rounding)."""
+        return (self.bid + self.ask) / 2
+
+
+FeedItem = Ticker | Quote
+"""What a live feed gives: trades (the tape) and, between them, quotes (marks)."""
 
 
 class BarInterval(StrEnum):

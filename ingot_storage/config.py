@@ -28,6 +28,8 @@
 | QUESTDB_PG_URL            | QuestDB's PostgreSQL wire, for its DDL   | admin@ILP host:8812/qdb |
 | INGOT_KRAKEN_URL          | Kraken REST base URL                     | https://api.kraken.com  |
 | INGOT_KRAKEN_WS_URL       | Kraken WebSocket API v2 (ingot feed)     | wss://ws.kraken.com/v2  |
+| INGOT_KRAKEN_WS_IDLE_S    | Kraken WebSocket: quiet before reconnect | 10                      |
+| INGOT_KRAKEN_BACKOFF_MS   | Kraken WebSocket: first reconnect wait   | 1000                    |
 | INGOT_KRAKEN_MIN_INTERVAL_MS | least time between Kraken calls       | 1000                    |
 | INGOT_KRAKEN_RETRIES      | retries of a failing Kraken call (0-20)  | 5                       |
 | INGOT_KRAKEN_TIMEOUT_S    | longest wait for one whole answer (1-300) | 30                     |
@@ -216,6 +218,9 @@ class StorageConfig:
       checkpoint_seconds: or after this many seconds of activity.
       questdb_pg_url: QuestDB's PostgreSQL-wire URL (table DDL), when QuestDB is configured.
       kraken_url: Kraken's REST base URL; kraken_ws_url: its WebSocket API v2.
+      kraken_ws_idle_s: how long the WebSocket may be quiet (a ping at half) before it is
+        taken for dead and reconnected; kraken_backoff_ms: the first wait before reconnecting
+        (doubling with each failure in a row).
       kraken_min_interval_ms: the least time between two Kraken calls.
       kraken_retries: how often a failing Kraken call is retried.
       kraken_timeout_s: the longest one Kraken answer may take, from request to last byte.
@@ -251,6 +256,8 @@ class StorageConfig:
     questdb_pg_url: str | None = field(default=None, repr=False)
     kraken_url: str = "https://api.kraken.com"
     kraken_ws_url: str = "wss://ws.kraken.com/v2"
+    kraken_ws_idle_s: int = 10
+    kraken_backoff_ms: int = 1000
     kraken_min_interval_ms: int = 1000
     kraken_retries: int = 5
     kraken_timeout_s: int = 30
@@ -307,6 +314,10 @@ class StorageConfig:
             questdb_pg_url=questdb_pg_url(env),
             kraken_url=http_url(env, "INGOT_KRAKEN_URL", cls.kraken_url),
             kraken_ws_url=http_url(env, "INGOT_KRAKEN_WS_URL", cls.kraken_ws_url, ("ws", "wss")),
+            kraken_ws_idle_s=_int(env, "INGOT_KRAKEN_WS_IDLE_S", cls.kraken_ws_idle_s, 1, 600),
+            kraken_backoff_ms=_int(
+                env, "INGOT_KRAKEN_BACKOFF_MS", cls.kraken_backoff_ms, 1, 60_000
+            ),
             kraken_min_interval_ms=_int(
                 env, "INGOT_KRAKEN_MIN_INTERVAL_MS", cls.kraken_min_interval_ms, 0, 60_000
             ),

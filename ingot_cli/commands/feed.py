@@ -88,6 +88,7 @@ def feed_command(
             {
                 "ticks": stats.processed,
                 "fills": stats.fills,
+                "quotes": stats.quotes,
                 "bars": stats.bars,
                 "seconds": round(elapsed, 3),
                 "outcome": outcome.value,
@@ -101,6 +102,8 @@ def feed_command(
     kept = "committed" if outcome.value == "committed" else "saved to the local spill file"
     out.line(
         f"Feed stopped after {elapsed:.1f} s: {counted(stats.processed, 'tick')}, "
-        f"{counted(stats.fills, 'fill')}; everything {kept}",
+        f"{counted(stats.fills, 'fill')}"
+        + (f", {counted(stats.quotes, 'quote')}" if stats.quotes else "")
+        + f"; everything {kept}",
         markup=False,
     )

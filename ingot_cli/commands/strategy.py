@@ -122,6 +122,7 @@ def run(
             FeedStats(),
             seconds=live.seconds,
             heartbeat=live.heartbeat or float(session.config.heartbeat_seconds),
+            quotes=target_session.trading_engine.on_quote,
         )
         try:
             return _run_in(target_session, name, strategy, ticks, quantity, run_name, mode)

@@ -17,6 +17,7 @@ from ingot_cli.feeding import feed_ticks, source_for
 from ingot_cli.output import counted
 from ingot_cli.parsing import parse_symbol
 from ingot_cli.session import Session
+from ingot_core.feed import Quote
 from ingot_core.feeds.stats import FeedStats
 
 __all__ = ["ENGINE_LOCK", "BackgroundFeed"]
@@ -75,8 +76,13 @@ class BackgroundFeed:
         self._stop.clear()
         self.began = time.monotonic()
         paced = timedelta(milliseconds=100) if source == "synthetic" else None  # real time
+
+        def quote(item: Quote) -> None:
+            with ENGINE_LOCK:
+                engine.on_quote(item)
+
         ticks = feed_ticks(self._session, feed, self.stats, seconds=None, heartbeat=1e9,
-                           paced=paced)  # fmt: skip
+                           paced=paced, quotes=quote)  # fmt: skip
 
         def run() -> None:
             try:

@@ -44,7 +44,7 @@ from ingot_core.execution import (
     OrderType,
     request_problems,
 )
-from ingot_core.feed import Ticker
+from ingot_core.feed import Quote, Ticker
 from ingot_core.ids import new_hex
 from ingot_core.money import EXACT, exact_sum
 from ingot_core.signals import Signal
@@ -74,15 +74,10 @@ class TradingEngine:
         wire: PaperWire | None = None,
     ) -> None:
         refuse_unavailable_mode(mode, live_armed)
-        self.booking = booking
+        self.booking, self.ledger, self.base_currency = booking, ledger, base_currency
         self.wire = wire  # the trade log of what goes to and comes from the exchange
-        self.ledger = ledger
-        self.base_currency = base_currency
-        self.sink = sink
-        self.mode = mode
-        self.caps = caps or RiskCaps()
-        self.exchange = exchange or PaperExchange()
-        self.equity_interval = equity_interval
+        self.sink, self.mode, self.caps = sink, mode, caps or RiskCaps()
+        self.exchange, self.equity_interval = exchange or PaperExchange(), equity_interval
         self._new_id = new_id
         # An order the engine does not hold in memory (it restores only the resting ones),
         # looked up by client id in the store: a used client id is known however old.
@@ -135,6 +130,15 @@ class TradingEngine:
             raise InvalidOrder("tick", [f"price {ticker.price} must be positive"])
         with self._operation():
             return self._take_tick(ticker)
+
+    def on_quote(self, quote: Quote) -> None:
+        """Take a quote's mid as the new mark (NAV follows); no fill, nothing on the tape."""
+        if not (0 < quote.bid <= quote.ask) or not quote.ask.is_finite():
+            raise InvalidOrder("quote", [f"bid {quote.bid} and ask {quote.ask} must be "
+                                         "positive, the bid at most the ask"])  # fmt: skip
+        with self._operation():
+            self.marks[quote.symbol] = quote.mid
+            self._maybe_equity(quote.timestamp)
 
     def _take_tick(self, ticker: Ticker) -> list[Order]:
         self.marks[ticker.symbol] = ticker.price

@@ -29,6 +29,7 @@ class FeedStats:
     Attributes:
       received: ticks the source gave; processed: ticks the engine took.
       fills: resting orders those ticks filled; bars: bars built from them and stored.
+      quotes: quotes between the ticks that moved the marks.
       symbols: each symbol's own counts.
     """
 
@@ -36,6 +37,7 @@ class FeedStats:
     processed: int = 0
     fills: int = 0
     bars: int = 0
+    quotes: int = 0
     symbols: dict[Symbol, SymbolStats] = field(default_factory=dict)
 
     def took(self, ticker: Ticker, fills: int) -> None:

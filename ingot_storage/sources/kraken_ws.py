@@ -1,8 +1,11 @@
-"""Kraken's WebSocket API v2 as a feed of ticks: the public `trade` channel, kept alive.
+"""Kraken's WebSocket API v2 as a feed of ticks: the public `trade` and `ticker` channels,
+kept alive.
 
 What it does, by Kraken's v2 protocol (wss://ws.kraken.com/v2):
-- subscribes to `trade` for every symbol in one request with a `req_id`, and waits for one
-  acknowledgement per symbol; a refused one names the symbol (UnknownPair, exit 11);
+- subscribes to `trade` for every symbol in one request with a `req_id`, and to `ticker`
+  (updated on every best-bid-offer change) in another, and waits for one acknowledgement per
+  symbol and channel; a refused one names the symbol (UnknownPair, exit 11);
+- gives trades as Ticker (the tape) and ticker updates as Quote (a mark between trades);
 - reads every message as JSON with exact Decimals (Kraken sends JSON numbers) and bounded
   numbers; `heartbeat` and `status` (online, cancel_only, maintenance, post_only) are kept and
   shown; a message Ingot cannot read is counted and skipped, never a tick;
@@ -23,13 +26,14 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
 from ingot_core.errors import ValidationError
-from ingot_core.feed import Ticker
+from ingot_core.feed import FeedItem, Quote, Ticker
 from ingot_core.instants import epoch_micros, parse_instant
 from ingot_core.numbers import bounded_decimal, loads_json, parse_decimal, parse_whole, shown
 from ingot_core.symbols import Symbol
@@ -61,13 +65,15 @@ class FeedState:
     connects: int = 0
     reconnects: int = 0
     backfilled: int = 0
+    quotes: int = 0
     skipped: int = 0
     heartbeats: int = 0
     last_trade: dict[Symbol, tuple[int, int]] = field(default_factory=dict)  # (trade_id, µs)
 
 
 class KrakenFeed:
-    """Ticks from Kraken's `trade` channel for `symbols`, reconnecting, without end."""
+    """Trades and quotes of `symbols` from Kraken, reconnecting, without end; `quotes`: whether
+    to subscribe to the `ticker` channel as well."""
 
     def __init__(
         self,
@@ -81,8 +87,10 @@ class KrakenFeed:
         trade_log: Callable[[TradeLogEvent], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         record: Callable[[str], None] | None = None,
+        quotes: bool = True,
     ) -> None:
         self.url, self.symbols, self.rest = url, list(symbols), rest
+        self.channels = ("trade", "ticker") if quotes else ("trade",)
         self.idle_s, self.retries, self.backoff_s = idle_s, retries, backoff_s
         self._log, self._sleep, self._record = trade_log, sleep, record
         self._by_name = {v2_name(s): s for s in self.symbols}
@@ -93,14 +101,15 @@ class KrakenFeed:
         if self._log is not None:
             self._log(connectivity_event(_SOURCE, what, detail, **facts))
 
-    def ticks(self) -> Iterator[Ticker]:
-        """Every trade of the symbols, in the order Kraken sends them, missed ones backfilled."""
+    def ticks(self) -> Iterator[FeedItem]:
+        """Every trade of the symbols, in the order Kraken sends them, missed ones backfilled,
+        and the quotes in between."""
         return reconnecting(self._connection, name="Kraken's WebSocket",
                             variable="INGOT_KRAKEN_WS_URL", retries=self.retries,
                             backoff_s=self.backoff_s, sleep=self._sleep, note=self._note,
                             connected=lambda: self.state.connects)  # fmt: skip
 
-    def _connection(self, attempt: int) -> Iterator[Ticker]:
+    def _connection(self, attempt: int) -> Iterator[FeedItem]:
         try:
             with connect(self.url, open_timeout=max(self.idle_s, 10), close_timeout=1) as ws:
                 self.state.connects += 1
@@ -122,19 +131,25 @@ class KrakenFeed:
         return self._req
 
     def _subscribe(self, ws: ClientConnection) -> None:
-        req = self._send(ws, "subscribe", channel="trade", symbol=list(self._by_name),
-                         snapshot=False)  # fmt: skip
-        waiting = set(self._by_name)
+        names = list(self._by_name)
+        requests = {self._send(ws, "subscribe", channel="trade", symbol=names,
+                               snapshot=False): "trade"}  # fmt: skip
+        if "ticker" in self.channels:
+            requests[self._send(ws, "subscribe", channel="ticker", symbol=names,
+                                event_trigger="bbo", snapshot=True)] = "ticker"  # fmt: skip
+        waiting = {(channel, name) for channel in requests.values() for name in names}
         deadline = time.monotonic() + self.idle_s
         while waiting:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no acknowledgement for {', '.join(sorted(waiting))}")
+                missing = ", ".join(f"{name} ({channel})" for channel, name in sorted(waiting))
+                raise TimeoutError(f"no acknowledgement for {missing}")
             message = self._message(ws.recv(timeout=left))
             if message is None or message.get("method") != "subscribe":
                 self._other(message)
                 continue
-            if message.get("req_id") != req:
+            channel = requests.get(message.get("req_id"))  # type: ignore[arg-type]
+            if channel is None:
                 continue
             name = message.get("symbol") or (message.get("result") or {}).get("symbol")
             if message.get("success") is not True:
@@ -142,11 +157,11 @@ class KrakenFeed:
                 if any(mark in error for mark in _RATE_LIMITED):
                     raise RateLimited(error)
                 raise UnknownPair(f"pair {name}", [f"Kraken refused the subscription: {error}"])
-            waiting.discard(name)
+            waiting.discard((channel, name))
         self.state.link = "subscribed"
         self._note("subscribed", ", ".join(self._by_name))
 
-    def _read(self, ws: ClientConnection) -> Iterator[Ticker]:
+    def _read(self, ws: ClientConnection) -> Iterator[FeedItem]:
         pinged = False
         while True:
             try:
@@ -160,9 +175,9 @@ class KrakenFeed:
             message = self._message(raw)
             if message is None:
                 continue
-            if message.get("channel") == "trade":
+            if message.get("channel") in self.channels:
                 pinged = False
-                yield from self._trades(message.get("data"))
+                yield from self._data(message, datetime.now(UTC))
             else:
                 pinged = pinged and message.get("method") != "pong"
                 self._other(message)
@@ -197,6 +212,32 @@ class KrakenFeed:
             if any(mark in error for mark in _RATE_LIMITED):
                 raise RateLimited(error)
             _log.warning("Kraken WebSocket error: %s", shown(error))
+
+    def _data(self, message: dict[str, Any], received: datetime) -> Iterator[FeedItem]:
+        """The trades or quotes of one `trade` or `ticker` message."""
+        if message.get("channel") == "ticker":
+            yield from self._quotes(message.get("data"), received)
+        else:
+            yield from self._trades(message.get("data"))
+
+    def _quotes(self, data: object, received: datetime) -> Iterator[Quote]:
+        """Kraken's ticker updates as quotes; a v2 ticker may carry no time: then the time
+        it was received."""
+        for item in data if isinstance(data, list) else []:
+            try:
+                stamp = item.get("timestamp")
+                at = received if stamp is None else parse_instant(stamp, zone_required=True)
+                quote = Quote(self._by_name[item["symbol"]],
+                              bounded_decimal(_number(item["bid"]), "bid"),
+                              bounded_decimal(_number(item["ask"]), "ask"), at)  # fmt: skip
+                if not 0 < quote.bid <= quote.ask:
+                    raise ValueError("the bid must be positive and at most the ask")
+            except (AttributeError, KeyError, TypeError, ValueError) as error:
+                self.state.skipped += 1
+                _log.warning("Kraken quote skipped (%s): %s", error, shown(str(item)[:80]))
+                continue
+            self.state.quotes += 1
+            yield quote
 
     def _trades(self, data: object) -> Iterator[Ticker]:
         for item in data if isinstance(data, list) else []:
@@ -252,22 +293,23 @@ class KrakenFeed:
             self._note("backfill", f"{symbol}: {count} trades", trades=count)
 
 
-def replay_recording(lines: Iterator[str], symbols: Sequence[Symbol]) -> Iterator[Ticker]:
-    """The ticks a recorded feed gave (`--record`'s JSONL: {"at", "raw"} a line), through the
-    same reading as live: the same trades, in the same order, duplicates dropped alike."""
+def replay_recording(lines: Iterator[str], symbols: Sequence[Symbol]) -> Iterator[FeedItem]:
+    """What a recorded feed gave (`--record`'s JSONL: {"at", "raw"} a line), through the same
+    reading as live: the same trades and quotes, in the same order, duplicates dropped alike."""
     reader = KrakenFeed("", symbols)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)["raw"]
+            kept = json.loads(line)
+            raw, received = kept["raw"], parse_instant(kept["at"], zone_required=True)
         except (ValueError, KeyError, TypeError):
             raise ValidationError(
                 "recording", [f"line {number} is not a recorded message"]
             ) from None
         message = reader._message(raw)
-        if message is not None and message.get("channel") == "trade":
-            yield from reader._trades(message.get("data"))
+        if message is not None and message.get("channel") in reader.channels:
+            yield from reader._data(message, received)
 
 
 def _as_message(ticks: list[Ticker]) -> str:

@@ -134,6 +134,54 @@ def test_a_kraken_feed_stores_every_trade_once_backfills_the_gap_and_stops_at_se
     assert "backfill" in kinds
 
 
+def test_a_kraken_feed_lives_through_quotes_junk_a_silence_and_a_rate_limit(
+    invoke, kraken, database_url: URL
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.storage.sources.kraken_ws_standin import (
+        HEARTBEAT,
+        Script,
+        kraken_ws,
+        ticker_message,
+        trade,
+        trades_message,
+    )
+
+    at = "2024-01-01T00:00:0{}.000000Z"
+    scripts = [
+        Script([trades_message(trade("BTC/USD", 1, "60000.5", at=at.format(1)),
+                               trade("BTC/USD", 2, "60001", at=at.format(2))),
+                HEARTBEAT, "{not json", ticker_message("BTC/USD", "60001.5", "60002.5"),
+                trades_message(trade("BTC/USD", 2, "60001", at=at.format(2)))]),  # a repeat
+        Script([trades_message(trade("BTC/USD", 5, "60005", at=at.format(5)))], silent=True),
+        Script(['{"error": "Exceeded msg rate", "method": "subscribe", "success": false}']),
+        Script([trades_message(trade("BTC/USD", 6, "60006", at=at.format(6)))]),
+    ]  # fmt: skip
+    rows = [["60001", "0.5", 1704067202, "b", "m", "", 2],
+            ["60003", "0.5", 1704067203, "b", "m", "", 3],
+            ["60004", "0.5", 1704067204, "s", "l", "", 4]]  # fmt: skip
+    answer = {"error": [], "result": {"XXBTZUSD": rows, "last": "1704067204000000000"}}
+    Kraken.answers = {"/0/public/Trades": json.dumps(answer).encode()}
+    with kraken_ws(scripts) as (url, received):
+        env = {**kraken_env(kraken), "INGOT_KRAKEN_WS_URL": url, "INGOT_KRAKEN_WS_IDLE_S": "1",
+               "INGOT_KRAKEN_RETRIES": "5", "INGOT_KRAKEN_BACKOFF_MS": "50"}  # fmt: skip
+        done = invoke("feed", "BTC-USD", "--source", "kraken", "--count", "6", "--seconds", "40",
+                      "--json", env=env)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)
+    assert (summary["outcome"], summary["quotes"], summary["ticks"]) == ("committed", 1, 6)
+    stored = query_rows(database_url, "SELECT seq, price FROM ticks ORDER BY ts, seq")
+    assert [(r[0], format(r[1], "f")) for r in stored] == [
+        (1, "60000.5"), (2, "60001"), (3, "60003"), (4, "60004"), (5, "60005"),
+        (6, "60006")]  # fmt: skip
+    assert any(r.get("method") == "ping" for r in received)  # the silence was probed
+    logged = query_rows(database_url, "SELECT error_code FROM tradelog WHERE event_type = 90 "
+                        "AND source = 'kraken-ws' ORDER BY id")  # fmt: skip
+    kinds = [r[0] for r in logged]
+    assert kinds.count("connect") == 4
+    assert "rate_limit" in kinds
+    assert kinds.count("backfill") == 3
+
+
 def test_seed_003s_scenario_live_then_its_recording_give_the_same_signals(
     invoke, kraken, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

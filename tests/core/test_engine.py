@@ -25,7 +25,7 @@ from ingot_core.engine import (
     risk_veto,
 )
 from ingot_core.execution import OrderRequest, OrderSide, OrderStatus, OrderType
-from ingot_core.feed import Ticker
+from ingot_core.feed import Quote, Ticker
 from ingot_core.symbols import Symbol
 from tests.builders import T0, USD
 
@@ -94,6 +94,22 @@ def test_limit_order_rests_then_fills_when_a_tick_crosses_it() -> None:
     assert filled.status is OrderStatus.FILLED
     assert filled.fill_price == Decimal("59000.00")  # at the limit, no slippage
     assert e.open_orders() == []
+
+
+def test_a_quote_moves_the_mark_and_nav_but_fills_nothing_and_stores_no_tick() -> None:
+    sink = RecordingSink()
+    e = engine(sink=sink)
+    e.on_tick(tick("60000"))
+    assert e.place_order(buy("0.05"), T0).order.status is OrderStatus.FILLED
+    resting = e.place_order(sell("0.05", "s1", limit="61000"), T0).order
+    before = e.nav()
+    e.on_quote(Quote(BTC_USD, Decimal("61999.99"), Decimal("62000.02"), T0 + timedelta(1)))
+    assert e.marks[BTC_USD] == Decimal("62000.005")  # the exact mid
+    assert e.nav() - before == Decimal("0.05") * (Decimal("62000.005") - Decimal(60000))
+    assert e.open_orders() == [resting]  # a quote is not a print
+    assert len(sink.of(TickReceived)) == 1
+    with pytest.raises(InvalidOrder, match="bid"):
+        e.on_quote(Quote(BTC_USD, Decimal(2), Decimal(1), T0))
 
 
 def test_marketable_limit_fills_at_once_at_the_mark() -> None:

@@ -22,6 +22,13 @@ def trade(symbol: str, trade_id: int, price: str, qty: str = "0.5",
             "trade_id": trade_id, "timestamp": at}  # fmt: skip
 
 
+def ticker_message(symbol: str, bid: str, ask: str, at: str | None = None) -> str:
+    """A `ticker` update (bbo trigger), its numbers as JSON numbers, with a time if given."""
+    item = f'"symbol": "{symbol}", "bid": {bid}, "bid_qty": 1.5, "ask": {ask}, "ask_qty": 2'
+    item += f', "timestamp": "{at}"' if at else ""
+    return '{"channel": "ticker", "type": "update", "data": [{' + item + "}]}"
+
+
 def trades_message(*items: dict[str, Any]) -> str:
     # JSON numbers, as Kraken sends them: the price and qty strings become number tokens.
     body = json.dumps({"channel": "trade", "type": "update", "data": list(items)})
@@ -32,12 +39,14 @@ def trades_message(*items: dict[str, Any]) -> str:
 
 
 class Script:
-    """What one connection does: the messages sent after the subscription (strings are sent
-    as they are), whether the subscription is refused, and whether to keep silent at the end."""
+    """What one connection does: the messages sent after the subscriptions (strings are sent
+    as they are), whether the subscription is refused, whether to keep silent at the end, and
+    how many subscription requests to expect (trade and ticker: 2)."""
 
     def __init__(self, after: list[Any], refuse: str | None = None, silent: bool = False,
-                 acknowledge: bool = True) -> None:  # fmt: skip
+                 acknowledge: bool = True, subscriptions: int = 2) -> None:  # fmt: skip
         self.after, self.refuse, self.silent, self.acknowledge = after, refuse, silent, acknowledge
+        self.subscriptions = subscriptions
 
 
 @contextmanager
@@ -53,9 +62,10 @@ def kraken_ws(scripts: list[Script]) -> Iterator[tuple[str, list[dict[str, Any]]
             done.wait(30)
             return
         ws.send(json.dumps(STATUS))
-        request = json.loads(ws.recv(timeout=10))
-        received.append(request)
-        if script.acknowledge:
+        requests = [json.loads(ws.recv(timeout=10)) for _ in range(script.subscriptions)]
+        received.extend(requests)
+        for request in requests if script.acknowledge else []:
+            channel = request["params"]["channel"]
             for symbol in request["params"]["symbol"]:
                 ack: dict[str, Any] = {"method": "subscribe", "req_id": request["req_id"],
                                        "time_in": "2024-01-01T00:00:00Z",
@@ -63,7 +73,7 @@ def kraken_ws(scripts: list[Script]) -> Iterator[tuple[str, list[dict[str, Any]]
                 if script.refuse == symbol:
                     ack.update(success=False, error="Currency pair not supported", symbol=symbol)
                 else:
-                    ack.update(success=True, result={"channel": "trade", "symbol": symbol})
+                    ack.update(success=True, result={"channel": channel, "symbol": symbol})
                 ws.send(json.dumps(ack))
         for message in script.after:
             ws.send(message if isinstance(message, str) else json.dumps(message))

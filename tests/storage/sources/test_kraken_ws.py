@@ -5,17 +5,20 @@ silent one (reconnected), the gap backfilled from REST and deduplicated by trade
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import islice
 
 import httpx
 import pytest
 
+from ingot_core.feed import Quote
 from ingot_core.symbols import Symbol
 from ingot_storage.errors import SourceUnavailable
 from ingot_storage.sources.kraken import KrakenClient, UnknownPair
 from ingot_storage.sources.kraken_ws import KrakenFeed
 from tests.storage.sources.kraken_ws_standin import HEARTBEAT, Script, kraken_ws, trade
+from tests.storage.sources.kraken_ws_standin import ticker_message as ticker
 from tests.storage.sources.kraken_ws_standin import trades_message as trades
 
 BTC, ETH = Symbol("BTC", "USD"), Symbol("ETH", "USD")
@@ -67,10 +70,12 @@ def test_trades_arrive_exactly_and_a_drop_and_a_silence_are_healed_by_a_backfill
     ]  # fmt: skip
     ids = [(str(t.symbol), t.seq) for t in got]
     assert len(set(ids)) == len(ids)  # every trade once
-    subscriptions = [r for r in received if r.get("method") == "subscribe"]
-    assert len(subscriptions) == 3  # resubscribed after each reconnect
-    assert subscriptions[0]["params"] == {"channel": "trade", "symbol": ["BTC/USD", "ETH/USD"],
-                                          "snapshot": False}  # fmt: skip
+    subscriptions = [r["params"] for r in received if r.get("method") == "subscribe"]
+    assert len(subscriptions) == 6  # trade and ticker, resubscribed after each reconnect
+    assert subscriptions[0] == {"channel": "trade", "symbol": ["BTC/USD", "ETH/USD"],
+                                "snapshot": False}  # fmt: skip
+    assert subscriptions[1] == {"channel": "ticker", "symbol": ["BTC/USD", "ETH/USD"],
+                                "event_trigger": "bbo", "snapshot": True}  # fmt: skip
     assert any(r.get("method") == "ping" for r in received)  # the silence was probed first
     state = feed.state
     assert (state.reconnects, state.backfilled, state.heartbeats) == (2, 2, 1)
@@ -90,7 +95,35 @@ def test_an_unanswered_subscription_retries_then_gives_up() -> None:
     with kraken_ws(scripts) as (url, received), pytest.raises(SourceUnavailable,
                                                             match="3 times in a row"):  # fmt: skip
         next(_feed(url, retries=2).ticks())
-    assert len([r for r in received if r.get("method") == "subscribe"]) == 3
+    assert len([r for r in received if r.get("method") == "subscribe"]) == 6
+
+
+def test_quotes_between_trades_come_in_their_place_exactly_and_bad_ones_are_skipped() -> None:
+    script = Script([ticker("BTC/USD", "60000.1", "60000.3", "2024-01-01T00:00:01.5Z"),
+                     trades(trade("BTC/USD", 1, "60000.2")),
+                     ticker("BTC/USD", "60001", "60000"),  # crossed: not a quote
+                     ticker("ETH/USD", "3000.01", "3000.02"),  # no time: when it came
+                     trades(trade("ETH/USD", 2, "3000"))])  # fmt: skip
+    with kraken_ws([script]) as (url, _):
+        got = list(islice(_feed(url).ticks(), 4))
+    first, tick, second, eth = got
+    assert isinstance(first, Quote)
+    assert isinstance(second, Quote)
+    assert (first.mid, first.timestamp) == (
+        Decimal("60000.2"),
+        datetime(2024, 1, 1, 0, 0, 1, 500000, UTC),
+    )
+    assert second.mid == Decimal("3000.015")
+    assert second.timestamp.tzinfo is not None
+    assert (tick.price, eth.price) == (Decimal("60000.2"), Decimal(3000))
+
+
+def test_trades_only_when_quotes_are_not_wanted() -> None:
+    script = Script([trades(trade("BTC/USD", 1, "1"))], subscriptions=1)
+    with kraken_ws([script]) as (url, received):
+        [tick] = list(islice(_feed(url, quotes=False).ticks(), 1))
+    assert tick.price == 1
+    assert [r["params"]["channel"] for r in received] == ["trade"]
 
 
 def test_a_rate_limit_waits_longer_and_the_log_keeps_the_story() -> None:
