@@ -5,6 +5,7 @@ clock (--seconds, --count, pacing, a heartbeat). `ingot feed` and `strategy run 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 import typer
 
 from ingot_cli.errors import BadInput, FeedBehind
+from ingot_cli.feed_view import FeedView
 from ingot_cli.output import counted, format_amount
 from ingot_cli.parsing import parse_period, parse_since
 from ingot_cli.session import Session
@@ -232,11 +234,13 @@ def feed_ticks(
     heartbeat: float = 10.0,
     paced: timedelta | None = None,
     quotes: Callable[[Quote], object] | None = None,
+    view: FeedView | None = None,
 ) -> Iterator[Ticker]:
     """The source's ticks, on the feed's own clock: until they end, `seconds` pass, `count`
     ticks went out or Ctrl-C, a heartbeat line on stderr every `heartbeat` seconds; `paced`:
     the interval to keep in real time. FeedBehind when a live source outran its consumer.
-    Quotes between the ticks go to `quotes` (the engine's marks), in their place in the feed."""
+    Quotes between the ticks go to `quotes` (the engine's marks), in their place in the feed.
+    With a `view` (a terminal), the live status is redrawn and the heartbeat goes above it."""
     began = time.monotonic()
     beat = began + heartbeat
     pump = _Pump(source)
@@ -244,8 +248,13 @@ def feed_ticks(
         while seconds is None or time.monotonic() - began < seconds:
             if time.monotonic() >= beat:
                 line = heartbeat_line(session, stats, time.monotonic() - began, source.describe())
-                typer.echo(line, err=True)
+                if view is not None:
+                    view.say(line)
+                else:
+                    typer.echo(line, err=True)
                 beat += heartbeat
+            if view is not None:
+                view.update(pump.queue.qsize())
             if pump.behind:
                 raise FeedBehind(f"the engine fell {QUEUE_BOUND:,} ticks behind the feed; "
                                  "what it took is committed")  # fmt: skip
@@ -321,20 +330,25 @@ def run_feed(
     heartbeat: float,
     paced: timedelta | None,
     bars: list[BarInterval] | None = None,
+    live_view: bool = False,
 ) -> FeedStats:
     """Drive the book's engine with the source's ticks (feed_ticks' clock and stops); with
-    `bars`, build and store closed bars of those widths from them."""
+    `bars`, build and store closed bars of those widths from them; `live_view`: show the live
+    status on the terminal (stderr) while it runs."""
     engine = session.trading_engine  # the book's trading lock, held until the session closes
     stats = FeedStats()
     tape = TapeBars(session, bars) if bars else None
-    ticks = feed_ticks(session, source, stats, seconds=seconds, count=count,
-                       heartbeat=heartbeat, paced=paced, quotes=engine.on_quote)  # fmt: skip
-    try:
-        for ticker in ticks:
-            stats.took(ticker, len(engine.on_tick(ticker)))
-            if tape is not None:
-                tape.add(ticker)
-    except KeyboardInterrupt:
-        pass  # a trader's stop: what came in is committed below
+    with contextlib.ExitStack() as stack:
+        view = stack.enter_context(FeedView(session, stats, source.describe)) if live_view else None
+        ticks = feed_ticks(session, source, stats, seconds=seconds, count=count,
+                           heartbeat=heartbeat, paced=paced, quotes=engine.on_quote,
+                           view=view)  # fmt: skip
+        try:
+            for ticker in ticks:
+                stats.took(ticker, len(engine.on_tick(ticker)), time.monotonic())
+                if tape is not None:
+                    tape.add(ticker)
+        except KeyboardInterrupt:
+            pass  # a trader's stop: what came in is committed below
     stats.bars = tape.stored if tape is not None else 0
     return stats

@@ -9,6 +9,7 @@ time), a JSONL file of ticks or `-` for stdin, and `kraken` (its WebSocket API v
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -78,8 +79,9 @@ def feed_command(
     )
     began = time.monotonic()
     widths = [parse_interval(w) for w in bars.split(",")] if bars else None
+    on_terminal = not json_mode and sys.stderr.isatty()
     stats = run_feed(session, feed, seconds=seconds, count=count, heartbeat=beat,
-                     paced=paced, bars=widths)  # fmt: skip
+                     paced=paced, bars=widths, live_view=on_terminal)  # fmt: skip
     outcome = session.commit()
     elapsed = time.monotonic() - began
     out = output_for(json_mode)

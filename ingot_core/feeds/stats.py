@@ -19,7 +19,8 @@ class SymbolStats:
 
     last_price: Decimal | None = None
     ticks: int = 0
-    last_at: datetime | None = None
+    last_at: datetime | None = None  # the market time of its last tick
+    seen: float | None = None  # when the last tick was taken, on the caller's clock
 
 
 @dataclass
@@ -40,9 +41,11 @@ class FeedStats:
     quotes: int = 0
     symbols: dict[Symbol, SymbolStats] = field(default_factory=dict)
 
-    def took(self, ticker: Ticker, fills: int) -> None:
-        """Count one tick the engine processed, and the fills it made."""
+    def took(self, ticker: Ticker, fills: int, seen: float | None = None) -> None:
+        """Count one tick the engine processed, and the fills it made; `seen`: when, on the
+        caller's monotonic clock."""
         self.processed += 1
         self.fills += fills
         own = self.symbols.setdefault(ticker.symbol, SymbolStats())
         own.last_price, own.ticks, own.last_at = ticker.price, own.ticks + 1, ticker.timestamp
+        own.seen = seen

@@ -279,3 +279,36 @@ def test_the_heartbeat_interval_comes_from_the_environment(invoke) -> None:  # t
                   env={"INGOT_HEARTBEAT_SECONDS": "1"})  # fmt: skip
     assert done.exit_code == 0, done.output
     assert len([x for x in done.stderr.splitlines() if x.startswith("heartbeat 1.")]) == 1
+
+
+def test_on_a_terminal_the_feed_shows_a_live_status(cli_env: dict[str, str]) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    ingot = str(Path(sys.executable).with_name("ingot"))
+    env = {**{k: v for k, v in os.environ.items() if k != "TZ"}, **cli_env, "COLUMNS": "100"}
+    feed = subprocess.Popen([ingot, "feed", "BTC-USD", "ETH-USD", "--seconds", "1.5"], env=env,
+                            stdout=subprocess.PIPE, stderr=slave)  # fmt: skip
+    os.close(slave)  # read while it runs: a full terminal would stop it
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal's other end is closed: all of it is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    out, _ = feed.communicate(timeout=120)
+    assert feed.returncode == 0
+    screen = shown.decode("utf-8", "replace")
+    for heading in ("Symbol", "Last", "Ticks/s", "Last tick", "waiting: engine"):
+        assert heading in screen
+    assert "BTC-USD" in screen
+    assert "ETH-USD" in screen
+    assert "s ago" in screen
+    assert b"Feed stopped after" in out
