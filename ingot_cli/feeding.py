@@ -203,16 +203,20 @@ def _replayed(
 
 
 def heartbeat_line(session: Session, stats: FeedStats, elapsed: float, about: str = "") -> str:
-    """One line of counters: ticks and their rate, fills, what storage has done."""
+    """One line of seed 003's counters: ticks received and processed, signals, orders, fills
+    and risk vetoes, what storage wrote and failed to, drops per channel, the source."""
     worker = session.worker
     m = worker.metrics() if worker is not None else None
+    log = session.trading.tradelog_status()[0]
     rate = stats.received / elapsed if elapsed > 0 else 0.0
     stored = (
         ""
         if m is None
-        else f"; stored {counted(m.rows, 'row')} in "
-        f"{counted(m.batches, 'batch')}, queue {m.queue_depth}, "
-        f"dropped {m.dropped_ticks}, spill {m.spill_bytes} B"
+        else f"; stored {counted(m.rows, 'row')} in {counted(m.batches, 'batch')}, "
+        f"{counted(m.errors, 'failed write')}, queue {m.queue_depth}, spill {m.spill_bytes} B"
+    )
+    drops = (
+        f"; dropped: storage {m.dropped_ticks if m else 0}, trade log {log.dropped if log else 0}"
     )
     last = ", ".join(
         f"{s} {format_amount(own.last_price or 0)}"
@@ -220,7 +224,9 @@ def heartbeat_line(session: Session, stats: FeedStats, elapsed: float, about: st
     )
     return (
         f"heartbeat {elapsed:.1f} s: {counted(stats.received, 'tick')} ({rate:,.1f}/s), "
-        f"{counted(stats.fills, 'fill')}{stored}{about}" + (f"; last {last}" if last else "")
+        f"{stats.processed:,} processed, {counted(stats.signals, 'signal')}, "
+        f"{counted(stats.orders, 'order')}, {counted(stats.fills, 'fill')}, "
+        f"{stats.vetoes} vetoed{stored}{drops}{about}" + (f"; last {last}" if last else "")
     )
 
 

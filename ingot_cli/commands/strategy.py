@@ -33,6 +33,7 @@ from ingot_core.engine.run_report import RunSummary, RunTracker
 from ingot_core.errors import ValidationError
 from ingot_core.execution import OrderStatus
 from ingot_core.feed import Ticker
+from ingot_core.feeds.stats import FeedStats
 from ingot_core.strategies import STRATEGIES, Strategy, create_strategy
 from ingot_storage.writer.metrics import FlushOutcome
 
@@ -111,21 +112,21 @@ def run(
     run_name = run_id or f"{name}-{uuid4().hex[:10]}"
     if live is not None:
         from ingot_cli.feeding import feed_ticks, source_for
-        from ingot_core.feeds.stats import FeedStats
 
         target_session = session if book is None else session.for_book(book, "scratch")
         feed = source_for(target_session, live.source, [parse_symbol(live.symbol)], None, 100,
                           None, None, live.record)  # fmt: skip
+        stats = FeedStats()
         ticks: Iterable[Ticker] = feed_ticks(
             target_session,
             feed,
-            FeedStats(),
+            stats,
             seconds=live.seconds,
             heartbeat=live.heartbeat or float(session.config.heartbeat_seconds),
             quotes=target_session.trading_engine.on_quote,
         )
         try:
-            return _run_in(target_session, name, strategy, ticks, quantity, run_name, mode)
+            return _run_in(target_session, name, strategy, ticks, quantity, run_name, mode, stats)
         finally:
             if target_session is not session:
                 target_session.close()
@@ -158,6 +159,7 @@ def _run_in(
     quantity: Decimal,
     run_id: str,
     mode: TradingMode,
+    stats: FeedStats | None = None,
 ) -> StrategyResult:
     engine = session.trading_engine
     previous, engine.mode = engine.mode, mode
@@ -165,6 +167,8 @@ def _run_in(
 
     def after_tick(run_: StrategyRun, ticker: Ticker) -> None:
         tracker.observe(run_, ticker)
+        if stats is not None:  # a live run's heartbeat counts what the strategy did
+            stats.strategy_took(ticker, run_.signals)
         if run_.ticks % 1000 == 0:
             tick(run_.ticks)
 

@@ -3,11 +3,14 @@ last tick time; in all, ticks received and processed, fills, and the time it has
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from ingot_core.execution import Order, OrderStatus
 from ingot_core.feed import Ticker
+from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
 
 __all__ = ["FeedStats", "SymbolStats"]
@@ -31,6 +34,8 @@ class FeedStats:
       received: ticks the source gave; processed: ticks the engine took.
       fills: resting orders those ticks filled; bars: bars built from them and stored.
       quotes: quotes between the ticks that moved the marks.
+      signals, orders, vetoes: a strategy's signals, the orders they placed, and those the
+        risk checks refused (a feed without a strategy leaves them 0).
       symbols: each symbol's own counts.
     """
 
@@ -39,6 +44,9 @@ class FeedStats:
     fills: int = 0
     bars: int = 0
     quotes: int = 0
+    signals: int = 0
+    orders: int = 0
+    vetoes: int = 0
     symbols: dict[Symbol, SymbolStats] = field(default_factory=dict)
 
     def took(self, ticker: Ticker, fills: int, seen: float | None = None) -> None:
@@ -49,3 +57,17 @@ class FeedStats:
         own = self.symbols.setdefault(ticker.symbol, SymbolStats())
         own.last_price, own.ticks, own.last_at = ticker.price, own.ticks + 1, ticker.timestamp
         own.seen = seen
+
+    def strategy_took(
+        self, ticker: Ticker, signals: Sequence[tuple[Signal, Order]], seen: float | None = None
+    ) -> None:
+        """Count one tick a strategy run took; `signals`: the run's signals so far, each with
+        the order placed for it (refused by the risk checks: a veto)."""
+        self.took(ticker, 0, seen)
+        for _, order in signals[self.signals :]:
+            self.signals += 1
+            if order.status is OrderStatus.REJECTED:
+                self.vetoes += 1
+            else:
+                self.orders += 1
+                self.fills += int(order.status is OrderStatus.FILLED)

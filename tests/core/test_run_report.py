@@ -77,3 +77,27 @@ def test_a_losing_sell_counts_as_a_loss_and_the_summary_round_trips_as_data() ->
     s, _ = _run(["100", "100", "80", "80"], {2: OrderSide.BUY, 3: OrderSide.SELL})
     assert (s.wins, s.losses) == (0, 1)
     assert RunSummary.from_data(s.as_data()) == s
+
+
+def test_a_live_runs_heartbeat_counts_signals_orders_fills_and_vetoes() -> None:
+    from ingot_core.execution import Order, OrderRequest, OrderStatus, OrderType
+    from ingot_core.feeds.stats import FeedStats
+    from ingot_core.symbols import Symbol
+
+    symbol = Symbol("BTC", "USD")
+    tick = Ticker(symbol, Decimal(100), T0)
+
+    def placed(n: int, status: OrderStatus) -> tuple[Signal, Order]:
+        request = OrderRequest(f"r-{n}", symbol, OrderSide.BUY, OrderType.MARKET, Decimal(1))
+        signal = Signal("sma", symbol, OrderSide.BUY, "SMA_CROSSOVER", Decimal(100), T0)
+        return signal, Order(request, f"x-{n}", status, T0, T0)
+
+    stats, signals = FeedStats(), list[tuple[Signal, Order]]()
+    stats.strategy_took(tick, signals)
+    signals += [placed(1, OrderStatus.FILLED), placed(2, OrderStatus.REJECTED)]
+    stats.strategy_took(tick, signals)
+    signals.append(placed(3, OrderStatus.SHADOW))
+    stats.strategy_took(tick, signals)
+    stats.strategy_took(tick, signals)  # nothing new: nothing counted twice
+    assert (stats.processed, stats.signals, stats.orders, stats.fills, stats.vetoes) == (
+        4, 3, 2, 1, 1)  # fmt: skip
