@@ -23,16 +23,20 @@ from ingot_core.audit.hashing import (
 )
 from ingot_core.audit.merkle import (
     EMPTY_ROOT,
+    HASH_SIZE,
     MerkleFrontier,
+    consistency_path,
     inclusion_path,
     merkle_root,
     node_hash,
     rfc6962_leaf,
+    verify_consistency,
     verify_inclusion,
 )
 
 __all__ = [
     "EMPTY_ROOT",
+    "HASH_SIZE",
     "MAX_SAFE_INTEGER",
     "ZERO_HASH",
     "AuditEntry",
@@ -44,6 +48,7 @@ __all__ = [
     "canonical_record",
     "chain_hash",
     "checkpoint_message",
+    "consistency_path",
     "entity_bytes",
     "inclusion_path",
     "leaf_hash",
@@ -53,5 +58,6 @@ __all__ = [
     "to_micros",
     "transaction_posted",
     "transaction_posted_text",
+    "verify_consistency",
     "verify_inclusion",
 ]

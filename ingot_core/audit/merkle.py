@@ -1,4 +1,5 @@
-"""RFC 6962 Merkle trees over audit leaf hashes: roots, a streaming frontier, inclusion proofs.
+"""RFC 6962 Merkle trees over audit leaf hashes: roots, a streaming frontier, inclusion and
+consistency proofs (RFC 9162 sections 2.1.3 and 2.1.4).
 
 MTH({})      = SHA-256("")
 MTH({d})     = leaf hash of d            (leaf hashes are computed by hashing.leaf_hash)
@@ -12,14 +13,18 @@ from collections.abc import Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "HASH_SIZE",
     "MerkleFrontier",
+    "consistency_path",
     "inclusion_path",
     "merkle_root",
     "node_hash",
     "rfc6962_leaf",
+    "verify_consistency",
     "verify_inclusion",
 ]
 
+HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 _sha256 = hashlib.sha256
 
@@ -124,11 +129,16 @@ def inclusion_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
     return path
 
 
+def _hashes(*hashes: bytes) -> bool:
+    return all(isinstance(h, bytes) and len(h) == HASH_SIZE for h in hashes)
+
+
 def verify_inclusion(
     leaf: bytes, index: int, size: int, path: Sequence[bytes], root: bytes
 ) -> bool:
-    """Check an inclusion proof (RFC 9162 section 2.1.3.2): is `leaf` at `index` under `root`?"""
-    if not 0 <= index < size:
+    """Check an inclusion proof (RFC 9162 section 2.1.3.2): is `leaf` at `index` under `root`?
+    Every hash must be 32 bytes."""
+    if not 0 <= index < size or not _hashes(leaf, root, *path):
         return False
     fn, sn, r = index, size - 1, leaf
     for sibling in path:
@@ -145,3 +155,66 @@ def verify_inclusion(
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
+
+
+def consistency_path(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
+    """RFC 6962 PROOF(m, D[n]): the hashes showing that the tree of the first `old_size`
+    leaves is a prefix of the tree of all of them (empty when the sizes are equal)."""
+    size = len(leaves)
+    if not 0 < old_size <= size:
+        raise ValueError(f"no consistency proof from {old_size} leaves to {size}")
+    path: list[bytes] = []
+    start, end, whole = 0, size, True  # SUBPROOF(m, D[start:end], whole), unrolled
+    m = old_size
+    while True:
+        n = end - start
+        if m == n:
+            if not whole:
+                path.append(_subtree_root(leaves, start, end))
+            break
+        k = _split(n)
+        if m <= k:
+            path.append(_subtree_root(leaves, start + k, end))
+            end = start + k
+        else:
+            path.append(_subtree_root(leaves, start, start + k))
+            start, m, whole = start + k, m - k, False
+    path.reverse()
+    return path
+
+
+def verify_consistency(
+    old_size: int, new_size: int, path: Sequence[bytes], old_root: bytes, new_root: bytes
+) -> bool:
+    """Check a consistency proof (RFC 9162 section 2.1.4.2): is the tree of `old_size`
+    leaves under `old_root` the prefix of the tree of `new_size` under `new_root`? Equal
+    sizes need an empty proof and equal roots (nothing is hashed: as the published vectors
+    have it, the roots' form is then the checkpoints' business); otherwise every hash must
+    be 32 bytes."""
+    if not 0 < old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not path and old_root == new_root
+    if not path or not _hashes(old_root, new_root, *path):
+        return False
+    proof = list(path)
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is the first node
+        proof.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for node in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(node, fr), node_hash(node, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, node)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
