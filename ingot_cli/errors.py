@@ -60,6 +60,7 @@ __all__ = [
     "error_context",
     "errors_reported",
     "report_error",
+    "report_note",
     "run_guarded",
 ]
 
@@ -137,6 +138,12 @@ def error_context(where: str) -> Iterator[None]:
 def errors_reported() -> int:
     """How many error lines this process has written so far."""
     return _reported[0]
+
+
+def report_note(message: str) -> None:
+    """Write one `note:` line to stderr: something the user should know, not a failure."""
+    sys.stderr.write(f"note: {message}\n")
+    sys.stderr.flush()
 
 
 def report_error(message: str) -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from ingot_cli.audit_files import (
+    checkpoint_arg,
+    key_trust,
+    pinned_public_key,
+    read_checkpoint_file,
+    read_text,
+)
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
-from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error
+from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error, report_note
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
 from ingot_cli.output import Column, Output, counted
 from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_period, whole_number
@@ -61,24 +69,25 @@ def audit_entries(
         return query_audit(conn, event_type, moment, limit, end)
 
 
-def read_checkpoint_file(path: Path, flag: str) -> Checkpoint:
-    """A digest written by `ingot audit digest`."""
-    from ingot_storage.audit.checkpoints import Checkpoint
-
-    try:
-        return Checkpoint.from_json(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInput(flag, [f"cannot read {path}: {error.strerror}"]) from None
-    except ValueError as error:
-        raise BadInput(flag, [f"{path}: {error}"]) from None
-
-
-def verify_audit(session: Session, digest_file: Path | None) -> VerifyReport:
-    """Verify the whole audit log against its checkpoints (and a digest, if given)."""
+def verify_audit(
+    session: Session, digest_file: Path | None, key: str | None = None, strict: bool = False
+) -> VerifyReport:
+    """Verify the whole audit log against its checkpoints (and a digest, if given); `key`:
+    the key every checkpoint must be signed by (default: the local audit key)."""
     digest = read_checkpoint_file(digest_file, "--digest") if digest_file else None
     audit = session.audit
+    pinned = pinned_public_key(key, digest) if key is not None else None
+    if key is None and (strict or digest is not None):
+        if strict:
+            raise BadInput("--key", ["--strict needs --key: the local key file proves nothing"])
+        from ingot_storage.audit.keys import key_id_of, public_key_of
+
+        local = public_key_of(audit.key_path)
+        named = "none" if local is None else key_id_of(local)
+        report_note(f"the trusted key is the local audit key ({named}, {audit.key_path}); "
+                    "pin the one you trust with --key")  # fmt: skip
     with progress("Verifying", audit.size()) as tick:
-        return audit.verify(digest, tick)
+        return audit.verify(digest, tick, trusted_key=pinned)
 
 
 def audit_digest(session: Session) -> Checkpoint | None:
@@ -86,11 +95,15 @@ def audit_digest(session: Session) -> Checkpoint | None:
     return session.audit.head_checkpoint()
 
 
-def prove_entry(session: Session, seq: int) -> InclusionProof:
-    """An inclusion proof of entry `seq` against a signed checkpoint."""
+def prove_entry(
+    session: Session, seq: int, size: int | None = None, since_file: Path | None = None
+) -> InclusionProof:
+    """An inclusion proof of entry `seq` against the newest signed checkpoint (or the one of
+    `size` entries), with the consistency proof from the digest in `since_file`."""
     if seq < 1:
         raise BadInput("SEQ", [f"{seq} must be at least 1"])
-    return session.audit.prove(seq)
+    since = read_checkpoint_file(since_file, "--since-digest") if since_file else None
+    return session.audit.prove(seq, size, since)
 
 
 def export_audit(
@@ -196,11 +209,15 @@ def verify_command(
     digest: Path | None = typer.Option(
         None, "--digest", help="Also hold the log to a digest saved by 'ingot audit digest'."
     ),
+    key: str | None = typer.Option(
+        None, "--key", help="Trust only this key: a PEM file or a 16-digit key id."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Refuse to verify without --key."),
     json_mode: bool = JsonOption,
     fmt: OutputFormat | None = FormatOption,
 ) -> None:
     """Verify every entry, hash and signed checkpoint; exit 1 on any break."""
-    report = verify_audit(session_of(ctx), digest)
+    report = verify_audit(session_of(ctx), digest, key, strict)
     render_verify(output_for(json_mode, fmt), report)
     if report.failure is not None:
         failure = report.failure
@@ -223,32 +240,114 @@ def prove_command(
     seq: int = typer.Argument(
         ..., parser=whole_number(1, MAX_SEQ), help="Sequence number of the entry."
     ),
+    size: int | None = typer.Option(
+        None,
+        "--checkpoint",
+        parser=whole_number(1, MAX_SEQ),
+        help="Prove against the stored checkpoint of this size (default: the newest).",
+    ),
+    since: Path | None = typer.Option(
+        None, "--since-digest", help="Add the consistency proof from this older digest."
+    ),
 ) -> None:
     """Print an RFC 6962 inclusion proof of one entry against a signed checkpoint."""
-    typer.echo(prove_entry(session_of(ctx), seq).to_json())
+    typer.echo(prove_entry(session_of(ctx), seq, size, since).to_json())
+
+
+@app.command("prove-consistency")
+def prove_consistency_command(
+    ctx: typer.Context,
+    old: str = typer.Argument(..., help="The older checkpoint: its size, or a digest file."),
+    new: str | None = typer.Argument(
+        None, help="The newer checkpoint: its size, or a digest file (default: the newest)."
+    ),
+) -> None:
+    """Print the RFC 9162 consistency proof between two signed checkpoints."""
+    session = session_of(ctx)
+    proof = session.audit.prove_consistency(
+        checkpoint_arg(old, "OLD"), None if new is None else checkpoint_arg(new, "NEW")
+    )
+    typer.echo(proof.to_json())
 
 
 @app.command("check-proof")
 def check_proof_command(
-    proof_file: Path = typer.Argument(..., help="A proof printed by 'ingot audit prove'."),
+    proof_file: Path = typer.Argument(
+        ..., help="A proof printed by 'ingot audit prove' or 'prove-consistency'."
+    ),
+    key: str | None = typer.Option(
+        None, "--key", help="Trust only this key: a PEM file or a 16-digit key id."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse to take the signing key from the proof itself."
+    ),
+    since: Path | None = typer.Option(
+        None, "--since-digest", help="Your older digest, which the proof must start from."
+    ),
 ) -> None:
-    """Check an inclusion proof offline: no database needed; exit 1 if it does not hold."""
-    from ingot_storage.audit.proofs import InclusionProof, check_proof
+    """Check a proof offline: no database needed; exit 1 if it does not hold."""
+    from ingot_storage.audit.proofs import (
+        ConsistencyProof,
+        InclusionProof,
+        check_consistency,
+        check_proof,
+    )
 
+    text = read_text(proof_file, "PROOF_FILE")
+    older = read_checkpoint_file(since, "--since-digest") if since else None
     try:
-        proof = InclusionProof.from_json(proof_file.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInput("PROOF_FILE", [f"cannot read {proof_file}: {error.strerror}"]) from None
-    except ValueError as error:
-        raise BadInput("PROOF_FILE", [str(error)]) from None
-    problems = check_proof(proof)
+        kind = json.loads(text).get("kind", "inclusion")
+        proof: InclusionProof | ConsistencyProof = (
+            ConsistencyProof.from_data(json.loads(text))
+            if kind == "consistency"
+            else InclusionProof.from_json(text)
+        )
+    except (ValueError, AttributeError) as error:
+        typer.echo(f"Proof: INVALID ({error})")
+        raise typer.Exit(EXIT_VERIFY_FAILED) from None
+    signer = proof.new if isinstance(proof, ConsistencyProof) else proof.checkpoint
+    trust = key_trust(key, strict, signer.key_id)
+    if isinstance(proof, ConsistencyProof):
+        problems = check_consistency(proof, trust, older)
+        claim = (f"the log of {counted(proof.old.size, 'entry')} is the start of the log of "
+                 f"{counted(proof.new.size, 'entry')}")  # fmt: skip
+    else:
+        problems = check_proof(proof, trust, older)
+        claim = (f"entry {proof.entry.seq} is in the log of "
+                 f"{counted(proof.checkpoint.size, 'entry')}")  # fmt: skip
+        if proof.since is not None:
+            claim += f", which extends the log of {counted(proof.since.old.size, 'entry')}"
     if problems:
         typer.echo(f"Proof: INVALID ({'; '.join(problems)})")
         raise typer.Exit(EXIT_VERIFY_FAILED)
-    typer.echo(
-        f"Proof: VALID (entry {proof.entry.seq} is in the log of "
-        f"{counted(proof.checkpoint.size, 'entry')} signed by key {proof.checkpoint.key_id})"
-    )
+    typer.echo(f"Proof: VALID ({claim}, signed by key {signer.key_id})")
+
+
+@app.command("key")
+def key_command(ctx: typer.Context) -> None:
+    """Print the audit key's id and public key (PEM), to hand to an auditor for --key."""
+    from ingot_storage.audit.keys import public_pem
+
+    signer = session_of(ctx).audit.signer
+    typer.echo(f"# audit key {signer.key_id}")
+    typer.echo(public_pem(signer.public_key), nl=False)
+
+
+@app.command("checkpoints")
+def checkpoints_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
+    """List the stored signed checkpoints, oldest first."""
+    stored = session_of(ctx).audit.checkpoints()
+    out = output_for(json_mode, fmt)
+    if out.json_mode:
+        out.json([json.loads(c.to_json()) for c in stored])
+        return
+    out.table(
+        [Column("Size", "right"), Column(f"Signed ({label()})"), Column("Key"),
+         Column("Root", drop=1)],
+        [(f"{c.size:,}", when(c.created_at), c.key_id, c.root.hex()) for c in stored],
+    )  # fmt: skip
 
 
 @app.command("export")

@@ -103,8 +103,13 @@ class Checkpoint:
             )
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"not an Ingot audit checkpoint ({error})") from None
-        if created.tzinfo is None or checkpoint.size < 1 or len(checkpoint.root) != 32:
-            raise ValueError("not an Ingot audit checkpoint (bad size, root or time)")
+        widths = (len(checkpoint.root), len(checkpoint.chain_hash), len(checkpoint.public_key),
+                  len(checkpoint.signature))  # fmt: skip
+        if created.tzinfo is None or checkpoint.size < 1 or widths != (32, 32, 32, 64):
+            raise ValueError("not an Ingot audit checkpoint (bad size, hash, key or time)")
+        if "key_id" in data and data["key_id"] != checkpoint.key_id:
+            raise ValueError(f"the checkpoint says key {data['key_id']}, its public key is "
+                             f"{checkpoint.key_id}")  # fmt: skip
         return checkpoint
 
 

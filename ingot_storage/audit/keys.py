@@ -19,7 +19,15 @@ from ingot_storage.errors import ConfigError
 if TYPE_CHECKING:  # cryptography loads when a key is used: reading commands never need it
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-__all__ = ["AuditSigner", "key_id_of", "load_signer", "signature_valid"]
+__all__ = [
+    "AuditSigner",
+    "key_id_of",
+    "load_signer",
+    "pinned_key",
+    "public_key_of",
+    "public_pem",
+    "signature_valid",
+]
 
 
 def key_id_of(public_key: bytes) -> str:
@@ -113,3 +121,46 @@ def public_key_of(path: Path) -> bytes | None:
     if not path.exists():
         return None
     return load_signer(path, create=False).public_key
+
+
+def pinned_key(spec: str) -> tuple[bytes | None, str]:
+    """The key an auditor trusts, from `--key`: a PEM file (public key, or the private key
+    itself) gives the raw public key and its id; 16 hex digits are a key id alone. ValueError
+    when it is neither."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+    path = Path(spec)
+    if path.is_file():
+        data = path.read_bytes()
+        try:
+            key: object = serialization.load_pem_public_key(data)
+        except ValueError:
+            try:
+                key = serialization.load_pem_private_key(data, password=None).public_key()
+            except (ValueError, TypeError):
+                raise ValueError(f"{spec} holds no PEM Ed25519 key") from None
+        if isinstance(key, Ed25519PrivateKey):  # pragma: no cover - public_key() above
+            key = key.public_key()
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError(f"{spec} holds a {type(key).__name__}, not an Ed25519 key")
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return raw, key_id_of(raw)
+    text = spec.strip().lower()
+    if len(text) == 16 and all(c in "0123456789abcdef" for c in text):
+        return None, text
+    raise ValueError(f"{spec} is neither a PEM key file nor a 16-digit key id")
+
+
+def public_pem(public_key: bytes) -> str:
+    """A raw Ed25519 public key as a PEM SubjectPublicKeyInfo (what `--key` reads)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    key = Ed25519PublicKey.from_public_bytes(public_key)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,12 @@ from ingot_storage.audit.checkpoints import (
 )
 from ingot_storage.audit.keys import AuditSigner, load_signer, public_key_of
 from ingot_storage.audit.log import audit_head
-from ingot_storage.audit.proofs import InclusionProof, build_proof
+from ingot_storage.audit.proofs import (
+    ConsistencyProof,
+    InclusionProof,
+    build_consistency,
+    build_proof,
+)
 from ingot_storage.audit.verify import VerifyReport, verify_audit_chain
 from ingot_storage.config import StorageConfig
 from ingot_storage.db.database import Database
@@ -115,10 +121,14 @@ class AuditTrail:
             return audit_head(conn).size
 
     def verify(
-        self, digest: Checkpoint | None = None, progress: Callable[[int], None] | None = None
+        self,
+        digest: Checkpoint | None = None,
+        progress: Callable[[int], None] | None = None,
+        trusted_key: bytes | None = None,
     ) -> VerifyReport:
-        """Verify the log against its checkpoints, the external file and `digest`."""
-        trusted = public_key_of(self.key_path)
+        """Verify the log against its checkpoints, the external file and `digest`, every one
+        signed by `trusted_key` (default: the local audit key)."""
+        trusted = trusted_key or public_key_of(self.key_path)
         external = self.external.read()
         with self.database.connect() as conn:
             return verify_audit_chain(
@@ -158,15 +168,58 @@ class AuditTrail:
                 start=None if start is None or frontier is None else (start, frontier),
             )
 
-    def prove(self, seq: int) -> InclusionProof:
-        """An inclusion proof of entry `seq` against the smallest checkpoint covering it."""
+    def prove(
+        self, seq: int, size: int | None = None, since: Checkpoint | None = None
+    ) -> InclusionProof:
+        """An inclusion proof of entry `seq` against the newest checkpoint (one is signed now
+        when none covers it), or the stored one of `size` entries; with `since` (an
+        auditor's older digest), the consistency proof from it to that checkpoint as well."""
         with self.database.connect() as conn:
-            size = audit_head(conn).size
-            if not 1 <= seq <= size:
-                raise UnknownEntry(f"there is no audit entry {seq} (the log has {size:,} entries)")
-            covering = next((c for c in load_checkpoints(conn) if c.size >= seq), None)
-            # Entries newer than every checkpoint get one signed now.
-            checkpoint = covering or self.checkpoint()
-            if checkpoint is None:
-                raise StorageError(f"no checkpoint covers audit entry {seq}")
-            return build_proof(conn, seq, checkpoint)
+            head = audit_head(conn).size
+            if not 1 <= seq <= head:
+                raise UnknownEntry(f"there is no audit entry {seq} (the log has {head:,} entries)")
+        checkpoint = self._checkpoint_of(size) if size is not None else self.head_checkpoint()
+        if checkpoint is None or checkpoint.size < seq:
+            raise StorageError(f"the checkpoint of {size or 0:,} entries does not cover {seq}")
+        with self.database.connect() as conn:
+            proof = build_proof(conn, seq, checkpoint)
+            if since is None:
+                return proof
+            return replace(proof, since=build_consistency(conn, self._held(since), checkpoint))
+
+    def prove_consistency(
+        self, old: int | Checkpoint, new: int | Checkpoint | None = None
+    ) -> ConsistencyProof:
+        """The consistency proof between two checkpoints, each given by its size or as a
+        digest file's checkpoint (`new` None: the newest, signed now if the head is newer)."""
+        older = self._checkpoint_of(old) if isinstance(old, int) else self._held(old)
+        if new is None:
+            newer = self.head_checkpoint()
+        else:
+            newer = self._checkpoint_of(new) if isinstance(new, int) else self._held(new)
+        if newer is None:
+            raise StorageError("the audit log has no checkpoint yet")
+        with self.database.connect() as conn:
+            return build_consistency(conn, older, newer)
+
+    def _checkpoint_of(self, size: int) -> Checkpoint:
+        with self.database.connect() as conn:
+            found = next((c for c in load_checkpoints(conn) if c.size == size), None)
+        if found is None:
+            raise UnknownEntry(f"there is no stored checkpoint of {size:,} entries "
+                               "('ingot audit checkpoints' lists them)")  # fmt: skip
+        return found
+
+    def _held(self, checkpoint: Checkpoint) -> Checkpoint:
+        """A digest the caller holds, checked against the log: a proof from a checkpoint the
+        log does not contain would prove nothing."""
+        with self.database.connect() as conn:
+            if audit_head(conn).size < checkpoint.size:
+                raise StorageError(f"the digest covers {checkpoint.size:,} entries; the log "
+                                   "holds fewer: its tail is gone")  # fmt: skip
+        return checkpoint
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, oldest first."""
+        with self.database.connect() as conn:
+            return load_checkpoints(conn)

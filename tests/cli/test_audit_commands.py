@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,13 +67,114 @@ def test_prove_and_check_proof(invoke, tmp_path: Path) -> None:
     proof.write_text(result.output)
     checked = invoke("audit", "check-proof", str(proof))
     assert checked.exit_code == 0
-    assert checked.output.startswith("Proof: VALID (entry 2 is in the log of 6 entries")
+    assert checked.stdout.startswith("Proof: VALID (entry 2 is in the log of 6 entries")
+    assert "came from the file itself" in checked.stderr
     data = json.loads(result.output)
     data["entry"]["actor"] = "mallory"
     proof.write_text(json.dumps(data))
     forged = invoke("audit", "check-proof", str(proof))
     assert forged.exit_code == 1
-    assert forged.output.startswith("Proof: INVALID")
+    assert forged.stdout.startswith("Proof: INVALID")
+
+
+def _resigned(checkpoint: dict) -> dict:  # type: ignore[type-arg]
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ingot_storage.audit.checkpoints import Checkpoint
+
+    held = Checkpoint.from_json(json.dumps(checkpoint))
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return json.loads(replace(held, public_key=raw, signature=key.sign(held.message())).to_json())
+
+
+def test_a_pinned_key_refuses_a_resigned_proof_and_strict_wants_a_key(
+    invoke, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    key = tmp_path / "audit-key.pem"
+    shown = invoke("audit", "key")
+    assert shown.exit_code == 0, shown.output
+    key.write_text(shown.stdout)
+    key_id = shown.stdout.split()[3]
+    proof = tmp_path / "proof.json"
+    proof.write_text(invoke("audit", "prove", "3").stdout)
+    for pin in (str(key), key_id):
+        held = invoke("audit", "check-proof", str(proof), "--key", pin, "--strict")
+        assert held.exit_code == 0, held.output
+        assert "came from the file" not in held.stderr
+    data = json.loads(proof.read_text())
+    data["checkpoint"] = _resigned(data["checkpoint"])
+    proof.write_text(json.dumps(data))
+    assert invoke("audit", "check-proof", str(proof)).exit_code == 0  # self-consistent, unpinned
+    for pin in (str(key), key_id):
+        refused = invoke("audit", "check-proof", str(proof), "--key", pin)
+        assert refused.exit_code == 1
+        assert f"not by the pinned key {key_id}" in refused.stdout
+    strict = invoke("audit", "check-proof", str(proof), "--strict")
+    assert strict.exit_code == 11
+    assert strict.stderr.startswith("error: --key")
+
+
+@pytest.mark.parametrize(
+    "bend",
+    [
+        lambda d: d.update(leaf_index=76, tree_size=99),
+        lambda d: d.update(tree_size=d["tree_size"] + 1),
+        lambda d: d["entry"].update(leaf_hash=""),
+        lambda d: d.update(audit_path=[*d["audit_path"], "00"]),
+        lambda d: d["checkpoint"].update(root="ab" * 31),
+        lambda d: d["checkpoint"].update(key_id="0" * 16),
+    ],
+)
+def test_a_proof_whose_fields_disagree_is_invalid_without_a_key(
+    invoke, tmp_path: Path, bend
+) -> None:  # type: ignore[no-untyped-def]
+    proof = tmp_path / "proof.json"
+    data = json.loads(invoke("audit", "prove", "2").stdout)
+    bend(data)
+    proof.write_text(json.dumps(data))
+    checked = invoke("audit", "check-proof", str(proof))
+    assert checked.exit_code == 1, checked.output
+    assert checked.stdout.startswith("Proof: INVALID")
+
+
+def test_an_old_digest_ties_to_a_newer_checkpoint_offline(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    old = tmp_path / "old.json"
+    old.write_text(invoke("audit", "digest").stdout)
+    assert invoke("mark", "BTC-USD", "61000").exit_code == 0
+    assert invoke("buy", "BTC-USD", "0.01").exit_code == 0
+    newest = invoke("audit", "digest").stdout
+    proof = tmp_path / "proof.json"
+    made = invoke("audit", "prove", "2", "--since-digest", str(old))
+    assert made.exit_code == 0, made.output
+    proof.write_text(made.stdout)
+    data = json.loads(made.stdout)
+    assert data["tree_size"] == json.loads(newest)["size"]  # the newest, not the smallest
+    assert data["consistency"]["old_size"] == json.loads(old.read_text())["size"]
+    key = tmp_path / "key.pem"
+    key.write_text(invoke("audit", "key").stdout)
+    offline = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}  # no database at all
+    held = invoke("audit", "check-proof", str(proof), "--key", str(key), "--since-digest",
+                  str(old), env=offline)  # fmt: skip
+    assert held.exit_code == 0, held.output
+    assert "which extends the log of 6 entries" in held.stdout
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**json.loads(old.read_text()), "root": "cd" * 32}))
+    mismatch = invoke("audit", "check-proof", str(proof), "--since-digest", str(other),
+                      env=offline)  # fmt: skip
+    assert mismatch.exit_code in (1, 11)
+    consistency = tmp_path / "consistency.json"
+    made = invoke("audit", "prove-consistency", str(old), str(json.loads(newest)["size"]))
+    assert made.exit_code == 0, made.output
+    consistency.write_text(made.stdout)
+    held = invoke("audit", "check-proof", str(consistency), "--key", str(key), env=offline)
+    assert held.exit_code == 0, held.output
+    assert "the log of 6 entries is the start of the log of" in held.stdout
+    bent = json.loads(made.stdout)
+    bent["consistency_path"][0] = "00" * 32
+    consistency.write_text(json.dumps(bent))
+    assert invoke("audit", "check-proof", str(consistency), env=offline).exit_code == 1
 
 
 def test_prove_unknown_seq_is_an_error(invoke) -> None:
@@ -156,3 +258,23 @@ def test_an_unknown_event_type_is_refused_naming_the_known_ones(invoke) -> None:
     assert refused.output.startswith("error: --type: 'order_filed' is not one of book_opened")
     assert "order_filled" in refused.output
     assert invoke("audit", "--type", "order_filled").exit_code == 0
+
+
+def test_verify_with_a_digest_pins_its_key(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    digest, key = tmp_path / "digest.json", tmp_path / "key.pem"
+    digest.write_text(invoke("audit", "digest").stdout)
+    key.write_text(invoke("audit", "key").stdout)
+    noted = invoke("audit", "verify", "--digest", str(digest))
+    assert noted.exit_code == 0, noted.output
+    assert "note: the trusted key is the local audit key" in noted.stderr
+    pinned = invoke("audit", "verify", "--digest", str(digest), "--key", str(key), "--strict")
+    assert pinned.exit_code == 0, pinned.output
+    assert "note:" not in pinned.stderr
+    key_id = json.loads(digest.read_text())["key_id"]
+    assert invoke("audit", "verify", "--digest", str(digest), "--key", key_id).exit_code == 0
+    assert invoke("audit", "verify", "--strict").exit_code == 11
+    resigned = tmp_path / "resigned.json"
+    resigned.write_text(json.dumps(_resigned(json.loads(digest.read_text()))))
+    refused = invoke("audit", "verify", "--digest", str(resigned), "--key", str(key))
+    assert refused.exit_code == 1
+    assert "not by the audit key" in refused.stdout

@@ -64,8 +64,10 @@ def test_consistency_vector(name: str) -> None:
 def test_the_proofs_ingot_builds_are_the_published_ones() -> None:
     built = 0
     for v in INCLUSION.values():
-        if not v["wantErr"] and v["treeSize"] <= len(LEAVES) and _hash(v["root"]) == merkle_root(
-            LEAVES[: v["treeSize"]]
+        if (
+            not v["wantErr"]
+            and v["treeSize"] <= len(LEAVES)
+            and _hash(v["root"]) == merkle_root(LEAVES[: v["treeSize"]])
         ):
             assert inclusion_path(LEAVES[: v["treeSize"]], v["leafIdx"]) == _path(v["proof"])
             built += 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from ingot_storage.audit.proofs import InclusionProof, build_proof, check_proof
+from ingot_storage.audit.proofs import InclusionProof, build_proof, check_proof, trusting
 from tests.storage.audit.support import append_events, open_trail
 
 
@@ -23,7 +23,7 @@ def test_inclusion_proofs_verify_for_every_seq_of_a_1000_entry_log(
         append_events(database.engine, 1000, batch=250)
         checkpoint = audit.checkpoint()
         assert checkpoint is not None
-        trusted = audit.signer.public_key
+        trusted = trusting(audit.signer.public_key)
         with database.connect() as conn:
             proofs = [build_proof(conn, seq, checkpoint) for seq in range(1, 1001)]
     finally:
