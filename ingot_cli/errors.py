@@ -33,6 +33,7 @@ from ingot_core.errors import (
     ValidationError,
 )
 from ingot_storage.errors import (
+    AuditRefused,
     BookBusy,
     BookTaken,
     ConfigError,
@@ -95,6 +96,7 @@ _EXIT_CODES: tuple[tuple[type[IngotError], int], ...] = (
     (DatabaseUnavailable, EXIT_NETWORK),
     (SourceUnavailable, EXIT_NETWORK),
     (CorruptLedger, EXIT_VERIFY_FAILED),
+    (AuditRefused, EXIT_VERIFY_FAILED),
     (LiveTradingUnavailable, EXIT_CONFIG),
     (UnknownOrder, EXIT_BAD_INPUT),
     (MissingMarks, EXIT_BAD_INPUT),

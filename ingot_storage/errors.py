@@ -13,6 +13,8 @@
     │   ├── ServerInUse            the embedded server cannot stop: others use it (exit 13)
     │   ├── UnknownBook            no book of that name, or a name no book can have (exit 11)
     │   ├── UnknownEntry           no audit entry with that sequence number (exit 11)
+    │   ├── AuditRefused           the audit head does not extend the last trusted checkpoint:
+    │   │                          it is not signed (exit 1)
     │   └── SourceUnavailable      a market-data source failed after retries (exit 10)
     │       └── KrakenRejected     (sources.kraken) Kraken answered with an error of its own
     └── ValidationError (ingot_core.errors)
@@ -41,6 +43,7 @@ from typing import ParamSpec, TypeVar
 from ingot_core.errors import IngotError
 
 __all__ = [
+    "AuditRefused",
     "BookBusy",
     "BookTaken",
     "ConfigError",
@@ -115,6 +118,11 @@ class UnknownBook(StorageError):
 
 class UnknownEntry(StorageError):
     """No audit entry has the sequence number asked for."""
+
+
+class AuditRefused(StorageError):
+    """The audit log's head does not extend the newest checkpoint the key signed, so it is
+    not signed: signing it would vouch for a history nobody verified."""
 
 
 class SchemaError(StorageError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,13 +206,21 @@ def load_frontier(conn: Connection, size: int) -> MerkleFrontier | None:
 
 
 def take_checkpoint(
-    engine: Engine, signer: AuditSigner, external: CheckpointFile, now: datetime | None = None
+    engine: Engine,
+    signer: AuditSigner,
+    external: CheckpointFile,
+    now: datetime | None = None,
+    *,
+    guard: Callable[[Connection, int], None] | None = None,
+    memory: CheckpointFile | None = None,
 ) -> Checkpoint | None:
-    """Sign the current head, store it, then append it to the external file.
+    """Sign the current head, store it, then append it to the external file (and the
+    signer's `memory`).
 
-    Returns None when the log is empty or the newest checkpoint already covers it. The
-    Merkle tree is extended from the previous checkpoint's frontier, so the cost is in
-    the new entries only.
+    Returns None when the log is empty or the newest checkpoint already covers it. `guard`
+    (the connection, the head's size) runs under the lock before anything is signed and
+    raises to refuse (audit.guard). The Merkle tree is extended from the previous
+    checkpoint's frontier, so the cost is in the new entries only.
     """
     created = (now or datetime.now(UTC)).astimezone(UTC)
     with db_errors(), engine.begin() as conn:
@@ -226,6 +234,8 @@ def take_checkpoint(
         covered = 0 if row is None else row.size
         if head.size <= covered:
             return None
+        if guard is not None:
+            guard(conn, head.size)
         frontier = (
             MerkleFrontier()
             if row is None
@@ -253,4 +263,6 @@ def take_checkpoint(
             .on_conflict_do_nothing(index_elements=["size"])
         )
     external.append(checkpoint)
+    if memory is not None:
+        memory.append(checkpoint)
     return checkpoint

@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 from ingot_storage.audit.checkpoints import (
     Checkpoint,
     CheckpointFile,
@@ -17,6 +19,7 @@ from ingot_storage.audit.checkpoints import (
     load_frontier,
     take_checkpoint,
 )
+from ingot_storage.audit.guard import ensure_extends
 from ingot_storage.audit.keys import AuditSigner, load_signer, public_key_of
 from ingot_storage.audit.log import audit_head
 from ingot_storage.audit.proofs import (
@@ -25,15 +28,20 @@ from ingot_storage.audit.proofs import (
     build_consistency,
     build_proof,
 )
-from ingot_storage.audit.verify import VerifyReport, verify_audit_chain
+from ingot_storage.audit.verify import AuditBreak, VerifyReport, verify_audit_chain
 from ingot_storage.config import StorageConfig
 from ingot_storage.db.database import Database
-from ingot_storage.db.local_files import checkpoint_file_for
-from ingot_storage.errors import DatabaseUnavailable, StorageError, UnknownEntry
+from ingot_storage.db.local_files import checkpoint_file_for, signed_heads_for
+from ingot_storage.errors import AuditRefused, DatabaseUnavailable, StorageError, UnknownEntry
 
 __all__ = ["AuditTrail"]
 
 _log = logging.getLogger(__name__)
+
+
+def counted_checkpoints(n: int) -> str:
+    """'1 checkpoint', '3 checkpoints'."""
+    return f"{n:,} checkpoint{'' if n == 1 else 's'}"
 
 
 class AuditTrail:
@@ -42,7 +50,9 @@ class AuditTrail:
     def __init__(self, database: Database, config: StorageConfig) -> None:
         self.database = database
         self.config = config
-        self.external = CheckpointFile(checkpoint_file_for(config.data_dir, database.files_label))
+        label = database.files_label
+        self.external = CheckpointFile(checkpoint_file_for(config.data_dir, label))
+        self.memory = CheckpointFile(signed_heads_for(config.audit_key_path, label))
         self._signer: AuditSigner | None = None
         self._appended_since = 0  # this session's appends since its last checkpoint check
         self._window_start: datetime | None = None
@@ -65,7 +75,14 @@ class AuditTrail:
             newest = latest_checkpoint(conn)
             if newest is not None and audit_head(conn).size <= newest.size:
                 return None  # nothing to sign: the key is not even read
-        return take_checkpoint(self.database.engine, self.signer, self.external, now)
+        signer = self.signer
+        held = [*self.external.read(), *self.memory.read()]
+
+        def guard(conn: Connection, size: int) -> None:
+            ensure_extends(conn, size, signer.public_key, held)
+
+        return take_checkpoint(self.database.engine, signer, self.external, now, guard=guard,
+                               memory=self.memory)  # fmt: skip
 
     def checkpoint_if_due(self, now: datetime | None = None) -> Checkpoint | None:
         """Checkpoint when N entries or T seconds have passed since the last one."""
@@ -106,6 +123,8 @@ class AuditTrail:
             self.checkpoint()
         except DatabaseUnavailable as error:
             _log.warning("no audit checkpoint at exit (%s); the next session takes one", error)
+        except AuditRefused as error:
+            _log.warning("%s", error)
 
     def head_checkpoint(self) -> Checkpoint | None:
         """A checkpoint covering every entry: a new one if needed, else the newest."""
@@ -129,16 +148,22 @@ class AuditTrail:
         """Verify the log against its checkpoints, the external file and `digest`, every one
         signed by `trusted_key` (default: the local audit key)."""
         trusted = trusted_key or public_key_of(self.key_path)
-        external = self.external.read()
+        external, remembered = self.external.read(), self.memory.read()
         with self.database.connect() as conn:
-            return verify_audit_chain(
-                conn,
-                checkpoints=load_checkpoints(conn),
-                external=external,
-                digest=digest,
-                trusted_key=trusted,
-                progress=progress,
-            )
+            stored = load_checkpoints(conn)
+            report = verify_audit_chain(conn, checkpoints=stored, external=external,
+                                        digest=digest, trusted_key=trusted, progress=progress,
+                                        signer=remembered)  # fmt: skip
+        signed = [c for c in [*stored, *remembered] if c.public_key == trusted]
+        if report.valid and signed and not external:
+            missing = AuditBreak(
+                max(c.size for c in signed), "external",
+                f"the external checkpoint file {self.external.path} is missing or empty while "
+                f"{counted_checkpoints(len(signed))} signed by the audit key exist: restore it; "
+                "without it a cut tail or a rewritten history cannot be told apart",
+            )  # fmt: skip
+            return replace(report, failure=missing)
+        return report
 
     def verify_recent(self) -> VerifyReport:
         """Verify the entries after the newest checkpoint that checks out (signed by the
@@ -146,8 +171,8 @@ class AuditTrail:
         chain hash and Merkle frontier: the check an opening REPL or `watch` makes, costing
         the same however long the log. With no such checkpoint, the whole log."""
         trusted = public_key_of(self.key_path)
-        external = self.external.read()
-        pinned = {(c.size, c.root, c.chain_hash) for c in external}
+        external, remembered = self.external.read(), self.memory.read()
+        pinned = {(c.size, c.root, c.chain_hash) for c in [*external, *remembered]}
         with self.database.connect() as conn:
             stored = load_checkpoints(conn)
             start = next(
@@ -165,6 +190,7 @@ class AuditTrail:
                 checkpoints=stored,
                 external=external,
                 trusted_key=trusted,
+                signer=remembered,
                 start=None if start is None or frontier is None else (start, frontier),
             )
 

@@ -25,7 +25,7 @@ from ingot_storage.errors import db_errors
 
 __all__ = ["AnchorSource", "AuditBreak", "VerifyReport", "verify_audit_chain"]
 
-AnchorSource = Literal["table", "external", "digest"]
+AnchorSource = Literal["table", "external", "signer", "digest"]
 
 # PostgreSQL assembles each leaf's preimage from the stored columns (on its own core);
 # Python only hashes it. The encoding is hashing.leaf_hash's, field for field: prefix,
@@ -170,6 +170,7 @@ def verify_audit_chain(
     trusted_key: bytes | None = None,
     progress: Callable[[int], None] | None = None,
     start: tuple[Checkpoint, MerkleFrontier] | None = None,
+    signer: Sequence[Checkpoint] = (),
 ) -> VerifyReport:
     """Verify every entry and anchor; see the module docstring for the checks.
 
@@ -177,15 +178,18 @@ def verify_audit_chain(
     With `start` (a checkpoint and the Merkle frontier of its tree), only the entries after
     it are checked, from its chain hash on, once the checkpoint itself checks out (its root
     is the frontier's, its signature and key hold): what an opening REPL does, where
-    `audit verify` checks every entry.
+    `audit verify` checks every entry. `signer`: the heads the signing key remembers signing
+    for this database (beside the key).
     """
     anchors = sorted(
         [_Anchor(c, "table") for c in checkpoints]
         + [_Anchor(c, "external") for c in external]
+        + [_Anchor(c, "signer") for c in signer]
         + ([_Anchor(digest, "digest")] if digest is not None else []),
         key=lambda a: a.checkpoint.size,
     )
-    counts = {"table": len(checkpoints), "external": len(external), "digest": int(bool(digest))}
+    counts = {"table": len(checkpoints), "external": len(external), "signer": len(signer),
+              "digest": int(bool(digest))}  # fmt: skip
     verifier = _Verifier(anchors, trusted_key)
     failure: AuditBreak | None = None
     params = dict(_STREAM_PARAMS)

@@ -33,6 +33,7 @@ __all__ = [
     "offline_spill_files",
     "remember_identity",
     "server_key",
+    "signed_heads_for",
     "spill_file_for",
     "tradelog_spill_for",
 ]
@@ -51,6 +52,12 @@ def tradelog_spill_for(data_dir: Path, identity: str) -> Path:
 def checkpoint_file_for(data_dir: Path, database_label: str) -> Path:
     """The external checkpoint file of one book of one database (label: Database.files_label)."""
     return data_dir / "audit" / f"checkpoints-{database_key(database_label)}.jsonl"
+
+
+def signed_heads_for(key_path: Path, database_label: str) -> Path:
+    """The signer's memory of the heads its key signed for one book of one database: beside
+    the key, not the data, so that losing the data directory's files does not lose it."""
+    return key_path.with_name(f"{key_path.name}.heads-{database_key(database_label)}.jsonl")
 
 
 def bytes_waiting(path: Path) -> int:

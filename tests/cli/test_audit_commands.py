@@ -278,3 +278,81 @@ def test_verify_with_a_digest_pins_its_key(invoke, tmp_path: Path) -> None:  # t
     refused = invoke("audit", "verify", "--digest", str(resigned), "--key", str(key))
     assert refused.exit_code == 1
     assert "not by the audit key" in refused.stdout
+
+
+def _rewrite_consistently(database_url: URL, seq: int, payload: str) -> None:
+    """What a forger with the database does: edit entry `seq`, recompute its leaf and every
+    later chain link, and delete the table's checkpoints."""
+    from ingot_core.audit import chain_hash, entity_bytes, leaf_hash, to_micros
+    from ingot_storage.audit.log import iter_audit
+
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            entries = list(iter_audit(conn))
+        previous, statements = entries[seq - 2].chain_hash, []
+        for e in entries[seq - 1 :]:
+            text = payload if e.seq == seq else e.payload_text
+            leaf = leaf_hash(e.seq, to_micros(e.timestamp), e.event_type, e.actor,
+                             entity_bytes(e.entity_id), text.encode())  # fmt: skip
+            previous = chain_hash(previous, leaf)
+            quoted = text.replace("'", "''")
+            statements.append(f"UPDATE audit_log SET payload_text = '{quoted}', leaf_hash = "
+                              f"'\\x{leaf.hex()}', chain_hash = '\\x{previous.hex()}' "
+                              f"WHERE seq = {e.seq}")  # fmt: skip
+        tamper(engine, statements)
+        tamper(engine, ["DELETE FROM audit_checkpoint"], "audit_checkpoint")
+    finally:
+        engine.dispose()
+
+
+def test_a_laundered_history_is_never_signed_and_verify_fails(
+    invoke, database_url: URL, cli_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("mark", "BTC-USD", "60000").exit_code == 0
+    assert invoke("buy", "BTC-USD", "0.01").exit_code == 0
+    assert invoke("audit", "verify").exit_code == 0
+    _rewrite_consistently(database_url, 3, '{"forged":true}')
+    external = list((Path(cli_env["INGOT_DATA_DIR"]) / "audit").glob("checkpoints-*.jsonl"))
+    assert len(external) == 1
+    external[0].unlink()
+    nav = invoke("nav")  # an ordinary command; its session end would sign the head
+    assert nav.exit_code == 0, nav.output
+    assert "not signing the audit head" in caplog.text  # the warning a shell shows on stderr
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM audit_checkpoint").scalar() == 0
+    finally:
+        engine.dispose()
+    verdict = invoke("audit", "verify")
+    assert verdict.exit_code == 1
+    assert "BROKEN" in verdict.stdout
+    assert not external[0].exists() or external[0].read_text() == ""
+
+
+def test_a_missing_external_file_is_reported_while_signed_checkpoints_exist(
+    invoke, cli_env: dict[str, str]
+) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("audit", "digest").exit_code == 0
+    [external] = (Path(cli_env["INGOT_DATA_DIR"]) / "audit").glob("checkpoints-*.jsonl")
+    external.write_text("")
+    verdict = invoke("audit", "verify")
+    assert verdict.exit_code == 1
+    assert "external checkpoint file" in verdict.stdout
+    assert "missing or empty" in verdict.stdout
+
+
+def test_another_spelling_of_the_server_finds_the_same_external_checkpoints(
+    invoke, database_url: URL
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.cli.test_faults import other_spelling
+
+    assert invoke("mark", "BTC-USD", "60000").exit_code == 0
+    assert invoke("audit", "digest").exit_code == 0
+    here = json.loads(invoke("audit", "verify", "--json").stdout)["anchors"]
+    spelled = other_spelling(database_url).render_as_string(hide_password=False)
+    there = invoke("audit", "verify", "--json", env={"DATABASE_URL": spelled})
+    assert there.exit_code == 0, there.output
+    assert json.loads(there.stdout)["anchors"] == here
+    assert here["external"] >= 1

@@ -59,7 +59,7 @@ def test_verify_chain_valid_returns_none(trail) -> None:
     report = verify(audit)
     assert report.failure is None
     assert report.entries == 150
-    assert report.anchors == {"table": 1, "external": 1, "digest": 0}
+    assert report.anchors == {"table": 1, "external": 1, "signer": 1, "digest": 0}
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_tail_truncation_is_caught_by_the_external_checkpoint(checkpointed) -> N
     failure = verify(audit).failure
     assert failure is not None
     assert (failure.seq, failure.check) == (53, "truncated")
-    assert "external checkpoint covers 60 entries" in failure.detail
+    assert "checkpoint covers 60 entries" in failure.detail  # the external file's, the signer's
 
 
 def test_whole_chain_rewritten_with_a_new_key_is_caught_by_the_external_checkpoint(
@@ -374,6 +374,7 @@ def test_an_opening_check_trusts_no_checkpoint_the_external_file_lacks(
         audit.checkpoint()
         lines = audit.external.path.read_text().splitlines()
         audit.external.path.write_text(lines[0] + "\n")  # only the first is pinned
+        audit.memory.path.write_text(lines[0] + "\n")  # by the file and the signer alike
         tamper(database.engine, ["UPDATE audit_log SET actor = 'x' WHERE seq = 12"])
         assert audit.verify_recent().failure.seq == 12  # checked from size 10, not 15
     finally:
