@@ -62,6 +62,7 @@ __all__ = [
     "errors_reported",
     "report_error",
     "report_note",
+    "report_warning",
     "run_guarded",
 ]
 
@@ -145,6 +146,12 @@ def errors_reported() -> int:
 def report_note(message: str) -> None:
     """Write one `note:` line to stderr: something the user should know, not a failure."""
     sys.stderr.write(f"note: {message}\n")
+    sys.stderr.flush()
+
+
+def report_warning(message: str) -> None:
+    """Write one `warning:` line to stderr: something is wrong, though the command worked."""
+    sys.stderr.write(f"warning: {message}\n")
     sys.stderr.flush()
 
 

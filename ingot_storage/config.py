@@ -3,6 +3,7 @@
 | variable                  | meaning                                  | default                 |
 |---------------------------|------------------------------------------|-------------------------|
 | DATABASE_URL              | external PostgreSQL (>= 15)              | embedded server         |
+| INGOT_OWNER_DATABASE_URL  | the owner role, for migrations and DDL   | DATABASE_URL            |
 | QUESTDB_ILP_ADDR          | QuestDB ILP host:port                    | none: PostgreSQL only   |
 | PG_POOL_SIZE              | connections in the pool (1-100)          | 5                       |
 | STORAGE_BATCH_SIZE        | events per write batch (1-100000)        | 50                      |
@@ -200,6 +201,8 @@ class StorageConfig:
 
     Attributes:
       database_url: an external PostgreSQL, or None for the embedded server.
+      owner_database_url: the same database as its owner role (migrations, books, partition
+        drops), when DATABASE_URL names an application role; None: DATABASE_URL's role.
       questdb_ilp_addr: (host, port) of QuestDB's ILP listener, or None.
       pg_pool_size: PostgreSQL connections in the pool.
       batch_size: events written per batch.
@@ -231,6 +234,7 @@ class StorageConfig:
     """
 
     database_url: URL | None = field(default=None, repr=False)
+    owner_database_url: URL | None = field(default=None, repr=False)
     questdb_ilp_addr: tuple[str, int] | None = None
     pg_pool_size: int = 5
     batch_size: int = 50
@@ -271,10 +275,16 @@ class StorageConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> StorageConfig:
         """Read every variable; raise ConfigError for the first malformed one."""
         env = os.environ if env is None else env
-        raw_url = env.get("DATABASE_URL")
+        raw_url, owner_url = env.get("DATABASE_URL"), env.get("INGOT_OWNER_DATABASE_URL")
+        if owner_url is not None and raw_url is None:
+            raise ConfigError("INGOT_OWNER_DATABASE_URL", "needs DATABASE_URL (the embedded "
+                              "server makes its own roles)")  # fmt: skip
         base = _base_currency(env)
         return cls(
             database_url=None if raw_url is None else normalize_database_url(raw_url),
+            owner_database_url=None
+            if owner_url is None
+            else normalize_database_url(owner_url, "INGOT_OWNER_DATABASE_URL"),
             questdb_ilp_addr=ilp_addr(env),
             pg_pool_size=_int(env, "PG_POOL_SIZE", cls.pg_pool_size, 1, 100),
             batch_size=_int(env, "STORAGE_BATCH_SIZE", cls.batch_size, 1, 100_000),

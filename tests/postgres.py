@@ -51,7 +51,8 @@ def postgres_server(workdir: Path) -> Iterator[tuple[URL, str]]:
             yield normalize_database_url(container.get_connection_url()), "testcontainer"
         return
     server = EmbeddedServer(workdir / "embedded")
-    url = server.start("postgres")
+    server.start("postgres")
+    url = server.url("postgres", role="postgres")  # the superuser: it makes the test databases
     try:
         yield url, "embedded"
     finally:

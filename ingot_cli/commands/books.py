@@ -35,13 +35,16 @@ def drop(session: Session, name: str, force: bool) -> list[Path]:
     """Remove a book with everything in it (main only with `force`); its external audit
     checkpoints are kept aside, renamed (a new book of that name starts a new log). Return
     the files kept aside."""
+    from ingot_storage.db.database import grant_if_missing
     from ingot_storage.ledger.books import drop_book, retire_book_files
 
     database = session.open_database(upgrade=True)
-    with database.begin() as conn:
+    with database.owner_begin() as conn:  # dropping tables is the owner's
         drop_book(conn, name, force=force, data_dir=session.config.data_dir,
                   identity=database.identity)  # fmt: skip
-    return retire_book_files(session.config.data_dir, database.identity, name)
+    grant_if_missing(database)  # main, dropped with --force, is made again
+    config = session.config
+    return retire_book_files(config.data_dir, database.identity, name, config.audit_key_path)
 
 
 def render_books(out: Output, summaries: Sequence[BookSummary]) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
+from ingot_cli.errors import report_warning
 from ingot_cli.output import Column, Output, counted, format_count
 from ingot_cli.session import Session
 
@@ -216,9 +217,13 @@ def render_status(out: Output, status: DatabaseStatus) -> None:
                 "head": status.head,
                 "up_to_date": status.up_to_date,
                 "data_dir": status.data_dir,
+                "role": status.role,
+                "privilege_warning": status.privilege,
                 "row_counts": status.row_counts,
             }
         )
+        if status.privilege is not None:
+            report_warning(status.privilege)
         return
     schema = f"{status.revision or 'empty'}" + (
         " (head)"
@@ -230,9 +235,12 @@ def render_status(out: Output, status: DatabaseStatus) -> None:
         ("URL", status.url),
         ("Schema", schema),
     ]
+    facts.append(("Role", status.role))
     if status.data_dir is not None:
         facts.append(("Data", status.data_dir))
     out.table([Column("Database"), Column("")], facts)
+    if status.privilege is not None:
+        report_warning(status.privilege)
     out.line("")
     out.table(
         [Column("Table"), Column("Rows", "right")],

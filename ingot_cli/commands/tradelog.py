@@ -249,7 +249,7 @@ def prune_command(
             raise BadInput("--archive", [f"{archive} is not a directory"])
     from ingot_storage.tradelog.retention import prune_tradelog
 
-    result = prune_tradelog(session.database.engine, datetime.now(UTC) - age, archive,
+    result = prune_tradelog(session.database.owner_engine, datetime.now(UTC) - age, archive,
                             dry_run=dry_run)  # fmt: skip
     out = output_for(json_mode, fmt)
     if out.json_mode:

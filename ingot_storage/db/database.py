@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -22,6 +22,7 @@ from ingot_storage.db.local_files import (
     remember_identity,
     server_key,
 )
+from ingot_storage.db.roles import OWNER_ROLE, grant_app
 from ingot_storage.errors import ConfigError, ServerInUse, StorageError, db_errors
 
 __all__ = [
@@ -118,6 +119,24 @@ class Database:
     server: EmbeddedServer | None = None
     book: str = MAIN_BOOK
     identity: str = ""
+    owner_url: URL | None = field(default=None, repr=False)
+    _owner: Engine | None = field(default=None, repr=False)
+
+    @property
+    def owner_engine(self) -> Engine:
+        """Connections as the owner role (migrations, books, partition drops): the
+        application role's own engine when no separate owner is configured."""
+        if self.owner_url is None:
+            return self.engine
+        if self._owner is None:
+            self._owner = create_db_engine(self.owner_url, 2, self.book)
+        return self._owner
+
+    @contextmanager
+    def owner_begin(self) -> Iterator[Connection]:
+        """A transaction as the owner role, committed on success."""
+        with db_errors(), self.owner_engine.begin() as conn:
+            yield conn
 
     @property
     def files_label(self) -> str:
@@ -142,6 +161,9 @@ class Database:
         """Release the pool and leave the embedded server (it outlives its last user for
         INGOT_SERVER_IDLE_SECONDS)."""
         self.engine.dispose()
+        if self._owner is not None:
+            self._owner.dispose()
+            self._owner = None
         if self.server is not None:
             self.server.release()
             self.server = None
@@ -152,9 +174,11 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
     unless `upgrade` is off. (A book other than main is made or checked by
     ingot_storage.ledger.books.ensure_book.)"""
     server: EmbeddedServer | None = None
+    owner: URL | None = config.owner_database_url
     if config.database_url is None:
         server = EmbeddedServer(config.data_dir, config.server_idle_seconds)
         url = server.start()
+        owner = server.url(role=OWNER_ROLE)
         kind: ServerKind = "embedded"
     else:
         url = config.database_url
@@ -165,6 +189,7 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
         url.render_as_string(hide_password=True),
         server,
         config.book,
+        owner_url=owner,
     )
     try:
         with database.connect() as conn:
@@ -176,11 +201,33 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
             raise ConfigError("INGOT_DATA_DIR", f"cannot take over {error.filename}: "
                               f"{error.strerror}") from None  # fmt: skip
         if upgrade:
-            migrations.ensure_head(database.engine)
+            migrations.ensure_head(database.owner_engine)
+            if owner is not None:
+                grant_if_missing(database)
     except BaseException:
         database.close()
         raise
     return database
+
+
+def grant_if_missing(database: Database, schema: str = "public") -> None:
+    """Give the application role its privileges in `schema` when it lacks them (after the
+    migrations made new tables, or a book was made)."""
+    with db_errors(), database.connect() as conn:
+        role = conn.execute(sa.text("SELECT current_user")).scalar_one()
+        held = conn.execute(
+            sa.text(
+                "SELECT bool_and(has_table_privilege(c.oid, 'SELECT')) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s "
+                "AND c.relkind IN ('r', 'p')"
+            ),
+            {"s": schema},
+        ).scalar()
+    if held is False:
+        with database.owner_begin() as conn:
+            owner = conn.execute(sa.text("SELECT current_user")).scalar_one()
+            if owner != role:
+                grant_app(conn, schema, role)
 
 
 def stop_embedded_server(config: StorageConfig) -> bool:

@@ -37,6 +37,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL
 
+from ingot_storage.db.roles import APP_ROLE, OWNER_ROLE
 from ingot_storage.db.server_watch import (
     SERVER_LOCK,
     USERS_LOCK,
@@ -61,6 +62,45 @@ _LAUNCH = (
     "subprocess.Popen(sys.argv[1:], stdin=d, stdout=d, stderr=d, start_new_session=True)"
 )
 _INITDB = ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"]
+# Everything in the database not owned by the owner role goes to it (run as postgres).
+_ADOPT = f"""
+DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relowner <> '{OWNER_ROLE}'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'a')
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO {OWNER_ROLE}',
+                   CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                  WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proowner <> '{OWNER_ROLE}'::regrole
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_%'
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', r.name);
+  END LOOP;
+  FOR r IN SELECT n.nspname AS name FROM pg_namespace n
+      WHERE n.nspowner <> '{OWNER_ROLE}'::regrole AND n.nspname NOT LIKE 'pg\\_%'
+        AND n.nspname NOT IN ('information_schema', 'public')
+  LOOP
+    EXECUTE format('ALTER SCHEMA %I OWNER TO {OWNER_ROLE}', r.name);
+  END LOOP;
+END $$
+"""
+
+
+def _ensure_roles(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """The owner and application roles (neither a superuser), made once per cluster."""
+    for role in (OWNER_ROLE, APP_ROLE):
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+            with contextlib.suppress(psycopg.errors.DuplicateObject):
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+                             .format(sql.Identifier(role)))  # fmt: skip
 
 
 class EmbeddedServer:
@@ -114,13 +154,14 @@ class EmbeddedServer:
         _log.info("embedded PostgreSQL running in %s", self.pgdata)
         return self.url(database)
 
-    def url(self, database: str = DATABASE_NAME) -> URL:
-        """SQLAlchemy URL of `database` on this server (the server must be running)."""
+    def url(self, database: str = DATABASE_NAME, role: str = APP_ROLE) -> URL:
+        """SQLAlchemy URL of `database` on this server (the server must be running), for
+        `role`: the application role commands use, or the owner for migrations and DDL."""
         if self._socket_dir is None:
             raise DatabaseUnavailable("the embedded PostgreSQL is not running")
         return URL.create(
             "postgresql+psycopg",
-            username="postgres",
+            username=role,
             database=database,
             query={"host": self._socket_dir},
         )
@@ -213,14 +254,25 @@ class EmbeddedServer:
         while True:
             try:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+                    _ensure_roles(conn)
                     exists = conn.execute(
                         "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
                     ).fetchone()
+                    name = sql.Identifier(database)
+                    if database == "postgres":  # the server's own (the tests' admin) database
+                        return
                     if exists is None:
                         # Another Ingot process may create it first.
                         with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                            name = sql.Identifier(database)
-                            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+                            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                                name, sql.Identifier(OWNER_ROLE)))  # fmt: skip
+                    else:
+                        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                            name, sql.Identifier(OWNER_ROLE)))  # fmt: skip
+                with psycopg.connect(
+                    psycopg.conninfo.make_conninfo(conninfo, dbname=database), autocommit=True
+                ) as conn:
+                    conn.execute(_ADOPT)  # what earlier releases made as postgres
                 return
             except psycopg.OperationalError as error:
                 # A server coming back from a crash refuses connections while it recovers.

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ingot_storage.db import migrations
 from ingot_storage.db.database import Database, ServerKind
+from ingot_storage.db.roles import privilege_warning
 from ingot_storage.db.tables import metadata
 from ingot_storage.errors import translate_db_errors
 
@@ -26,6 +28,8 @@ class DatabaseStatus:
       head: the newest migration this Ingot ships.
       row_counts: rows per Ingot table, in table order (absent tables omitted).
       data_dir: the embedded server's data directory, None for an external server.
+      role: the role commands connect as; privilege: why it could rewrite the audit trail
+        (a superuser, or the audit tables' owner), None when it cannot.
     """
 
     kind: ServerKind
@@ -35,6 +39,8 @@ class DatabaseStatus:
     head: str
     row_counts: dict[str, int]
     data_dir: str | None
+    role: str = ""
+    privilege: str | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -47,6 +53,8 @@ def database_status(database: Database) -> DatabaseStatus:
     """Collect kind, server version, migration state and row counts in one connection."""
     with database.engine.connect() as conn:
         version = str(conn.execute(sa.text("SHOW server_version")).scalar_one())
+        role = str(conn.execute(sa.text("SELECT current_user")).scalar_one())
+        privilege = privilege_warning(conn) if revision_present(conn) else None
         revision = migrations.current_revision(conn)
         counts: dict[str, int] = {}
         for table in metadata.sorted_tables:
@@ -62,4 +70,11 @@ def database_status(database: Database) -> DatabaseStatus:
         head=migrations.SCHEMA_HEAD,
         row_counts=counts,
         data_dir=str(database.server.pgdata) if database.server is not None else None,
+        role=role,
+        privilege=privilege,
     )
+
+
+def revision_present(conn: Connection) -> bool:
+    """Whether the audit log exists yet (a privilege check needs its owner)."""
+    return conn.execute(sa.select(sa.func.to_regclass("public.audit_log"))).scalar() is not None

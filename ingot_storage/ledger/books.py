@@ -25,11 +25,12 @@ from ingot_core.accounting import AccountType
 from ingot_core.money import exact_sum, multiply
 from ingot_core.symbols import Symbol
 from ingot_storage.config import MAIN_BOOK, book_problem, book_schema
-from ingot_storage.db.database import Database
+from ingot_storage.db.database import Database, grant_if_missing
 from ingot_storage.db.local_files import (
     bytes_waiting,
     checkpoint_file_for,
     files_label,
+    signed_heads_for,
     spill_file_for,
 )
 from ingot_storage.db.locks import REGISTRY_LOCK
@@ -89,9 +90,11 @@ def ensure_book(database: Database, make_kind: str | None = None) -> None:
     with database.begin() as conn:
         if book_exists(conn, database.book):
             return
-        if make_kind is None:
-            raise UnknownBook(f"no book {database.book!r} ('ingot books' lists them)")
+    if make_kind is None:
+        raise UnknownBook(f"no book {database.book!r} ('ingot books' lists them)")
+    with database.owner_begin() as conn:  # a schema and its tables: the owner's to make
         create_book(conn, database.book, make_kind)
+    grant_if_missing(database, book_schema(database.book))
 
 
 @translate_db_errors
@@ -158,16 +161,24 @@ def drop_book(
     conn.execute(books.delete().where(books.c.name == name))
 
 
-def retire_book_files(data_dir: Path, identity: str, name: str) -> list[Path]:
-    """Keep a dropped book's external audit checkpoints aside, renamed with the time, so a
-    new book of that name starts a new log; return the files kept aside."""
-    path = checkpoint_file_for(data_dir, files_label(identity, name))
-    if not path.exists():
-        return []
+def retire_book_files(
+    data_dir: Path, identity: str, name: str, key_path: Path | None = None
+) -> list[Path]:
+    """Keep a dropped book's external audit checkpoints (and the signer's memory of them,
+    beside `key_path`) aside, renamed with the time, so a new book of that name starts a new
+    log; return the files kept aside."""
+    label = files_label(identity, name)
+    paths = [checkpoint_file_for(data_dir, label)]
+    if key_path is not None:
+        paths.append(signed_heads_for(key_path, label))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    aside = path.with_name(f"{path.stem}.dropped-{stamp}{path.suffix}")
-    path.rename(aside)
-    return [aside]
+    kept = []
+    for path in paths:
+        if path.exists():
+            aside = path.with_name(f"{path.stem}.dropped-{stamp}{path.suffix}")
+            path.rename(aside)
+            kept.append(aside)
+    return kept
 
 
 _BALANCES = """

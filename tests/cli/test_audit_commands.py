@@ -356,3 +356,9 @@ def test_another_spelling_of_the_server_finds_the_same_external_checkpoints(
     assert there.exit_code == 0, there.output
     assert json.loads(there.stdout)["anchors"] == here
     assert here["external"] >= 1
+
+
+def test_db_status_warns_when_the_connecting_role_could_rewrite_the_trail(invoke) -> None:  # type: ignore[no-untyped-def]
+    shown = invoke("db", "status")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.startswith("warning: the connecting role")
