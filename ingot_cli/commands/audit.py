@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -225,13 +226,31 @@ def verify_command(
         raise typer.Exit(EXIT_VERIFY_FAILED)
 
 
+class DigestFormat(StrEnum):
+    """How `audit digest` writes the checkpoint."""
+
+    JSON = "json"
+    NOTE = "note"
+
+
 @app.command("digest")
-def digest_command(ctx: typer.Context) -> None:
+def digest_command(
+    ctx: typer.Context,
+    fmt: DigestFormat = typer.Option(
+        DigestFormat.JSON, "--format", help="json (Ingot's digest) or note (C2SP signed note)."
+    ),
+) -> None:
     """Print a signed checkpoint of the log's head; keep it elsewhere to detect rewrites."""
     checkpoint = audit_digest(session_of(ctx))
     if checkpoint is None:
         raise BadInput("audit digest", ["the audit log is empty; there is nothing to sign"])
-    typer.echo(checkpoint.to_json())
+    if fmt is DigestFormat.JSON:
+        typer.echo(checkpoint.to_json())
+    elif checkpoint.note is None:
+        raise BadInput("--format", [f"the checkpoint of {checkpoint.size:,} entries predates "
+                                    "notes; the next entry's checkpoint has one"])  # fmt: skip
+    else:
+        typer.echo(checkpoint.note, nl=False)
 
 
 @app.command("prove")

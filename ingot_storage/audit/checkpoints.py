@@ -22,6 +22,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from ingot_core.audit import MerkleFrontier, checkpoint_message, to_micros
+from ingot_core.audit.notes import (
+    checkpoint_note_text,
+    note_key_id,
+    parse_checkpoint_note,
+    signature_line,
+)
 from ingot_storage.audit.keys import AuditSigner, key_id_of, signature_valid
 from ingot_storage.audit.log import audit_head, lock_audit_log
 from ingot_storage.db.database import stream_rows
@@ -50,6 +56,8 @@ class Checkpoint:
       created_at: when it was signed (UTC, microseconds).
       public_key: the raw Ed25519 key that signed it.
       signature: signature over `checkpoint_message(size, root, chain_hash, created_at)`.
+      note: the same head as a C2SP signed note (ingot_core.audit.notes), signed by the same
+        key; None for checkpoints signed before notes were.
     """
 
     size: int
@@ -58,6 +66,7 @@ class Checkpoint:
     created_at: datetime
     public_key: bytes
     signature: bytes
+    note: str | None = None
 
     @property
     def key_id(self) -> str:
@@ -69,8 +78,28 @@ class Checkpoint:
         return checkpoint_message(self.size, self.root, self.chain_hash, to_micros(self.created_at))
 
     def signature_valid(self) -> bool:
-        """Whether the signature matches the checkpoint's own public key."""
-        return signature_valid(self.public_key, self.message(), self.signature)
+        """Whether the signature (and the note's, when there is one) matches the checkpoint's
+        own public key, and the note says what the checkpoint says."""
+        if not signature_valid(self.public_key, self.message(), self.signature):
+            return False
+        return self.note is None or self.note_problem() is None
+
+    def note_problem(self) -> str | None:
+        """Why the note does not hold (its fields, its key, its signature), or None."""
+        try:
+            parts = parse_checkpoint_note(self.note or "")
+        except ValueError as error:
+            return str(error)
+        said = (parts.size, parts.root, parts.chain, parts.ts_us)
+        if said != (self.size, self.root, self.chain_hash, to_micros(self.created_at)):
+            return "the note does not say what the checkpoint says"
+        key = note_key_id(parts.origin, self.public_key)
+        for name, key_id, signature in parts.signatures:
+            if (name, key_id) == (parts.origin, key):
+                if signature_valid(self.public_key, parts.text.encode(), signature):
+                    return None
+                return "the note's signature is invalid"
+        return "the note is not signed by the checkpoint's key"
 
     def to_json(self) -> str:
         """One line of JSON, hex for bytes: the digest / external file format."""
@@ -83,6 +112,7 @@ class Checkpoint:
                 "key_id": self.key_id,
                 "public_key": self.public_key.hex(),
                 "signature": self.signature.hex(),
+                **({} if self.note is None else {"note": self.note}),
             },
             separators=(",", ":"),
         )
@@ -100,6 +130,7 @@ class Checkpoint:
                 created_at=created,
                 public_key=bytes.fromhex(data["public_key"]),
                 signature=bytes.fromhex(data["signature"]),
+                note=None if data.get("note") is None else str(data["note"]),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"not an Ingot audit checkpoint ({error})") from None
@@ -121,6 +152,7 @@ def _row_to_checkpoint(row: Any) -> Checkpoint:
         row.created_at,
         bytes(row.public_key),
         bytes(row.signature),
+        row.note,
     )
 
 
@@ -213,13 +245,15 @@ def take_checkpoint(
     *,
     guard: Callable[[Connection, int], None] | None = None,
     memory: CheckpointFile | None = None,
+    origin: str | None = None,
 ) -> Checkpoint | None:
     """Sign the current head, store it, then append it to the external file (and the
     signer's `memory`).
 
     Returns None when the log is empty or the newest checkpoint already covers it. `guard`
     (the connection, the head's size) runs under the lock before anything is signed and
-    raises to refuse (audit.guard). The Merkle tree is extended from the previous
+    raises to refuse (audit.guard). With `origin` (the log's name), the head is signed as a
+    C2SP checkpoint note too. The Merkle tree is extended from the previous
     checkpoint's frontier, so the cost is in the new entries only.
     """
     created = (now or datetime.now(UTC)).astimezone(UTC)
@@ -244,10 +278,15 @@ def take_checkpoint(
         for leaf in _leaf_hashes(conn, covered, head.size):
             frontier.append(leaf)
         root = frontier.root()
-        message = checkpoint_message(head.size, root, head.chain_hash, to_micros(created))
-        checkpoint = Checkpoint(
-            head.size, root, head.chain_hash, created, signer.public_key, signer.sign(message)
-        )
+        micros = to_micros(created)
+        message = checkpoint_message(head.size, root, head.chain_hash, micros)
+        note = None
+        if origin is not None:
+            text = checkpoint_note_text(origin, head.size, root, head.chain_hash, micros)
+            note = text + "\n" + signature_line(origin, signer.public_key,
+                                                 signer.sign(text.encode()))  # fmt: skip
+        checkpoint = Checkpoint(head.size, root, head.chain_hash, created, signer.public_key,
+                                signer.sign(message), note)  # fmt: skip
         conn.execute(
             insert(audit_checkpoint)
             .values(
@@ -259,6 +298,7 @@ def take_checkpoint(
                 public_key=checkpoint.public_key,
                 signature=checkpoint.signature,
                 frontier=frontier.to_bytes(),
+                note=checkpoint.note,
             )
             .on_conflict_do_nothing(index_elements=["size"])
         )

@@ -29,7 +29,7 @@ from ingot_storage.audit.proofs import (
     build_proof,
 )
 from ingot_storage.audit.verify import AuditBreak, VerifyReport, verify_audit_chain
-from ingot_storage.config import StorageConfig
+from ingot_storage.config import StorageConfig, database_key
 from ingot_storage.db.database import Database
 from ingot_storage.db.local_files import checkpoint_file_for, signed_heads_for
 from ingot_storage.errors import AuditRefused, DatabaseUnavailable, StorageError, UnknownEntry
@@ -82,7 +82,12 @@ class AuditTrail:
             ensure_extends(conn, size, signer.public_key, held)
 
         return take_checkpoint(self.database.engine, signer, self.external, now, guard=guard,
-                               memory=self.memory)  # fmt: skip
+                               memory=self.memory, origin=self.origin)  # fmt: skip
+
+    @property
+    def origin(self) -> str:
+        """The log's name in its checkpoint notes: `ingot/<book>/<the database's key>`."""
+        return f"ingot/{self.database.book}/{database_key(self.database.identity)}"
 
     def checkpoint_if_due(self, now: datetime | None = None) -> Checkpoint | None:
         """Checkpoint when N entries or T seconds have passed since the last one."""

@@ -132,6 +132,7 @@ audit_checkpoint = sa.Table(
     sa.Column("public_key", sa.LargeBinary, nullable=False),
     sa.Column("signature", sa.LargeBinary, nullable=False),
     sa.Column("frontier", sa.LargeBinary, nullable=False),
+    sa.Column("note", sa.Text),  # the same head as a C2SP signed note (audit.notes)
     sa.CheckConstraint("size >= 1", name="size_positive"),
 )
 

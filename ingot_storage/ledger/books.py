@@ -88,8 +88,10 @@ def ensure_book(database: Database, make_kind: str | None = None) -> None:
     if database.book == MAIN_BOOK:
         return
     with database.begin() as conn:
-        if book_exists(conn, database.book):
-            return
+        exists = book_exists(conn, database.book)
+    if exists:
+        grant_if_missing(database, book_schema(database.book))  # tables a migration added
+        return
     if make_kind is None:
         raise UnknownBook(f"no book {database.book!r} ('ingot books' lists them)")
     with database.owner_begin() as conn:  # a schema and its tables: the owner's to make

@@ -379,3 +379,24 @@ def test_an_opening_check_trusts_no_checkpoint_the_external_file_lacks(
         assert audit.verify_recent().failure.seq == 12  # checked from size 10, not 15
     finally:
         database.close()
+
+
+def test_every_checkpoint_is_also_a_signed_note_that_says_the_same(trail) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from ingot_core.audit.notes import parse_checkpoint_note
+
+    database, audit = trail
+    append_events(database.engine, 7)
+    checkpoint = audit.checkpoint()
+    assert checkpoint is not None
+    assert checkpoint.note is not None
+    parts = parse_checkpoint_note(checkpoint.note)
+    assert (parts.origin, parts.size, parts.root) == (audit.origin, 7, checkpoint.root)
+    assert checkpoint.signature_valid()
+    bent = replace(checkpoint, note=checkpoint.note.replace("\n7\n", "\n8\n", 1))
+    assert not bent.signature_valid()
+    assert bent.note_problem() == "the note does not say what the checkpoint says"
+    lines = checkpoint.note.split("\n")
+    resigned = replace(checkpoint, note="\n".join([*lines[:-2], lines[-2][:-8] + "AAAAAAA=", ""]))
+    assert not resigned.signature_valid()

@@ -128,4 +128,3 @@ def test_the_owner_connecting_is_warned_about(database_url: URL) -> None:
         engine.dispose()
     assert warning is not None
     assert "superuser" in warning or "owns the audit tables" in warning
-
