@@ -41,9 +41,12 @@ def checkpoint_arg(text: str, name: str) -> int | Checkpoint:
     return read_checkpoint_file(Path(text), name)
 
 
-def key_trust(key: str | None, strict: bool, signer: str) -> KeyTrust | None:
-    """What `--key` pins (a PEM file or a key id); without it, a note on stderr that the key
-    came from the file being checked, or an error with --strict."""
+def key_trust(
+    key: str | None, strict: bool, signer: str, rotations: Path | None = None
+) -> KeyTrust | None:
+    """What `--key` pins (a PEM file or a key id), followed through the `rotations` statements
+    when given; without a key, a note on stderr that the key came from the file being
+    checked, or an error with --strict."""
     from ingot_storage.audit.keys import pinned_key
     from ingot_storage.audit.proofs import trusting
 
@@ -57,8 +60,32 @@ def key_trust(key: str | None, strict: bool, signer: str) -> KeyTrust | None:
         raw, key_id = pinned_key(key)
     except (OSError, ValueError) as error:
         raise BadInput("--key", [str(error)]) from None
+    if rotations is None:
+        return trusting(raw, key_id)
+    return _following(raw, key_id, rotations)
 
-    return trusting(raw, key_id)
+
+def _following(raw: bytes | None, key_id: str, rotations: Path) -> KeyTrust:
+    from ingot_storage.audit.keys import key_id_of
+    from ingot_storage.audit.rotation import KeyChain, RotationStatement
+
+    lines = [line for line in read_text(rotations, "--rotations").splitlines() if line.strip()]
+    try:
+        statements = [RotationStatement.from_json(line) for line in lines]
+        first = raw if raw is not None else (statements[0].old_key if statements else b"")
+        if key_id_of(first) != key_id:
+            raise ValueError(f"the rotations start from key {key_id_of(first)}, not {key_id}")
+        chain = KeyChain.following(first, statements)
+    except ValueError as error:
+        raise BadInput("--rotations", [str(error)]) from None
+
+    def trust(checkpoint: Checkpoint) -> str | None:
+        if chain.allows(checkpoint):
+            return None
+        return (f"is signed by key {checkpoint.key_id}, which did not hold the log at "
+                f"{checkpoint.size:,} entries by the rotations from key {key_id}")  # fmt: skip
+
+    return trust
 
 
 def pinned_public_key(key: str, digest: Checkpoint | None) -> bytes:

@@ -303,6 +303,9 @@ def check_proof_command(
     since: Path | None = typer.Option(
         None, "--since-digest", help="Your older digest, which the proof must start from."
     ),
+    rotations: Path | None = typer.Option(
+        None, "--rotations", help="Follow these key rotations from the --key you trust."
+    ),
 ) -> None:
     """Check a proof offline: no database needed; exit 1 if it does not hold."""
     from ingot_storage.audit.proofs import (
@@ -325,7 +328,7 @@ def check_proof_command(
         typer.echo(f"Proof: INVALID ({error})")
         raise typer.Exit(EXIT_VERIFY_FAILED) from None
     signer = proof.new if isinstance(proof, ConsistencyProof) else proof.checkpoint
-    trust = key_trust(key, strict, signer.key_id)
+    trust = key_trust(key, strict, signer.key_id, rotations)
     if isinstance(proof, ConsistencyProof):
         problems = check_consistency(proof, trust, older)
         claim = (f"the log of {counted(proof.old.size, 'entry')} is the start of the log of "
@@ -340,6 +343,26 @@ def check_proof_command(
         typer.echo(f"Proof: INVALID ({'; '.join(problems)})")
         raise typer.Exit(EXIT_VERIFY_FAILED)
     typer.echo(f"Proof: VALID ({claim}, signed by key {signer.key_id})")
+
+
+@app.command("rotate-key")
+def rotate_key_command(ctx: typer.Context) -> None:
+    """Retire the audit key: it signs the head and a statement naming a new key, which signs
+    from then on; checkpoints signed by the old key still verify up to that point."""
+    statement = session_of(ctx).audit.rotate_key()
+    from ingot_storage.audit.keys import key_id_of
+
+    typer.echo(f"Audit key rotated at {counted(statement.size, 'entry')}: "
+               f"{key_id_of(statement.old_key)} -> {key_id_of(statement.new_key)}; "
+               "'ingot audit rotations' prints the statements for your auditor")  # fmt: skip
+
+
+@app.command("rotations")
+def rotations_command(ctx: typer.Context) -> None:
+    """Print the audit key's rotation statements (JSON lines, oldest first), for
+    'check-proof --rotations'."""
+    for statement in session_of(ctx).audit.rotations():
+        typer.echo(statement.to_json())
 
 
 @app.command("key")

@@ -18,27 +18,29 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Connection
 
 from ingot_storage.audit.checkpoints import Checkpoint, load_checkpoints, load_frontier
+from ingot_storage.audit.rotation import KeyChain
 from ingot_storage.audit.verify import verify_audit_chain
 from ingot_storage.errors import AuditRefused
 
 __all__ = ["ensure_extends", "newest_genuine"]
 
 
-def newest_genuine(checkpoints: Sequence[Checkpoint], public_key: bytes) -> Checkpoint | None:
-    """The checkpoint of most entries `public_key` really signed, or None."""
+def newest_genuine(checkpoints: Sequence[Checkpoint], keys: KeyChain) -> Checkpoint | None:
+    """The checkpoint of most entries the audit keys (in their turn) really signed, or None."""
     for checkpoint in sorted(checkpoints, key=lambda c: c.size, reverse=True):
-        if checkpoint.public_key == public_key and checkpoint.signature_valid():
+        if keys.allows(checkpoint) and checkpoint.signature_valid():
             return checkpoint
     return None
 
 
 def ensure_extends(
-    conn: Connection, head_size: int, public_key: bytes, held: Sequence[Checkpoint]
+    conn: Connection, head_size: int, keys: KeyChain, held: Sequence[Checkpoint]
 ) -> None:
     """Raise AuditRefused unless the log (of `head_size` entries) extends the newest genuine
-    checkpoint among the table's and `held` (the external file's and the signer's memory)."""
+    checkpoint among the table's and `held` (the external file's and the signer's memory),
+    signed by the audit keys in their turn."""
     stored = load_checkpoints(conn)
-    anchor = newest_genuine([*stored, *held], public_key)
+    anchor = newest_genuine([*stored, *held], keys)
     if anchor is not None and anchor.size > head_size:
         raise AuditRefused(f"not signing the audit head: the log holds {head_size:,} entries, "
                            f"the key signed {anchor.size:,}: its tail is gone")  # fmt: skip
@@ -48,7 +50,7 @@ def ensure_extends(
     start = None if anchor is None or frontier is None else (anchor, frontier)
     report = verify_audit_chain(conn, checkpoints=newer,
                                 external=[] if anchor is None or start else [anchor],
-                                trusted_key=public_key, start=start)  # fmt: skip
+                                trusted_key=keys, start=start)  # fmt: skip
     if report.failure is not None:
         raise AuditRefused(f"not signing the audit head: {report.failure}; run 'ingot audit "
                            "verify'")  # fmt: skip

@@ -20,7 +20,7 @@ from ingot_storage.audit.checkpoints import (
     take_checkpoint,
 )
 from ingot_storage.audit.guard import ensure_extends
-from ingot_storage.audit.keys import AuditSigner, load_signer, public_key_of
+from ingot_storage.audit.keys import AuditSigner, load_signer
 from ingot_storage.audit.log import audit_head
 from ingot_storage.audit.proofs import (
     ConsistencyProof,
@@ -28,7 +28,15 @@ from ingot_storage.audit.proofs import (
     build_consistency,
     build_proof,
 )
-from ingot_storage.audit.verify import AuditBreak, VerifyReport, verify_audit_chain
+from ingot_storage.audit.rotation import (
+    KeyChain,
+    RotationStatement,
+    load_chain,
+    read_rotations,
+    rotate_key_file,
+    rotations_file,
+)
+from ingot_storage.audit.verify import AuditBreak, VerifyReport, trusting_keys, verify_audit_chain
 from ingot_storage.config import StorageConfig, database_key
 from ingot_storage.db.database import Database
 from ingot_storage.db.local_files import checkpoint_file_for, signed_heads_for
@@ -77,12 +85,31 @@ class AuditTrail:
                 return None  # nothing to sign: the key is not even read
         signer = self.signer
         held = [*self.external.read(), *self.memory.read()]
+        keys = self.keys() or KeyChain((signer.public_key,), ())
 
         def guard(conn: Connection, size: int) -> None:
-            ensure_extends(conn, size, signer.public_key, held)
+            ensure_extends(conn, size, keys, held)
 
         return take_checkpoint(self.database.engine, signer, self.external, now, guard=guard,
                                memory=self.memory, origin=self.origin)  # fmt: skip
+
+    def keys(self) -> KeyChain | None:
+        """The local audit key and those it succeeded (None before there is a key)."""
+        return load_chain(self.key_path)
+
+    def rotate_key(self, now: datetime | None = None) -> RotationStatement:
+        """Retire the audit key: the head is signed by it first, then it and a new key sign the
+        statement handing the log over at that size; the new key signs from then on."""
+        head = self.head_checkpoint(now)
+        if head is None:
+            raise StorageError("the audit log is empty: there is nothing to hand over")
+        statement = rotate_key_file(self.key_path, head.size, now)
+        self._signer = None
+        return statement
+
+    def rotations(self) -> list[RotationStatement]:
+        """The local key's rotation statements, oldest first."""
+        return read_rotations(rotations_file(self.key_path))
 
     @property
     def origin(self) -> str:
@@ -131,9 +158,9 @@ class AuditTrail:
         except AuditRefused as error:
             _log.warning("%s", error)
 
-    def head_checkpoint(self) -> Checkpoint | None:
+    def head_checkpoint(self, now: datetime | None = None) -> Checkpoint | None:
         """A checkpoint covering every entry: a new one if needed, else the newest."""
-        taken = self.checkpoint()
+        taken = self.checkpoint(now)
         if taken is not None:
             return taken
         with self.database.connect() as conn:
@@ -148,18 +175,19 @@ class AuditTrail:
         self,
         digest: Checkpoint | None = None,
         progress: Callable[[int], None] | None = None,
-        trusted_key: bytes | None = None,
+        trusted_key: bytes | KeyChain | None = None,
     ) -> VerifyReport:
         """Verify the log against its checkpoints, the external file and `digest`, every one
-        signed by `trusted_key` (default: the local audit key)."""
-        trusted = trusted_key or public_key_of(self.key_path)
+        signed by `trusted_key` (default: the local audit keys, rotations followed)."""
+        trusted = trusted_key or self.keys()
+        allows = trusting_keys(trusted) or (lambda _: True)
         external, remembered = self.external.read(), self.memory.read()
         with self.database.connect() as conn:
             stored = load_checkpoints(conn)
             report = verify_audit_chain(conn, checkpoints=stored, external=external,
                                         digest=digest, trusted_key=trusted, progress=progress,
                                         signer=remembered)  # fmt: skip
-        signed = [c for c in [*stored, *remembered] if c.public_key == trusted]
+        signed = [c for c in [*stored, *remembered] if allows(c)]
         if report.valid and signed and not external:
             missing = AuditBreak(
                 max(c.size for c in signed), "external",
@@ -175,7 +203,8 @@ class AuditTrail:
         audit key and, when the external file holds checkpoints, one of them), from its
         chain hash and Merkle frontier: the check an opening REPL or `watch` makes, costing
         the same however long the log. With no such checkpoint, the whole log."""
-        trusted = public_key_of(self.key_path)
+        trusted = self.keys()
+        allows = trusting_keys(trusted) or (lambda _: True)
         external, remembered = self.external.read(), self.memory.read()
         pinned = {(c.size, c.root, c.chain_hash) for c in [*external, *remembered]}
         with self.database.connect() as conn:
@@ -184,8 +213,7 @@ class AuditTrail:
                 (
                     c
                     for c in reversed(stored)
-                    if c.public_key == trusted
-                    and (not external or (c.size, c.root, c.chain_hash) in pinned)
+                    if allows(c) and (not external or (c.size, c.root, c.chain_hash) in pinned)
                 ),
                 None,
             )

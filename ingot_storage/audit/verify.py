@@ -20,10 +20,18 @@ from sqlalchemy.engine import Connection
 from ingot_core.audit import ZERO_HASH, MerkleFrontier, chain_hash
 from ingot_core.audit.hashing import LEAF_PREFIX
 from ingot_storage.audit.checkpoints import Checkpoint
+from ingot_storage.audit.rotation import KeyChain
 from ingot_storage.db.database import driver_connection
 from ingot_storage.errors import db_errors
 
-__all__ = ["AnchorSource", "AuditBreak", "VerifyReport", "verify_audit_chain"]
+__all__ = [
+    "AnchorSource",
+    "AuditBreak",
+    "Trusted",
+    "VerifyReport",
+    "trusting_keys",
+    "verify_audit_chain",
+]
 
 AnchorSource = Literal["table", "external", "signer", "digest"]
 
@@ -95,8 +103,21 @@ class _Anchor:
     source: AnchorSource
 
 
+Trusted = Callable[[Checkpoint], bool]
+"""Whether a checkpoint is signed by a key that held the log at its size."""
+
+
+def trusting_keys(trusted_key: bytes | KeyChain | None) -> Trusted | None:
+    """One key (raw), a chain of rotated keys, or no check at all."""
+    if trusted_key is None:
+        return None
+    if isinstance(trusted_key, KeyChain):
+        return trusted_key.allows
+    return lambda checkpoint: checkpoint.public_key == trusted_key
+
+
 def _anchor_problem(
-    anchor: _Anchor, root: bytes, chain: bytes, trusted_key: bytes | None
+    anchor: _Anchor, root: bytes, chain: bytes, trusted_key: Trusted | None
 ) -> AuditBreak | None:
     cp, where = anchor.checkpoint, f"{anchor.source} checkpoint at size {anchor.checkpoint.size}"
     if cp.root != root or cp.chain_hash != chain:
@@ -105,7 +126,7 @@ def _anchor_problem(
         )
     if not cp.signature_valid():
         return AuditBreak(cp.size, "signature", f"the {where} has an invalid signature")
-    if trusted_key is not None and cp.public_key != trusted_key:
+    if trusted_key is not None and not trusted_key(cp):
         return AuditBreak(
             cp.size, "key", f"the {where} is signed by key {cp.key_id}, not by the audit key"
         )
@@ -115,7 +136,7 @@ def _anchor_problem(
 class _Verifier:
     """The state of one pass: expected seq, running chain, frontier, next anchor."""
 
-    def __init__(self, anchors: list[_Anchor], trusted_key: bytes | None) -> None:
+    def __init__(self, anchors: list[_Anchor], trusted_key: Trusted | None) -> None:
         self.anchors = anchors
         self.trusted_key = trusted_key
         self.next_anchor = 0
@@ -167,7 +188,7 @@ def verify_audit_chain(
     checkpoints: Sequence[Checkpoint] = (),
     external: Sequence[Checkpoint] = (),
     digest: Checkpoint | None = None,
-    trusted_key: bytes | None = None,
+    trusted_key: bytes | KeyChain | None = None,
     progress: Callable[[int], None] | None = None,
     start: tuple[Checkpoint, MerkleFrontier] | None = None,
     signer: Sequence[Checkpoint] = (),
@@ -190,13 +211,14 @@ def verify_audit_chain(
     )
     counts = {"table": len(checkpoints), "external": len(external), "signer": len(signer),
               "digest": int(bool(digest))}  # fmt: skip
-    verifier = _Verifier(anchors, trusted_key)
+    trusted = trusting_keys(trusted_key)
+    verifier = _Verifier(anchors, trusted)
     failure: AuditBreak | None = None
     params = dict(_STREAM_PARAMS)
     if start is not None:
         checkpoint, frontier = start
         failure = _anchor_problem(
-            _Anchor(checkpoint, "table"), frontier.root(), checkpoint.chain_hash, trusted_key
+            _Anchor(checkpoint, "table"), frontier.root(), checkpoint.chain_hash, trusted
         )
         if failure is not None:
             return VerifyReport(0, counts, failure)

@@ -363,3 +363,30 @@ def test_db_status_warns_when_the_connecting_role_could_rewrite_the_trail(invoke
     shown = invoke("db", "status")
     assert shown.exit_code == 0, shown.output
     assert shown.stderr.startswith("warning: the connecting role")
+
+
+def test_after_a_key_rotation_an_auditor_follows_the_statements(invoke, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    old_key, rotations = tmp_path / "old.pem", tmp_path / "rotations.jsonl"
+    old_key.write_text(invoke("audit", "key").stdout)
+    old_proof = tmp_path / "old-proof.json"
+    old_proof.write_text(invoke("audit", "prove", "2").stdout)
+    rotated = invoke("audit", "rotate-key")
+    assert rotated.exit_code == 0, rotated.output
+    assert "Audit key rotated at 6 entries" in rotated.stdout
+    assert invoke("mark", "BTC-USD", "60000").exit_code == 0
+    assert invoke("audit", "verify").exit_code == 0
+    rotations.write_text(invoke("audit", "rotations").stdout)
+    new_proof = tmp_path / "new-proof.json"
+    new_proof.write_text(invoke("audit", "prove", "7").stdout)
+    assert invoke("audit", "check-proof", str(new_proof), "--key", str(old_key)).exit_code == 1
+    for proof in (old_proof, new_proof):
+        held = invoke("audit", "check-proof", str(proof), "--key", str(old_key), "--rotations",
+                      str(rotations))  # fmt: skip
+        assert held.exit_code == 0, held.output
+    bent = json.loads(rotations.read_text())
+    bent["size"] = 3
+    rotations.write_text(json.dumps(bent) + "\n")
+    refused = invoke("audit", "check-proof", str(new_proof), "--key", str(old_key),
+                     "--rotations", str(rotations))  # fmt: skip
+    assert refused.exit_code == 11
+    assert "does not hold" in refused.stderr
