@@ -63,7 +63,12 @@ def upgrade_database(session: Session) -> UpgradeResult:
     database = session.open_database(upgrade=False)
     with database.connect() as conn:
         before = migrations.current_revision(conn)
-    after = migrations.upgrade(database.engine) if before != migrations.SCHEMA_HEAD else before
+    after = before
+    if before != migrations.SCHEMA_HEAD:
+        from ingot_storage.db.database import grant_if_missing
+
+        after = migrations.upgrade(database.owner_engine)  # migrations are the owner's
+        grant_if_missing(database)
     return UpgradeResult(before, after)
 
 
