@@ -29,7 +29,7 @@ COMMAND_GROUPS = {
     "positions": "portfolio", "status": "portfolio",
     "history": "history", "watch": "history",
     "report": "report", "strategy": "strategy",
-    "ingest": "ingest", "bars": "bars", "gaps": "bars",
+    "ingest": "ingest", "bars": "bars", "gaps": "bars", "ticks": "bars",
     "ledger": "ledger_export", "books": "books", "db": "db", "audit": "audit",
     "tradelog": "tradelog", "config": "config", "feed": "feed",
 }  # fmt: skip

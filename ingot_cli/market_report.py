@@ -37,6 +37,8 @@ class BarsView:
     symbol: Symbol
     interval: BarInterval
     bars: list[OhlcvBar]
+    source: BarInterval | None = None  # rolled up from stored bars of this width
+    parts: list[tuple[int, int]] | None = None  # each bar's finer bars: stored, expected
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,18 @@ def render_history(
         out.line(f"Bar {when(forming.timestamp, MINUTES)} {label()} is still forming: not stored")
 
 
+def _completeness(view: BarsView, n: int) -> dict[str, object]:
+    if view.parts is None:
+        return {}
+    stored, expected = view.parts[n]
+    return {"from": str(view.source), "parts": stored, "expected": expected,
+            "complete": stored == expected}  # fmt: skip
+
+
+def _parts_text(stored: int, expected: int) -> str:
+    return "all" if stored == expected else f"{stored}/{expected} (incomplete)"
+
+
 def render_bars(out: Output, view: BarsView, chart: bool) -> None:
     """Seed-style bar table plus a close-price chart, or JSON."""
     if out.json_mode:
@@ -133,8 +147,9 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
                     "close": b.close,
                     "volume": b.volume,
                     "trades": b.trade_count,
+                    **_completeness(view, n),
                 }
-                for b in view.bars
+                for n, b in enumerate(view.bars)
             ]
         )
         return
@@ -151,6 +166,7 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
             Column("Close", "right"),
             Column("Volume", "right"),
             Column("Trades", "right"),
+            *([Column(f"{view.source} bars", "right")] if view.parts is not None else []),
         ],
         [
             (
@@ -161,10 +177,16 @@ def render_bars(out: Output, view: BarsView, chart: bool) -> None:
                 format_amount(b.close, places),
                 format_amount(b.volume),
                 format_count(b.trade_count),
+                *([] if view.parts is None else [_parts_text(*view.parts[n])]),
             )
-            for b in view.bars
+            for n, b in enumerate(view.bars)
         ],
     )
+    if view.parts is not None:
+        short = sum(stored < expected for stored, expected in view.parts)
+        out.line(f"Built from stored {view.source} bars; "
+                 + (f"{counted(short, 'bar')} incomplete (marked)" if short else "all complete"),
+                 markup=False)  # fmt: skip
     if chart:
         closes = time_chart([b.timestamp for b in view.bars], [b.close for b in view.bars],
                             f"{view.symbol} {view.interval} close ({label()})")  # fmt: skip

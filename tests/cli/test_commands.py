@@ -40,7 +40,7 @@ def test_db_status_reports_external_server_schema_and_counts(invoke) -> None:
 
 def test_db_status_json(invoke) -> None:
     result = invoke("db", "status", "--json")
-    status = json.loads(result.output)
+    status = json.loads(result.stdout)  # stderr warns: the test role is a superuser
     assert status["kind"] == "external"
     assert status["up_to_date"] is True
     assert status["row_counts"] == {
