@@ -267,6 +267,24 @@ def status_command(
     render_status(output_for(json_mode, fmt), database_state(session_of(ctx)))
 
 
+@app.command("stats")
+def stats_command(
+    ctx: typer.Context, json_mode: bool = JsonOption, fmt: OutputFormat | None = FormatOption
+) -> None:
+    """Rows, sizes, partitions and time spans per table; the database, server, pool, spill
+    files and QuestDB."""
+    from ingot_cli.db_stats import render_stats
+    from ingot_storage.db.local_files import tradelog_spill_for
+    from ingot_storage.db.stats import store_stats
+
+    session = session_of(ctx)
+    database, config = session.database, session.config
+    stats = store_stats(database, session.spill_path,
+                        tradelog_spill_for(config.data_dir, database.identity),
+                        config.questdb_pg_url, config.questdb_ilp_addr is not None)  # fmt: skip
+    render_stats(output_for(json_mode, fmt), stats)
+
+
 def check_books(session: Session, only: str | None) -> list[BookCheck]:
     """Replay every book (or `only`) from zero and compare it with its stored snapshots."""
     from ingot_storage.ledger.books import list_book_names
