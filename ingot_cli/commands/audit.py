@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +16,11 @@ from ingot_cli.audit_files import (
     read_checkpoint_file,
     read_text,
 )
+from ingot_cli.audit_report import render_entries, render_verify
 from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_for, session_of
 from ingot_cli.errors import EXIT_VERIFY_FAILED, BadInput, report_error, report_note
 from ingot_cli.exporting import ExportFormat, ExportResult, report_export, run_export
-from ingot_cli.output import Column, Output, counted
+from ingot_cli.output import Column, counted
 from ingot_cli.parsing import MAX_ROWS, MAX_SEQ, parse_period, whole_number
 from ingot_cli.progress import progress
 from ingot_cli.session import Session
@@ -120,67 +120,6 @@ def export_audit(
 
     writers = {ExportFormat.CSV: export_audit_csv, ExportFormat.JSON: export_audit_json}
     return run_export(session, writers, "audit", fmt, since, output, force, until)
-
-
-# -- rendering ------------------------------------------------------------------------------
-
-
-def render_entries(out: Output, entries: Sequence[AuditEntry]) -> None:
-    """Audit entries as seed 000's table, or JSON."""
-    if out.json_mode:
-        out.json(
-            [
-                {
-                    "seq": e.seq,
-                    "timestamp": e.timestamp,
-                    "event_type": e.event_type,
-                    "actor": e.actor,
-                    "entity_id": e.entity_id,
-                    "payload": e.payload_text,
-                }
-                for e in entries
-            ]
-        )
-        return
-    out.table(
-        [
-            Column("Seq", "right"),
-            Column(f"Timestamp ({label()})"),
-            Column("Event type"),
-            Column("Actor"),
-            Column("Entity ID", drop=1),
-        ],
-        [
-            (
-                str(e.seq),
-                f"{when(e.timestamp)}",
-                e.event_type,
-                e.actor,
-                "" if e.entity_id is None else str(e.entity_id),
-            )
-            for e in entries
-        ],
-    )
-
-
-def render_verify(out: Output, report: VerifyReport) -> None:
-    """The verdict line seed 000 shows, or JSON."""
-    failure = report.failure
-    if out.json_mode:
-        out.json(
-            {
-                "valid": report.valid,
-                "entries": report.entries,
-                "anchors": report.anchors,
-                "failure": None
-                if failure is None
-                else {"seq": failure.seq, "check": failure.check, "detail": failure.detail},
-            }
-        )
-    elif failure is None:
-        out.line(f"Audit chain: VALID ({counted(report.entries, 'entry')} verified)")
-    else:
-        out.line(f"Audit chain: BROKEN at seq {failure.seq} ({failure.check}: {failure.detail})")
 
 
 # -- Typer registration ---------------------------------------------------------------------

@@ -219,7 +219,7 @@ def grant_if_missing(database: Database, schema: str = "public") -> None:
             sa.text(
                 "SELECT bool_and(has_table_privilege(c.oid, 'SELECT')) FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s "
-                "AND c.relkind IN ('r', 'p')"
+                "AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
             ),
             {"s": schema},
         ).scalar()

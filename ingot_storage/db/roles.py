@@ -29,7 +29,7 @@ def _quoted(name: str) -> str:
 def grant_app(conn: Connection, schema: str, role: str) -> None:
     """Give `role` what commands need in `schema` (run as the owner, after migrations or a new
     book): read and write every table, except read and append only on the append-only ones;
-    the sequences; the trade log's partition maker."""
+    the sequences; the partition makers of the trade log and the ticks."""
     s, r = _quoted(schema), _quoted(role)
     for statement in (
         f"GRANT USAGE ON SCHEMA {s} TO {r}",
@@ -48,8 +48,8 @@ def grant_app(conn: Connection, schema: str, role: str) -> None:
             conn.execute(sa.text(f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON "
                                  f"{s}.{_quoted(table)} FROM {r}"))  # fmt: skip
     if schema == "public":
-        conn.execute(sa.text(f"GRANT EXECUTE ON FUNCTION public.ingot_tradelog_partition(bigint) "
-                             f"TO {r}"))  # fmt: skip
+        for function in ("ingot_tradelog_partition(bigint)", "ingot_ticks_partition(timestamptz)"):
+            conn.execute(sa.text(f"GRANT EXECUTE ON FUNCTION public.{function} TO {r}"))
 
 
 def privilege_warning(conn: Connection) -> str | None:

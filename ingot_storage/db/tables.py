@@ -217,6 +217,8 @@ ticks = sa.Table(
     sa.CheckConstraint("price > 0", name="price_positive"),
     sa.CheckConstraint("volume >= 0", name="volume_not_negative"),
     sa.CheckConstraint("seq >= 0", name="seq_not_negative"),
+    # A partition a UTC day of market time (migration 0014), made by ingot_ticks_partition.
+    postgresql_partition_by="RANGE (ts)",
 )
 
 BAR_INTERVALS = "('1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w')"

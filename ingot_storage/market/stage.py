@@ -253,6 +253,16 @@ class TickStage(_Stage):
         "SELECT symbol, ts, seq, price, volume FROM ingot_tick_stage ON CONFLICT DO NOTHING"
     )
 
+    def merge(self, **params: Any) -> int:
+        """Make the staged ticks' days first (each day is a partition), then merge."""
+        if self._open:
+            self._finish_copy()
+        from ingot_storage.market.tick_days import ensure_staged_tick_days
+
+        with db_errors():
+            ensure_staged_tick_days(self._conn, self._table)
+        return super().merge(**params)
+
     def add(self, ticker: Ticker) -> None:
         """Stage one tick."""
         volume = "\\N" if ticker.volume is None else str(ticker.volume)

@@ -68,6 +68,7 @@ from ingot_storage.db.tables import (
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.ledger.accounts import copy_new_accounts, save_accounts
 from ingot_storage.ledger.transactions import copy_new_transactions, save_transactions
+from ingot_storage.market.tick_days import ensure_tick_days
 from ingot_storage.writer.fence import check_lease
 from ingot_storage.writer.rows import (
     AuditTexts,
@@ -268,6 +269,8 @@ def write_events(
     head = audit_head(conn)
     records = [record for _, record in batch.audit]
     batch.number_orders(head, timestamp, [True] * len(records))
+    if batch.ticks.rows:  # each day of ticks is a partition, made before its first row
+        ensure_tick_days(conn, (row["ts"] for row in batch.ticks.rows))
     if _copy_fresh(conn, batch):
         return append_audit_texts(conn, records, timestamp, head)
 

@@ -201,3 +201,32 @@ def test_0005_gives_stored_orders_the_books_sequence_from_the_audit_log(
         assert position.quantity == Decimal("0.5")
     finally:
         engine.dispose()
+
+
+def test_0014_moves_stored_ticks_into_a_partition_a_day(empty_database_url) -> None:
+    engine = create_db_engine(empty_database_url, pool_size=1)
+    rows = [("BTC-USD", "2024-01-01T23:59:59.999999+00:00", "1.5", 1),
+            ("BTC-USD", "2024-01-02T00:00:00+00:00", "2", 2),
+            ("ETH-USD", "2024-03-05T12:00:00+00:00", "3.25", 0)]  # fmt: skip
+    try:
+        migrations.upgrade(engine, "0013")
+        with engine.begin() as conn:
+            for symbol, ts, price, seq in rows:
+                conn.execute(sa.text("INSERT INTO ticks (symbol, ts, price, seq) VALUES "
+                                     "(:s, :t, :p, :q)"), {"s": symbol, "t": ts, "p": price,
+                                                           "q": seq})  # fmt: skip
+        assert migrations.upgrade(engine) == migrations.SCHEMA_HEAD
+        with engine.connect() as conn:
+            parts = conn.execute(sa.text(
+                "SELECT c.relname, count(t.*) FROM pg_inherits i JOIN pg_class c ON "
+                "c.oid = i.inhrelid LEFT JOIN ticks t ON t.tableoid = c.oid WHERE i.inhparent "
+                "= 'ticks'::regclass GROUP BY 1 ORDER BY 1")).all()  # fmt: skip
+            stored = conn.execute(sa.text("SELECT symbol, price, seq FROM ticks ORDER BY ts")).all()
+        assert [tuple(p) for p in parts] == [("ticks_p20240101", 1), ("ticks_p20240102", 1),
+                                             ("ticks_p20240305", 1)]  # fmt: skip
+        assert [(s, str(p), q) for s, p, q in stored] == [(r[0], r[2], r[3]) for r in rows]
+        migrations.downgrade(engine, "0013")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM ticks")).scalar() == 3
+    finally:
+        engine.dispose()
