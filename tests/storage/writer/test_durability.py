@@ -28,6 +28,7 @@ from ingot_storage.audit.verify import verify_audit_chain
 from ingot_storage.db import migrations
 from ingot_storage.db.database import create_db_engine
 from ingot_storage.db.embedded import EmbeddedServer
+from ingot_storage.db.roles import OWNER_ROLE
 from ingot_storage.writer.worker import FlushOutcome, StorageWorker
 from tests.builders import T0, USD
 
@@ -52,8 +53,8 @@ def pg_ctl(server: EmbeddedServer, *args: str) -> None:
 def own_server(tmp_path: Path) -> Iterator[tuple[EmbeddedServer, URL]]:
     """A PostgreSQL of this test's own, so stopping it disturbs no other test."""
     server = EmbeddedServer(tmp_path / "own")
-    url = server.start("outage")
-    yield server, url
+    server.start("outage")
+    yield server, server.url("outage", role=OWNER_ROLE)  # the owner: the test migrates it
     server.stop()
 
 
