@@ -62,6 +62,8 @@ EXAMPLES = {
     "db check": "ingot db check --book main",
     "db stop": "ingot db stop",
     "db spill": "ingot db spill --set-aside",
+    "db stats": "ingot db stats --json",
+    "db prune": "ingot db prune --older-than 90d --archive ~/archive --dry-run",
     "audit": "ingot audit --type order_filled --since today",
     "audit verify": "ingot audit verify --digest ~/safe/ingot-digest.json --key ~/safe/key.pem",
     "audit digest": "ingot audit digest > ~/safe/ingot-digest.json  (--format note: C2SP)",

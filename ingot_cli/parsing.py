@@ -7,7 +7,7 @@ here hand Typer those rules for its integer options, which Click would read with
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import typer
@@ -22,6 +22,7 @@ __all__ = [
     "MAX_ROWS",
     "MAX_SEQ",
     "MAX_WINDOW",
+    "parse_age",
     "parse_amount",
     "parse_interval",
     "parse_period",
@@ -109,3 +110,14 @@ def positive_seconds(value: object) -> float | None:
     if seconds <= 0 or seconds > Decimal(366 * 86_400):
         raise typer.BadParameter(f"{shown(str(value))} must be above 0 and at most a year")
     return float(seconds)
+
+
+def parse_age(text: str, flag: str = "--older-than") -> timedelta:
+    """An age as `90d`, `12h`, `2w` or `30m` (whole numbers)."""
+    cleaned = text.strip().lower()
+    units = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+             "w": timedelta(weeks=1)}  # fmt: skip
+    number, unit = cleaned[:-1], cleaned[-1:]
+    if unit not in units or not number.isascii() or not number.isdigit() or len(number) > 6:
+        raise BadInput(flag, [f"{text!r} is not an age such as 90d, 12h, 2w or 30m"])
+    return int(number) * units[unit]

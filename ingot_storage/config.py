@@ -39,6 +39,8 @@
 | INGOT_TRADELOG_BATCH      | trade log events per COPY (1-100000)     | 1000                    |
 | INGOT_TRADELOG_FLUSH_MS   | trade log wait for a partial batch       | 50                      |
 | INGOT_TRADELOG_RETENTION_DAYS | trade log days kept by prune         | 90                      |
+| INGOT_RETENTION_TICKS_DAYS | tick days kept by db prune          | 90                      |
+| INGOT_RETENTION_BARS_DAYS | bar days kept by db prune (0: all)      | 0                       |
 
 A malformed value raises ConfigError naming the variable. The database URL's password is
 never part of a message, a repr or a log line.
@@ -230,6 +232,8 @@ class StorageConfig:
       tradelog_queue, tradelog_batch, tradelog_flush_ms: the trade log writer's queue bound,
         batch size and longest wait for a partial batch.
       tradelog_retention_days: how many days of the trade log `tradelog prune` keeps.
+      retention_ticks_days, retention_bars_days: how many days of ticks and of bars
+        `db prune` keeps (bars: 0, all of them, unless asked).
       heartbeat_seconds: how often a running feed prints its heartbeat.
     """
 
@@ -269,6 +273,8 @@ class StorageConfig:
     tradelog_batch: int = 1000
     tradelog_flush_ms: int = 50
     tradelog_retention_days: int = 90
+    retention_ticks_days: int = 90
+    retention_bars_days: int = 0
     heartbeat_seconds: int = 10
 
     @classmethod
@@ -340,6 +346,12 @@ class StorageConfig:
             ),
             tradelog_retention_days=_int(
                 env, "INGOT_TRADELOG_RETENTION_DAYS", cls.tradelog_retention_days, 1, 36_500
+            ),
+            retention_ticks_days=_int(
+                env, "INGOT_RETENTION_TICKS_DAYS", cls.retention_ticks_days, 1, 36_500
+            ),
+            retention_bars_days=_int(
+                env, "INGOT_RETENTION_BARS_DAYS", cls.retention_bars_days, 0, 36_500
             ),
             heartbeat_seconds=_int(
                 env, "INGOT_HEARTBEAT_SECONDS", cls.heartbeat_seconds, 1, 86_400

@@ -285,6 +285,29 @@ def stats_command(
     render_stats(output_for(json_mode, fmt), stats)
 
 
+@app.command("prune")
+def prune_command(
+    ctx: typer.Context,
+    table: list[str] = typer.Option(
+        [], "--table", help="ticks, tradelog or bars (repeatable; default: each with a policy)."
+    ),
+    older_than: str | None = typer.Option(
+        None, "--older-than", help="Remove rows older than this, e.g. 90d (default: the policy)."
+    ),
+    archive: Path | None = typer.Option(
+        None, "--archive", help="Archive every removed row here first (gzip JSONL)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; change nothing."),
+    json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
+) -> None:
+    """Drop whole days of ticks and trade log (and bars) older than their retention."""
+    from ingot_cli.db_prune import prune_tables, render_prunes
+
+    done = prune_tables(session_of(ctx), table, older_than, archive, dry_run)
+    render_prunes(output_for(json_mode, fmt), done, dry_run)
+
+
 def check_books(session: Session, only: str | None) -> list[BookCheck]:
     """Replay every book (or `only`) from zero and compare it with its stored snapshots."""
     from ingot_storage.ledger.books import list_book_names

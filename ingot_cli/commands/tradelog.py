@@ -17,7 +17,7 @@ from ingot_cli.commands import FormatOption, JsonOption, OutputFormat, output_fo
 from ingot_cli.errors import BadInput
 from ingot_cli.exporting import report_export, run_export
 from ingot_cli.output import Column, Output, format_count
-from ingot_cli.parsing import MAX_ROWS, parse_period, positive_seconds, whole_number
+from ingot_cli.parsing import MAX_ROWS, parse_age, parse_period, positive_seconds, whole_number
 from ingot_cli.zone import label, when
 from ingot_core.tradelog.events import EventType, event_type_named, label_of
 from ingot_core.tradelog.wire import pretty_json
@@ -213,17 +213,6 @@ def export_command(
     writers = {TradelogFormat.JSONL: export_jsonl, TradelogFormat.CSV: export_csv}
     result = run_export(session_of(ctx), writers, "tradelog", fmt, since, output, force, until)
     report_export(result, "event")
-
-
-def parse_age(text: str) -> timedelta:
-    """An age as `90d`, `12h`, `2w` or `30m` (whole numbers)."""
-    cleaned = text.strip().lower()
-    units = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
-             "w": timedelta(weeks=1)}  # fmt: skip
-    number, unit = cleaned[:-1], cleaned[-1:]
-    if unit not in units or not number.isascii() or not number.isdigit() or len(number) > 6:
-        raise BadInput("--older-than", [f"{text!r} is not an age such as 90d, 12h, 2w or 30m"])
-    return int(number) * units[unit]
 
 
 @tradelog_app.command("prune")
