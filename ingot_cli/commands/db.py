@@ -216,11 +216,15 @@ def check_books(session: Session, only: str | None) -> list[BookCheck]:
 
             raise UnknownBook(f"no book {only!r} ('ingot books' lists them)")
         names = [only]
+    from ingot_storage.trading.reconcile import reconcile_book
+
     reports = []
     for name in names:
         with database.begin() as conn:
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            reports.append(check_book(conn, name))
+            report = check_book(conn, name)  # it points the transaction at the book
+            report.problems += reconcile_book(conn)
+            reports.append(report)
     return reports
 
 
@@ -251,7 +255,8 @@ def check_command(
     json_mode: bool = JsonOption,
     fmt: OutputFormat | None = FormatOption,
 ) -> None:
-    """Replay every book from zero through validation and compare it with its snapshots."""
+    """Replay every book from zero and compare it with its snapshots; hold every row to its
+    audit entry and every filled order to its ledger transaction; exit 1 on any problem."""
     render_checks(output_for(json_mode, fmt), check_books(session_of(ctx), book))
 
 
