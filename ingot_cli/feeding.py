@@ -41,6 +41,7 @@ class Source:
     ticks: Iterable[FeedItem]
     describe: Callable[[], str] = lambda: ""
     live: bool = False
+    counters: Callable[[], dict[str, int]] = dict  # for the metrics: reconnects, skipped, …
 
 
 QUEUE_BOUND = 10_000
@@ -173,7 +174,12 @@ def _kraken(session: Session, symbols: list[Symbol], record: Path | None) -> Sou
                 f"{state.backfilled} backfilled, {counted(state.quotes, 'quote')}, "
                 f"{state.skipped} skipped")  # fmt: skip
 
-    return Source(ticks(), describe, live=True)
+    def counters() -> dict[str, int]:
+        state = feed.state
+        return {"reconnects": state.reconnects, "backfilled": state.backfilled,
+                "skipped": state.skipped, "heartbeats": state.heartbeats}  # fmt: skip
+
+    return Source(ticks(), describe, live=True, counters=counters)
 
 
 def _json_ws(session: Session, url: str, symbols: list[Symbol], record: Path | None) -> Source:
@@ -190,7 +196,10 @@ def _json_ws(session: Session, url: str, symbols: list[Symbol], record: Path | N
     def describe() -> str:
         return f"; {counted(feed.connects, 'connection')}, {feed.skipped} skipped"
 
-    return Source(feed.ticks(), describe, live=True)
+    def counters() -> dict[str, int]:
+        return {"reconnects": max(0, feed.connects - 1), "skipped": feed.skipped}
+
+    return Source(feed.ticks(), describe, live=True, counters=counters)
 
 
 def _replayed(
@@ -200,6 +209,18 @@ def _replayed(
 
     with session.database.connect() as conn:
         yield from replay_ticks(conn, symbols, since, until)
+
+
+def publish_feed(session: Session, stats: FeedStats, source: Source) -> None:
+    """Add the feed's counters to what this process publishes (`ingot status`, `metrics`)."""
+    publisher = session.trading.publisher
+    if publisher is not None:
+        publisher.extras["feed"] = lambda: {
+            "received": stats.received, "processed": stats.processed, "fills": stats.fills,
+            "quotes": stats.quotes, "signals": stats.signals, "orders": stats.orders,
+            "vetoes": stats.vetoes, "about": source.describe().lstrip("; "),
+            **source.counters(),
+        }  # fmt: skip
 
 
 def heartbeat_line(session: Session, stats: FeedStats, elapsed: float, about: str = "") -> str:
@@ -343,6 +364,7 @@ def run_feed(
     status on the terminal (stderr) while it runs."""
     engine = session.trading_engine  # the book's trading lock, held until the session closes
     stats = FeedStats()
+    publish_feed(session, stats, source)
     tape = TapeBars(session, bars) if bars else None
     with contextlib.ExitStack() as stack:
         view = stack.enter_context(FeedView(session, stats, source.describe)) if live_view else None

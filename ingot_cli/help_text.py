@@ -21,7 +21,7 @@ PANELS = {
     "Reports": ("report",),
     "Market data": ("feed", "ingest", "bars", "ticks", "gaps", "tradelog"),
     "Strategies and scripts": ("strategy", "run"),
-    "Operations": ("db", "audit", "config"),
+    "Operations": ("db", "audit", "metrics", "config"),
 }  # fmt: skip
 
 EXAMPLES = {
@@ -63,6 +63,7 @@ EXAMPLES = {
     "db stop": "ingot db stop",
     "db spill": "ingot db spill --set-aside",
     "db stats": "ingot db stats --json",
+    "metrics": "ingot metrics --serve 127.0.0.1:9464",
     "db prune": "ingot db prune --older-than 90d --archive ~/archive --dry-run",
     "audit": "ingot audit --type order_filled --since today",
     "audit verify": "ingot audit verify --digest ~/safe/ingot-digest.json --key ~/safe/key.pem",

@@ -31,7 +31,7 @@ COMMAND_GROUPS = {
     "report": "report", "strategy": "strategy",
     "ingest": "ingest", "bars": "bars", "gaps": "bars", "ticks": "bars",
     "ledger": "ledger_export", "books": "books", "db": "db", "audit": "audit",
-    "tradelog": "tradelog", "config": "config", "feed": "feed",
+    "tradelog": "tradelog", "config": "config", "feed": "feed", "metrics": "metrics",
 }  # fmt: skip
 # Groups that are a Typer app of their own: module -> the command that names it.
 _SUB_APPS = {"db": "db", "audit": "audit", "books": "books", "report": "report",

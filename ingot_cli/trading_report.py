@@ -64,6 +64,8 @@ class Status:
     positions: int
     worker: WorkerMetrics
     tradelog: dict[str, Any] | None = None
+    source: str = "this process"  # whose counters these are: this one, or the trading one
+    feed: dict[str, Any] | None = None  # a running feed's, published by its process
 
 
 def describe_order(order: Order) -> str:
@@ -267,6 +269,12 @@ def render_history(out: Output, rows: Sequence[OrderRow]) -> None:
     )
 
 
+def _feed_text(feed: dict[str, Any]) -> str:
+    text = (f"{feed.get('received', 0):,} ticks, {feed.get('fills', 0):,} fills, "
+            f"{feed.get('quotes', 0):,} quotes, {feed.get('signals', 0):,} signals")  # fmt: skip
+    return text + (f"; {feed['about']}" if feed.get("about") else "")
+
+
 def render_status(out: Output, s: Status) -> None:
     """Status as key/value lines, or JSON."""
     m = s.worker
@@ -282,6 +290,8 @@ def render_status(out: Output, s: Status) -> None:
                 "positions": s.positions,
                 "worker": {**m.__dict__, "mean_insert_ms": m.mean_insert_ms},
                 "tradelog": s.tradelog,
+                "metrics_of": s.source,
+                "feed": s.feed,
             }
         )
         return
@@ -292,7 +302,7 @@ def render_status(out: Output, s: Status) -> None:
                     f"errors {t['errors']}, last insert {t['last_insert_ms']:.1f} ms, "
                     f"spill {t['spill_bytes']} B")  # fmt: skip
     else:
-        tradelog = f"not written by this process; spill {t.get('spill_bytes', 0)} B"
+        tradelog = f"not written by {s.source}; spill {t.get('spill_bytes', 0)} B"
     nav = (
         f"{format_amount(s.nav, 2)} {s.currency}"
         if s.nav is not None
@@ -317,5 +327,7 @@ def render_status(out: Output, s: Status) -> None:
                 f"max {m.max_insert_ms:.1f} ms",
             ),
             ("Trade log", tradelog),
+            ("Metrics of", s.source),
+            *([("Feed", _feed_text(s.feed))] if s.feed else []),
         ],
     )

@@ -225,6 +225,9 @@ def check_books(session: Session, only: str | None) -> list[BookCheck]:
             report = check_book(conn, name)  # it points the transaction at the book
             report.problems += reconcile_book(conn)
             reports.append(report)
+    from ingot_storage.trading.checks import count_inconsistencies
+
+    count_inconsistencies(session.config.data_dir, {r.book: len(r.problems) for r in reports})
     return reports
 
 

@@ -34,6 +34,19 @@ def status(session: Session) -> Status:
     metrics = worker.metrics() if worker is not None else WorkerMetrics()
     logged, spill_bytes = session.trading.tradelog_status()
     tradelog = {**(logged.__dict__ if logged is not None else {}), "spill_bytes": spill_bytes}
+    source, feed = "this process", None
+    if worker is None:  # the process trading the book, when one does, has the live counters
+        from ingot_storage.trading.published import read_published
+
+        database = session.database
+        live = [p for p in read_published(session.config.data_dir, database.book)
+                if p.database == database.identity]  # fmt: skip
+        if live:
+            data = live[0].data
+            metrics = WorkerMetrics(**{k: v for k, v in (data.get("worker") or {}).items()
+                                       if k != "mean_insert_ms"})  # fmt: skip
+            tradelog, feed = data.get("tradelog") or tradelog, data.get("feed")
+            source = f"pid {live[0].pid} ({live[0].command}), {live[0].age_s:.1f} s ago"
     return Status(
         view.mode,
         nav,
@@ -44,6 +57,8 @@ def status(session: Session) -> Status:
         sum(1 for p in view.positions.values() if p.quantity),
         metrics,
         tradelog,
+        source,
+        feed,
     )
 
 

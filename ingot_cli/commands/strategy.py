@@ -111,12 +111,14 @@ def run(
         raise BadInput("--mode", ["strategy runs are shadow or paper; live fails closed"])
     run_name = run_id or f"{name}-{uuid4().hex[:10]}"
     if live is not None:
-        from ingot_cli.feeding import feed_ticks, source_for
+        from ingot_cli.feeding import feed_ticks, publish_feed, source_for
 
         target_session = session if book is None else session.for_book(book, "scratch")
         feed = source_for(target_session, live.source, [parse_symbol(live.symbol)], None, 100,
                           None, None, live.record)  # fmt: skip
         stats = FeedStats()
+        target_session.trading_engine  # noqa: B018 - the book's lock, and its publisher
+        publish_feed(target_session, stats, feed)
         ticks: Iterable[Ticker] = feed_ticks(
             target_session,
             feed,

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # loaded on first use: a reading command builds no engine and
     from ingot_storage.market.questdb import QuestDbMirror
     from ingot_storage.tradelog.writer import TradeLogMetrics, TradeLogWriter
     from ingot_storage.trading.lock import TradingLock
+    from ingot_storage.trading.published import MetricsPublisher
     from ingot_storage.writer.worker import StorageWorker
 
 __all__ = ["TradingBook", "TradingView"]
@@ -101,6 +102,7 @@ class TradingBook:
         self._questdb: QuestDbMirror | None = None
         self._lock: TradingLock | None = None
         self._tradelog: TradeLogWriter | None = None
+        self.publisher: MetricsPublisher | None = None  # while it trades (trading.published)
         self._unsnapshotted = 0  # audit entries this process wrote since its last snapshot
 
     @property
@@ -293,7 +295,23 @@ class TradingBook:
             worker, self._worker, self._engine, self._book = self._worker, None, None, None
             if worker is not None:
                 worker.close()  # whatever it was given is written before the book is reread
+            engine = self.engine
+            from ingot_storage.trading.published import MetricsPublisher
+
+            database, folder = self.database, self.config.data_dir  # others see it live
+            publisher = MetricsPublisher(folder, database.book, database.identity, self._published)
+            self.publisher = publisher.start()
+            return engine
         return self.engine
+
+    def _published(self) -> dict[str, object]:
+        """What the publisher writes: the worker's and the trade log writer's counters."""
+        m = self._worker.metrics() if self._worker is not None else None
+        logged, spill = self.tradelog_status()
+        return {
+            "worker": None if m is None else {**m.__dict__, "mean_insert_ms": m.mean_insert_ms},
+            "tradelog": {**(logged.__dict__ if logged is not None else {}), "spill_bytes": spill},
+        }
 
     def commit(self) -> FlushOutcome:
         """Wait until everything the engine emitted is committed (or spilled).
@@ -344,6 +362,9 @@ class TradingBook:
         questdb, lock, tradelog = self._questdb, self._lock, self._tradelog
         self._book, self._audit, self._engine, self._worker = None, None, None, None
         self._questdb, self._lock, self._tradelog = None, None, None
+        publisher, self.publisher = self.publisher, None
+        if publisher is not None:
+            publisher.close()
         try:
             if worker is not None:
                 worker.close()  # drains: everything the engine emitted is written or spilled

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["FlushOutcome", "WorkerMetrics"]
+__all__ = ["LATENCY_BOUNDS_S", "FlushOutcome", "WorkerMetrics"]
+
+LATENCY_BOUNDS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""The upper bounds of persistence_latency_seconds' buckets (one more: +Inf)."""
 
 
 class FlushOutcome(StrEnum):
@@ -33,6 +36,15 @@ class WorkerMetrics:
     last_insert_ms: float = 0.0
     max_insert_ms: float = 0.0
     insert_ms_total: float = 0.0
+    # Committed batches by commit latency: one count per LATENCY_BOUNDS_S bound and +Inf.
+    latency_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BOUNDS_S) + 1))
+
+    def observe_latency(self, ms: float) -> None:
+        """Count one committed batch's latency in its bucket."""
+        seconds = ms / 1000
+        bucket = next((n for n, bound in enumerate(LATENCY_BOUNDS_S) if seconds <= bound),
+                      len(LATENCY_BOUNDS_S))  # fmt: skip
+        self.latency_counts[bucket] += 1
 
     @property
     def mean_insert_ms(self) -> float:

@@ -176,7 +176,14 @@ class StorageWorker:
         # Waiting to be written: in the queue, or already gathered for the next batch.
         depth = self._queue.qsize() + (ahead.units if ahead is not None else 0)
         spill = self.spill.size()
-        return WorkerMetrics(**{**m.__dict__, "queue_depth": depth, "spill_bytes": spill})
+        return WorkerMetrics(
+            **{
+                **m.__dict__,
+                "queue_depth": depth,
+                "spill_bytes": spill,
+                "latency_counts": list(m.latency_counts),
+            }
+        )
 
     # -- the worker thread ----------------------------------------------------------------
 
@@ -300,6 +307,7 @@ class StorageWorker:
         m.last_insert_ms = elapsed
         m.max_insert_ms = max(m.max_insert_ms, elapsed)
         m.insert_ms_total += elapsed
+        m.observe_latency(elapsed)
         if self._tick_mirror is not None:
             mirrored = [e.ticker for e in events if isinstance(e, TickReceived)]
             if mirrored:
