@@ -47,6 +47,7 @@ EXAMPLES = {
     "report pnl": "ingot report pnl --by month --since 2024",
     "report lots": "ingot report lots --method fifo --year 2024 --csv",
     "strategy run": "ingot strategy run sma --replay examples/crossover_scenario.jsonl --qty 0.5",
+    "strategy journal": "ingot strategy journal sma-1 --export journal.jsonl",
     "feed": "ingot feed BTC-USD ETH-USD --source synthetic --seconds 60",
     "ingest ohlcv": "ingot ingest ohlcv BTC-USD 1h --since 2024-01-01",
     "ingest ticks": "ingot ingest ticks ticks.jsonl",

@@ -338,4 +338,37 @@ def run_command(
     render_run(output_for(json_mode, fmt), result)
 
 
+@strategy_app.command("journal")
+def journal_command(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run (its id, as 'ingot report runs' lists)."),
+    export: str | None = typer.Option(
+        None, "--export", help="Write the journal as JSONL to this file ('-': stdout)."
+    ),
+    json_mode: bool = JsonOption,
+    fmt: OutputFormat | None = FormatOption,
+) -> None:
+    """Every decision of a run: signal, indicators, order placed or risk veto, outcome."""
+    from ingot_cli.strategy_journal import journal_lines, render_journal
+    from ingot_storage.trading.journal import run_journal
+
+    session = session_of(ctx)
+    with session.database.connect() as conn:
+        decisions = run_journal(conn, run_id)
+    if export is None:
+        render_journal(output_for(json_mode, fmt), run_id, decisions)
+        return
+    text = "".join(line + "\n" for line in journal_lines(decisions))
+    if export == "-":
+        typer.echo(text, nl=False)
+        return
+    from pathlib import Path
+
+    try:
+        Path(export).expanduser().write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise BadInput("--export", [f"cannot write {export}: {error.strerror}"]) from None
+    typer.echo(f"Exported {len(decisions)} decisions of run {run_id} to {export}")
+
+
 app.add_typer(strategy_app, name="strategy")

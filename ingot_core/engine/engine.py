@@ -163,7 +163,7 @@ class TradingEngine:
         self,
         request: OrderRequest,
         now: datetime,
-        signal: tuple[Signal, str] | None = None,
+        signal: tuple[Signal, str] | tuple[Signal, str, int] | None = None,
     ) -> PlaceResult:
         """Check, then send (PAPER) or record (SHADOW) an order; never the same client id twice.
 
@@ -172,7 +172,7 @@ class TradingEngine:
 
         Malformed requests raise InvalidOrder and change nothing. Risk vetoes, missing marks
         and insufficient funds produce a recorded Rejected order with its reason. A strategy
-        passes its (signal, run id): the signal is recorded in the same unit as the order.
+        passes its (signal, run id[, tick seq]): recorded in the same unit as the order.
         """
         problems = request_problems(request)
         if problems:
@@ -196,7 +196,8 @@ class TradingEngine:
         self._used_client_ids.add(request.client_id)
         with self._operation():
             if signal is not None:
-                self._emit(SignalRaised(signal[0], signal[1], request.client_id))
+                tick = signal[2] if len(signal) > 2 else None
+                self._emit(SignalRaised(signal[0], signal[1], request.client_id, tick))
             placed = self._place(request, now)
         if self.wire is not None:
             self.wire.placed(placed.order)

@@ -96,11 +96,13 @@ class SignalRaised:
       signal: what it asked for and why.
       run_id: the strategy run it belongs to.
       client_id: the order placed for it (the signal's natural key).
+      tick_seq: which of the run's ticks it came on (1 for the first), when known.
     """
 
     signal: Signal
     run_id: str
     client_id: str
+    tick_seq: int | None = None
 
 
 StorageEvent = (

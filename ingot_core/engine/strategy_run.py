@@ -57,7 +57,9 @@ def run_strategy(
                 type=OrderType.MARKET,
                 quantity=quantity,
             )
-            placed = engine.place_order(request, ticker.timestamp, signal=(signal, run_id))
+            placed = engine.place_order(
+                request, ticker.timestamp, signal=(signal, run_id, run.ticks)
+            )
             run.signals.append((signal, placed.order))
         if on_tick is not None:
             on_tick(run, ticker)  # after the tick and any order it made went through

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 # The newest migration; tests/storage/db/test_migrations.py checks it against alembic/versions.
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0015"
 
 
 def script_location() -> Path:

@@ -270,6 +270,7 @@ signals = sa.Table(
     sa.Column("price", sa.Numeric(asdecimal=True), nullable=False),
     sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
     sa.Column("indicators", JSONB, nullable=False),
+    sa.Column("tick_seq", sa.BigInteger),  # which tick of its run it came on (0015)
     sa.CheckConstraint("side IN ('Buy', 'Sell')", name="side"),
     sa.Index("idx_signals_run_id", "run_id"),
     sa.Index("idx_signals_ts", "ts"),

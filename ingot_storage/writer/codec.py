@@ -116,6 +116,7 @@ def encode_event(event: StorageEvent) -> dict[str, Any]:
             "price": _d(signal.price),
             "at": signal.timestamp.isoformat(),
             "indicators": [[name, _d(value)] for name, value in signal.indicators],
+            "tick_seq": event.tick_seq,
         }
     tick = event.ticker
     return {
@@ -209,5 +210,7 @@ def decode_event(data: dict[str, Any]) -> StorageEvent:
             datetime.fromisoformat(data["at"]),
             tuple((name, Decimal(value)) for name, value in data["indicators"]),
         )
-        return SignalRaised(signal, data["run_id"], data["client_id"])
+        tick = data.get("tick_seq")
+        return SignalRaised(signal, data["run_id"], data["client_id"],
+                            None if tick is None else int(tick))  # fmt: skip
     raise ValueError(f"unknown spilled event kind {kind!r}")

@@ -123,6 +123,7 @@ def signal_row(e: SignalRaised) -> dict[str, Any]:
         "price": signal.price,
         "ts": signal.timestamp,
         "indicators": {name: str(value) for name, value in signal.indicators},
+        "tick_seq": e.tick_seq,
     }
 
 
