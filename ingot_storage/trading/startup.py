@@ -333,9 +333,9 @@ class TradingBook:
 
             if self._worker.crashed is not None:
                 raise SpillError(
-                    f"the storage worker stopped on an error it has no rule for "
-                    f"({self._worker.crashed}); this session's events wait, in order, in "
-                    f"{self._worker.spill.path}: 'ingot db spill' shows them"
+                    f"the storage worker stopped ({self._worker.crashed}); what this session "
+                    f"did not commit is in {self._worker.spill.path} as far as it could be "
+                    "written: 'ingot db spill' shows it"
                 )
             raise SpillError(
                 f"PostgreSQL refused this session's events ({self._worker.refusal}); they wait, "

@@ -71,10 +71,15 @@ class SpillFile(JsonlFile):
         return self.path.with_name(f"{self.path.stem}.set-aside.jsonl")
 
     def append(self, batch: Sequence[StorageEvent], epoch: int | None = None) -> None:
-        """Write one batch durably, with the lease epoch of the writer that made it."""
+        """Write one batch durably, with the lease epoch of the writer that made it;
+        SpillError when the file cannot be written (a full disk)."""
         events = [encode_event(e) for e in batch]
         line = json.dumps({"epoch": epoch, "events": events}, separators=(",", ":"))
-        self.append_lines(line.encode("utf-8"))
+        try:
+            self.append_lines(line.encode("utf-8"))
+        except OSError as error:
+            raise SpillError(f"the spill file {self.path} cannot be written "
+                             f"({error.strerror or error})") from None  # fmt: skip
 
     def batches(self) -> list[SpilledBatch]:
         """Every spilled batch, oldest first."""

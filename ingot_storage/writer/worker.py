@@ -9,7 +9,6 @@ transaction: data rows and their audit entries together, through COPY (ingot_sto
   group rather than per STORAGE_BATCH_SIZE. A quiet stream is written as before.
 - A unit whose audit payload has no canonical form (a NaN) is refused in a batch of its own,
   so it never takes the events gathered before it down with it.
-
 - Financial events go through a bounded queue: when it is full, `emit` blocks the engine
   rather than drop one. Ticks go to a ring buffer that drops the oldest, counted and logged.
 - `flush()` is a barrier: it returns once everything emitted before it is committed (or,
@@ -43,7 +42,7 @@ from ingot_core.errors import IngotError
 from ingot_core.feed import Ticker
 from ingot_storage.config import StorageConfig
 from ingot_storage.db.copy import working_while_waiting
-from ingot_storage.errors import BookTaken, DatabaseUnavailable, StorageError, db_errors
+from ingot_storage.errors import BookTaken, DatabaseUnavailable, SpillError, StorageError, db_errors
 from ingot_storage.writer.batch import PreparedBatch, prepare_events, write_events
 from ingot_storage.writer.crash import keep_after_crash
 from ingot_storage.writer.lost_work import LostWork
@@ -175,15 +174,9 @@ class StorageWorker:
         m, ahead = self._metrics, self._next
         # Waiting to be written: in the queue, or already gathered for the next batch.
         depth = self._queue.qsize() + (ahead.units if ahead is not None else 0)
-        spill = self.spill.size()
-        return WorkerMetrics(
-            **{
-                **m.__dict__,
-                "queue_depth": depth,
-                "spill_bytes": spill,
-                "latency_counts": list(m.latency_counts),
-            }
-        )
+        now = {"queue_depth": depth, "spill_bytes": self.spill.size(),
+               "latency_counts": list(m.latency_counts)}  # fmt: skip
+        return WorkerMetrics(**{**m.__dict__, **now})
 
     # -- the worker thread ----------------------------------------------------------------
 
@@ -238,7 +231,10 @@ class StorageWorker:
         # a bug (every expected failure is handled below), so it is logged with its
         # traceback, everything given to the worker is spilled, and every flush says so.
         except Exception as error:
-            _log.exception("the storage worker met an error it has no rule for")
+            if isinstance(error, SpillError):  # the spill cannot be written: disk full
+                _log.error("%s; the storage worker stops", error)
+            else:
+                _log.exception("the storage worker met an error it has no rule for")
             self._release_connection()
             self._after_crash(error)
 
@@ -328,9 +324,8 @@ class StorageWorker:
         self._next_retry = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, self.max_backoff)
         if isinstance(error, DatabaseUnavailable):
-            _log.warning(
-                "PostgreSQL unreachable; batch of %d spilled to %s", len(events), self.spill.path
-            )
+            where = self.spill.path
+            _log.warning("PostgreSQL unreachable; batch of %d spilled to %s", len(events), where)
             return FlushOutcome.SPILLED
         _log.error("batch refused (%s); kept in %s", error, self.spill.path)
         self.refusal = str(error)
