@@ -235,11 +235,11 @@ def pnl_report(
     with session.database.connect() as conn:
         fills, mark_at = list(iter_fills(conn)), marks_at(conn)
         if by is PnlBy.SYMBOL:
-            rows = pnl_by_symbol(fills, start, end, mark_at, book.booking)
+            rows = pnl_by_symbol(fills, start, end, mark_at, book.booking, code)
         else:
             first = start or (fills[0].filled_at if fills else end)
             periods = _periods(by, first, end) if first < end else []
-            rows = pnl_by_period(fills, periods, mark_at, book.booking) if periods else []
+            rows = pnl_by_period(fills, periods, mark_at, book.booking, code) if periods else []
         opened = start or (fills[0].filled_at if fills else None)
         if opened is None or opened >= end:
             return PnlReport(code, [], opened, end, None, None, Decimal(0))

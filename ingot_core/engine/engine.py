@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ingot_core.accounting import Currency, Ledger, cash_account_name, post_order_fill
+from ingot_core.accounting import Currency, Ledger, post_order_fill
+from ingot_core.engine.admission import conversion_rates, order_refusal, reference_price
 from ingot_core.engine.events import (
     AccountCreated,
     EquitySnapshot,
@@ -31,22 +32,19 @@ from ingot_core.engine.outcomes import (
     UnknownOrder,
     refuse_unavailable_mode,
 )
-from ingot_core.engine.paper import PaperExchange, settle
+from ingot_core.engine.paper import PaperExchange
 from ingot_core.engine.positions import BookingMethod, Position, apply_fill
-from ingot_core.engine.risk import RiskCaps, risk_veto
+from ingot_core.engine.risk import RiskCaps
 from ingot_core.errors import MissingMarks
 from ingot_core.execution import (
     Order,
     OrderAcknowledgment,
     OrderRequest,
-    OrderSide,
     OrderStatus,
-    OrderType,
     request_problems,
 )
 from ingot_core.feed import Quote, Ticker
 from ingot_core.ids import new_hex
-from ingot_core.money import EXACT, exact_sum
 from ingot_core.signals import Signal
 from ingot_core.symbols import Symbol
 from ingot_core.tradelog.paper import PaperWire
@@ -115,8 +113,9 @@ class TradingEngine:
         return sorted(self._resting.values(), key=lambda o: o.submitted_at)
 
     def currency_marks(self) -> dict[str, Decimal]:
-        """Marks as NAV wants them: base currency code -> price in the book's currency."""
-        return {s.base: p for s, p in self.marks.items() if s.quote == self.base_currency.code}
+        """Marks as NAV wants them: currency code -> price in the book's currency (through
+        its quote's rate when it is marked in another currency)."""
+        return conversion_rates(self.marks, self.base_currency.code)
 
     def nav(self) -> Decimal:
         """NAV in the base currency at the current marks."""
@@ -313,88 +312,10 @@ class TradingEngine:
         self._emit(EquitySnapshot(nav, self.base_currency.code, now))
 
     def _reference_price(self, request: OrderRequest) -> Decimal | None:
-        mark = self.marks.get(request.symbol)
-        if request.type is OrderType.LIMIT:
-            return request.limit_price if mark is None else min(mark, request.limit_price or mark)
-        return mark
-
-    def _exposure(self, symbol: Symbol, resting: list[Order]) -> Decimal:
-        position = self.positions.get(symbol)
-        mark = self.marks.get(symbol)
-        held = Decimal(0)
-        if position is not None and position.quantity:
-            held = position.market_value(mark) if mark is not None else position.cost_basis
-        buying = [
-            EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
-            for o in resting
-            if o.request.symbol == symbol and o.request.side is OrderSide.BUY
-        ]
-        return exact_sum([held, *buying])
+        return reference_price(request, self.marks)
 
     def _refusal(self, request: OrderRequest) -> str | None:
-        symbol = request.symbol
-        if symbol.quote != self.base_currency.code:
-            book = self.base_currency.code
-            return f"{symbol} is quoted in {symbol.quote}; this book trades in {book}"
-        price = self._reference_price(request)
-        if price is None:
-            return f"no mark for {symbol}; set one with 'ingot mark {symbol} PRICE'"
-        rests = request.type is OrderType.LIMIT and (
-            symbol not in self.marks or not self.exchange.crosses(request, self.marks[symbol])
-        )
-        resting = list(self._resting.values())
-        # Shadow orders never move cash or holdings, so only the risk caps apply to them:
-        # a strategy's shadow SELL follows its shadow BUY without a position to sell.
-        shadow = self.mode is TradingMode.SHADOW
-        if request.side is OrderSide.SELL:
-            added = Decimal(0)
-            if not shadow:
-                refusal = self._holdings_refusal(request, resting)
-                if refusal is not None:
-                    return refusal
-        else:
-            _, cost, fee = settle(request, price, self.exchange.fee_rate)
-            added = cost
-            if not shadow:
-                refusal = self._cash_refusal(request, EXACT.add(cost, fee), resting)
-                if refusal is not None:
-                    return refusal
-        held = {symbol, *self.marks, *self.positions, *(o.request.symbol for o in resting)}
-        exposures = {s: self._exposure(s, resting) for s in held}
-        return risk_veto(
-            self.caps,
-            symbol=str(symbol),
-            added_exposure=added,
-            symbol_exposure=exposures[symbol],
-            total_exposure=exact_sum(exposures.values()),
-            open_orders=len(resting),
-            rests=rests,
-        )
-
-    def _holdings_refusal(self, request: OrderRequest, resting: list[Order]) -> str | None:
-        symbol = request.symbol
-        held = self.positions.get(symbol, Position(symbol)).quantity
-        selling = exact_sum(
-            o.request.quantity
-            for o in resting
-            if o.request.symbol == symbol and o.request.side is OrderSide.SELL
-        )
-        if EXACT.add(selling, request.quantity) > held:
-            return f"insufficient {symbol.base}: hold {held}, already selling {selling}"
-        return None
-
-    def _cash_refusal(
-        self, request: OrderRequest, needed: Decimal, resting: list[Order]
-    ) -> str | None:
-        quote = request.symbol.quote
-        cash = self.ledger.find_account(cash_account_name(quote))
-        available = self.ledger.balance(cash.id) if cash is not None else Decimal(0)
-        reserved = exact_sum(
-            EXACT.multiply(o.request.quantity, o.request.limit_price or Decimal(0))
-            for o in resting
-            if o.request.side is OrderSide.BUY
-        )
-        free = EXACT.subtract(available, reserved)
-        if needed > free:
-            return f"insufficient {quote}: need {needed}, available {free}"
-        return None
+        return order_refusal(request, base=self.base_currency.code, marks=self.marks,
+                             positions=self.positions, resting=list(self._resting.values()),
+                             ledger=self.ledger, caps=self.caps, exchange=self.exchange,
+                             shadow=self.mode is TradingMode.SHADOW)  # fmt: skip

@@ -11,6 +11,12 @@ starts from the positions the earlier fills left. For a period [start, end):
 - fees and turnover (the notional traded) of its fills;
 - net = realized + unrealized - fees, which is the change in NAV over the period when
   nothing but trading moved money (a test holds it to the ledger's NAV).
+
+With `base` (the book's currency), a symbol quoted in another currency has its figures
+converted at that currency's rate (the mark of QUOTE-BASE): a fill's at the fill's instant, a
+position's value at the period's ends. A balance held in that other currency also moves NAV
+with the rate; that revaluation is no position's PnL, so net and the NAV change then differ by
+it (the report shows both).
 """
 
 from __future__ import annotations
@@ -63,7 +69,19 @@ class PnlRow:
     fills: int
 
 
-def _unrealized(positions: dict[Symbol, Position], mark_at: MarkAt, moment: datetime) -> Decimal:
+def _rate(quote: str, base: str | None, mark_at: MarkAt, moment: datetime) -> Decimal:
+    """The price of one unit of `quote` in `base` then (1 without a base, or in it)."""
+    if base is None or quote == base:
+        return Decimal(1)
+    rate = mark_at(Symbol(quote, base), moment)
+    if rate is None:
+        raise MissingMarks(base, (quote,))
+    return rate
+
+
+def _unrealized(
+    positions: dict[Symbol, Position], mark_at: MarkAt, moment: datetime, base: str | None
+) -> Decimal:
     total = Decimal(0)
     for symbol, p in positions.items():
         if not p.quantity:
@@ -71,7 +89,8 @@ def _unrealized(positions: dict[Symbol, Position], mark_at: MarkAt, moment: date
         mark = mark_at(symbol, moment)
         if mark is None:
             raise MissingMarks(symbol.quote, (symbol.base,))
-        total += p.market_value(mark) - p.cost_basis
+        total += (p.market_value(mark) - p.cost_basis) * _rate(symbol.quote, base, mark_at,
+                                                                moment)  # fmt: skip
     return total
 
 
@@ -80,9 +99,11 @@ def pnl_by_period(
     periods: Sequence[Period],
     mark_at: MarkAt,
     booking: BookingMethod = BookingMethod.AVERAGE,
+    base: str | None = None,
 ) -> list[PnlRow]:
     """Each of `periods` (ascending, not overlapping) with its figures; `fills` in book
-    order, every fill of the book from its first, sells closing lots by `booking`."""
+    order, every fill of the book from its first, sells closing lots by `booking`; with
+    `base`, in that currency (the module docstring)."""
     positions: dict[Symbol, Position] = {}
     pending = iter(fills)
     upcoming = next(pending, None)
@@ -91,17 +112,18 @@ def pnl_by_period(
         while upcoming is not None and upcoming.filled_at < period.start:  # before: state only
             _apply(positions, upcoming, booking)
             upcoming = next(pending, None)
-        before = _unrealized(positions, mark_at, period.start)
+        before = _unrealized(positions, mark_at, period.start, base)
         realized = fees = turnover = Decimal(0)
         count = 0
         while upcoming is not None and upcoming.filled_at < period.end:
+            rate = _rate(upcoming.symbol.quote, base, mark_at, upcoming.filled_at)
             gained = _apply(positions, upcoming, booking)
-            realized += gained
-            fees += upcoming.fee
-            turnover += upcoming.cost
+            realized += gained * rate
+            fees += upcoming.fee * rate
+            turnover += upcoming.cost * rate
             count += 1
             upcoming = next(pending, None)
-        unrealized = _unrealized(positions, mark_at, period.end) - before
+        unrealized = _unrealized(positions, mark_at, period.end, base) - before
         net = realized + unrealized - fees
         rows.append(PnlRow(period.label, realized, unrealized, fees, net, turnover, count))
     return rows
@@ -113,6 +135,7 @@ def pnl_by_symbol(
     end: datetime,
     mark_at: MarkAt,
     booking: BookingMethod = BookingMethod.AVERAGE,
+    base: str | None = None,
 ) -> list[PnlRow]:
     """Each symbol traded before `end` with its figures over [start, end) (start None: from
     its first fill); positions never mix across symbols, so each is a period of its own."""
@@ -124,7 +147,7 @@ def pnl_by_symbol(
     for symbol in sorted(by_symbol, key=str):
         own = by_symbol[symbol]
         period = Period(str(symbol), start or own[0].filled_at, end)
-        [row] = pnl_by_period(own, [period], mark_at, booking)
+        [row] = pnl_by_period(own, [period], mark_at, booking, base)
         if row.fills or row.unrealized:
             rows.append(row)
     return rows

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
-# Four currencies held (USD, BTC, ETH and EUR bought with USD), fees on every trade.
+# Four currencies held (USD, BTC, ETH and EUR bought with USD), trades in two quote
+# currencies (BTC-EUR with the EUR bought), fees on every trade.
 TRADES = [("BTC-USD", "60000", "buy", "0.01"), ("ETH-USD", "3000", "buy", "0.5"),
           ("BTC-USD", "61000", "sell", "0.004"), ("ETH-USD", "3100", "sell", "0.2"),
-          ("EUR-USD", "1.08", "buy", "800"), ("EUR-USD", "1.09", "sell", "300")]  # fmt: skip
+          ("EUR-USD", "1.08", "buy", "800"), ("EUR-USD", "1.09", "sell", "300"),
+          ("BTC-EUR", "56000", "buy", "0.005"), ("BTC-EUR", "56500", "sell", "0.002")]  # fmt: skip
 DEBIT_NORMAL = {"Asset", "Expense"}
 
 

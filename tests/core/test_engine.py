@@ -350,3 +350,32 @@ def test_nav_equals_ledger_nav_across_a_trading_session() -> None:
     cash = balance(e, cash_account_name("USD"))
     held = balance(e, holdings_account_name("BTC"))
     assert e.nav() == cash + held * Decimal("62000")
+
+
+def test_a_book_trades_in_a_second_quote_currency_at_its_rate() -> None:
+    eur_usd, btc_eur = Symbol("EUR", "USD"), Symbol("BTC", "EUR")
+    e = engine(caps=RiskCaps(Decimal(10**6), Decimal(10**6), 10))
+    e.on_tick(Ticker(btc_eur, Decimal("50000"), T0))
+    refused = e.place_order(OrderRequest("x1", btc_eur, OrderSide.BUY, OrderType.MARKET,
+                                         Decimal("0.01")), T0).order  # fmt: skip
+    assert refused.status is OrderStatus.REJECTED
+    assert "ingot mark EUR-USD RATE" in (refused.reason or "")
+    e.on_tick(Ticker(eur_usd, Decimal("1.25"), T0))
+    bought = e.place_order(OrderRequest("e1", eur_usd, OrderSide.BUY, OrderType.MARKET,
+                                        Decimal("1000")), T0).order  # fmt: skip
+    assert bought.status is OrderStatus.FILLED
+    poor = e.place_order(OrderRequest("x2", btc_eur, OrderSide.BUY, OrderType.MARKET,
+                                      Decimal("1")), T0).order  # fmt: skip
+    assert "insufficient EUR" in (poor.reason or "")  # EUR cash, not USD, pays for BTC-EUR
+    filled = e.place_order(OrderRequest("x3", btc_eur, OrderSide.BUY, OrderType.MARKET,
+                                        Decimal("0.01")), T0).order  # fmt: skip
+    assert filled.status is OrderStatus.FILLED
+    # The EUR bought is a position (Holdings:EUR); BTC-EUR settles in Cash:EUR: their sum.
+    held_eur = balance(e, cash_account_name("EUR")) + balance(e, holdings_account_name("EUR"))
+    assert held_eur == Decimal(1000) - filled.cost - filled.fee
+    marks = e.currency_marks()
+    assert marks["BTC"] == Decimal("50000") * Decimal("1.25")  # BTC-EUR at EUR-USD, exactly
+    nav = e.nav()
+    e.on_tick(Ticker(eur_usd, Decimal("1.30"), T0 + timedelta(1)))
+    moved = (held_eur + Decimal("0.01") * Decimal(50000)) * (Decimal("1.30") - Decimal("1.25"))
+    assert e.nav() - nav == moved  # both EUR cash and BTC priced in EUR move with the rate
