@@ -225,6 +225,12 @@ def check_books(session: Session, only: str | None) -> list[BookCheck]:
             report = check_book(conn, name)  # it points the transaction at the book
             report.problems += reconcile_book(conn)
             reports.append(report)
+    config = session.config
+    if config.questdb_ilp_addr is not None and config.questdb_pg_url and reports:
+        from ingot_storage.trading.reconcile import questdb_day_counts
+
+        with database.connect() as conn:  # the market data is shared by every book
+            reports[0].problems += questdb_day_counts(conn, config.questdb_pg_url)
     from ingot_storage.trading.checks import count_inconsistencies
 
     count_inconsistencies(session.config.data_dir, {r.book: len(r.problems) for r in reports})

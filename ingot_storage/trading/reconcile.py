@@ -11,7 +11,8 @@ keeps the log intact. This checks, for the book the connection is pointed at, th
 - every order_history row is what the audit entry at its seq says (the same kind of event, the
   order's entity, every column), and every order entry has its row;
 - every signal is what its `signal_raised` entry says, and every such entry has its signal;
-- each filled order has exactly one ledger transaction, with its quantity, cost and fee.
+- each filled order has exactly one ledger transaction, with its quantity, cost and fee;
+- with QuestDB configured, its daily tick counts are PostgreSQL's (`questdb_day_counts`).
 
 Every inconsistency is reported, naming the row, never only the first.
 """
@@ -19,7 +20,7 @@ Every inconsistency is reported, naming the row, never only the first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -33,7 +34,7 @@ from ingot_core.numbers import loads_json
 from ingot_storage.errors import translate_db_errors
 from ingot_storage.writer.rows import order_entity_id
 
-__all__ = ["reconcile_book"]
+__all__ = ["questdb_day_counts", "reconcile_book"]
 
 _ORDER_KINDS = ("order_open", "order_filled", "order_cancelled", "order_rejected", "order_shadow")
 _AUDITED = sa.text(
@@ -181,3 +182,32 @@ def _fill_problems(
         return [f"{name}: its transaction {tx_id} books quantity {found[0]}, cost {found[1]}, "
                 f"fee {found[2]}; the order says {told[0]}, {told[1]}, {told[2]}"]  # fmt: skip
     return []
+
+
+def questdb_day_counts(conn: Connection, questdb_pg_url: str, table: str = "ticks") -> list[str]:
+    """Every UTC day whose row count in QuestDB's `table` differs from PostgreSQL's (ticks and
+    bars are mirrored to QuestDB); one problem when QuestDB cannot be asked."""
+    import psycopg
+
+    stored = "ohlcv_bars" if table == "ohlcv_bars" else "ticks"
+    query = ("SELECT date_trunc('day', ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', count(*) "
+             f"FROM {stored} GROUP BY 1 ORDER BY 1")  # fmt: skip
+    ours = {day: int(n) for day, n in conn.execute(sa.text(query))}
+    problems = []
+    try:
+        with psycopg.connect(questdb_pg_url, autocommit=True, connect_timeout=3) as quest:
+            for day, count in ours.items():
+                later = day + timedelta(days=1)
+                theirs = quest.execute(
+                    f"SELECT count(*) FROM {table} WHERE timestamp >= %s AND timestamp < %s",
+                    (day, later),
+                ).fetchone()
+                held = int(theirs[0]) if theirs else 0
+                if held != count:
+                    problems.append(f"QuestDB's {table} holds {held:,} rows of {day:%Y-%m-%d}, "
+                                    f"PostgreSQL {count:,}")  # fmt: skip
+    except psycopg.Error as error:
+        text = str(error).strip().splitlines()
+        return [f"QuestDB could not be asked for its {table} counts: "
+                f"{text[0] if text else type(error).__name__}"]  # fmt: skip
+    return problems

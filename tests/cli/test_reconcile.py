@@ -99,3 +99,42 @@ def test_signals_reconcile_and_an_edited_one_is_named(invoke, database_url: URL)
     assert done.exit_code == 1
     problems = json.loads(done.stdout)[0]["problems"]
     assert sum("price is" in p and p.startswith("signal ") for p in problems) == 2
+
+
+def test_questdbs_daily_counts_are_held_to_postgresqls(invoke, database_url: URL, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """QuestDB's PostgreSQL wire answers the same count query; a PostgreSQL database holding
+    a QuestDB-shaped ticks table (a `timestamp` column) stands in for it here."""
+    import sqlalchemy as sa
+
+    rows = [{"symbol": "BTC-USD", "ts": f"2024-01-0{d}T12:00:0{n}+00:00", "price": "100"}
+            for d in (1, 2) for n in range(3)]  # fmt: skip
+    path = tmp_path / "ticks.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert invoke("ingest", "ticks", str(path)).exit_code == 0
+    quest_url = database_url.set(database=database_url.database + "_q")
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{quest_url.database}"')
+    admin.dispose()
+    quest = sa.create_engine(quest_url, poolclass=sa.NullPool)
+    try:
+        with quest.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE ticks (symbol text, seq bigint, price float8, "
+                                 'volume float8, "timestamp" timestamptz)')  # fmt: skip
+            for r in rows[:5]:  # the second day misses one
+                conn.execute(sa.text("INSERT INTO ticks VALUES (:s, 0, 100, NULL, :t)"),
+                             {"s": r["symbol"], "t": r["ts"]})  # fmt: skip
+        env = {"QUESTDB_ILP_ADDR": "127.0.0.1:1",
+               "QUESTDB_PG_URL": quest_url.render_as_string(hide_password=False)
+               .replace("postgresql+psycopg://", "postgresql://")}  # fmt: skip
+        done = invoke("db", "check", "--json", env=env)
+        problems = json.loads(done.stdout)[0]["problems"]
+        assert problems == ["QuestDB's ticks holds 2 rows of 2024-01-02, PostgreSQL 3"]
+        assert done.exit_code == 1
+    finally:
+        quest.dispose()
+        admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT",
+                                 poolclass=sa.NullPool)  # fmt: skip
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{quest_url.database}" WITH (FORCE)')
+        admin.dispose()
