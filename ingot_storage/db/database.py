@@ -202,8 +202,8 @@ def open_database(config: StorageConfig, *, upgrade: bool = True) -> Database:
                               f"{error.strerror}") from None  # fmt: skip
         if upgrade:
             migrations.ensure_head(database.owner_engine)
-            if owner is not None:
-                grant_if_missing(database)
+        if owner is not None:  # the application role's privileges, after any migration
+            grant_if_missing(database)
     except BaseException:
         database.close()
         raise

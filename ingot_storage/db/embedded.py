@@ -254,25 +254,28 @@ class EmbeddedServer:
         while True:
             try:
                 with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-                    _ensure_roles(conn)
-                    exists = conn.execute(
-                        "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+                    # The usual start: the roles there and the database the owner's, at once.
+                    owner = conn.execute(
+                        "SELECT d.datdba::regrole::text, (SELECT count(*) FROM pg_roles WHERE "
+                        "rolname IN (%s, %s)) FROM pg_database d WHERE datname = %s",
+                        (OWNER_ROLE, APP_ROLE, database),
                     ).fetchone()
+                    if database == "postgres" or (owner is not None and owner == (OWNER_ROLE, 2)):
+                        return  # the server's own (the tests' admin) database, or all set
+                    _ensure_roles(conn)
                     name = sql.Identifier(database)
-                    if database == "postgres":  # the server's own (the tests' admin) database
-                        return
-                    if exists is None:
+                    if owner is None:
                         # Another Ingot process may create it first.
                         with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
                                 name, sql.Identifier(OWNER_ROLE)))  # fmt: skip
-                    else:
-                        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-                            name, sql.Identifier(OWNER_ROLE)))  # fmt: skip
+                        return
+                    conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                        name, sql.Identifier(OWNER_ROLE)))  # fmt: skip
                 with psycopg.connect(
                     psycopg.conninfo.make_conninfo(conninfo, dbname=database), autocommit=True
                 ) as conn:
-                    conn.execute(_ADOPT)  # what earlier releases made as postgres
+                    conn.execute(_ADOPT)  # what an earlier release made as postgres
                 return
             except psycopg.OperationalError as error:
                 # A server coming back from a crash refuses connections while it recovers.
