@@ -56,6 +56,9 @@ def test_a_healthy_book_reconciles(invoke) -> None:  # type: ignore[no-untyped-d
          "whose order_history row is missing"),
         ("audit_log", "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log "
          "WHERE event_type = 'transaction_posted')", "has no audit entry"),
+        # An audit row edited by hand: its payload no longer says what the row holds.
+        ("audit_log", "UPDATE audit_log SET payload_text = replace(payload_text, '\"fee\":\"', "
+         "'\"fee\":\"9') WHERE event_type = 'order_filled'", "but its audit entry says 9"),
     ],
 )  # fmt: skip
 def test_a_hand_edit_is_found_and_named(
