@@ -21,6 +21,7 @@ from ingot_storage.config import normalize_database_url  # noqa: E402
 from ingot_storage.db import migrations  # noqa: E402
 from ingot_storage.db.database import create_db_engine  # noqa: E402
 from ingot_storage.db.embedded import EmbeddedServer  # noqa: E402
+from ingot_storage.db.roles import OWNER_ROLE  # noqa: E402
 
 
 @contextmanager
@@ -33,7 +34,8 @@ def bench_database(database_url: str | None) -> Iterator[tuple[sa.Engine, URL, P
         url = normalize_database_url(database_url)
     else:
         server = EmbeddedServer(workdir)
-        url = server.start("ingot_bench")
+        server.start("ingot_bench")
+        url = server.url("ingot_bench", role=OWNER_ROLE)  # the owner: the bench migrates it
     engine = create_db_engine(url, pool_size=3)
     try:
         migrations.upgrade(engine)
