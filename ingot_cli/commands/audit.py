@@ -265,6 +265,7 @@ def check_proof_command(
         )
     except (ValueError, AttributeError) as error:
         typer.echo(f"Proof: INVALID ({error})")
+        report_error(f"the proof does not hold: {str(error)[:300]}")
         raise typer.Exit(EXIT_VERIFY_FAILED) from None
     signer = proof.new if isinstance(proof, ConsistencyProof) else proof.checkpoint
     trust = key_trust(key, strict, signer.key_id, rotations)
@@ -280,6 +281,7 @@ def check_proof_command(
             claim += f", which extends the log of {counted(proof.since.old.size, 'entry')}"
     if problems:
         typer.echo(f"Proof: INVALID ({'; '.join(problems)})")
+        report_error(f"the proof does not hold: {problems[0][:300]}")
         raise typer.Exit(EXIT_VERIFY_FAILED)
     typer.echo(f"Proof: VALID ({claim}, signed by key {signer.key_id})")
 

@@ -251,3 +251,40 @@ def test_fuzz_kraken_answers(body: bytes, status: int) -> None:
         except IngotError as error:  # anything else is a bug: it fails the test
             message = str(error)
         assert len(message) < 1000  # one clear message, never a giant echo
+
+
+@FUZZ
+@given(
+    args=st.sampled_from([
+        ["ticks", "BTC-USD", "--bucket"], ["ticks", "BTC-USD", "--since"],
+        ["ticks", "BTC-USD", "--limit"], ["bars", "BTC-USD", "1h", "--from"],
+        ["db", "prune", "--dry-run", "--older-than"], ["db", "prune", "--dry-run", "--table"],
+        ["strategy", "journal"], ["audit", "prove-consistency"], ["audit", "prove", "1",
+        "--checkpoint"], ["audit", "check-proof", "-", "--key"],
+    ]),
+    value=st.one_of(DATEISH, NUMBERISH, WORDISH),
+)  # fmt: skip
+def test_fuzz_operations_flags(run: Callable, args: list[str], value: str) -> None:
+    run([*args, value])
+
+
+@FUZZ
+@given(
+    path=st.lists(st.sampled_from(["entry", "leaf_index", "tree_size", "audit_path",
+                                   "checkpoint", "kind", "consistency"]), min_size=1, max_size=2),
+    value=st.one_of(st.none(), st.integers(), WORDISH, st.lists(WORDISH, max_size=3),
+                    st.dictionaries(WORDISH, WORDISH, max_size=3)),
+)  # fmt: skip
+def test_fuzz_proof_files(run: Callable, tmp_path: Path, path: list[str], value: object) -> None:
+    made = run(["audit", "prove", "2"])
+    assert made.exit_code == 0, made.output
+    proof = json.loads(made.stdout)
+    target = proof
+    for key in path[:-1]:
+        target = target.setdefault(key, {}) if isinstance(target.get(key), dict) else target
+    target[path[-1]] = value
+    file = tmp_path / "proof.json"
+    file.write_text(json.dumps(proof))
+    checked = run(["audit", "check-proof", str(file)])
+    assert checked.exit_code in (0, 1, 11)
+    assert checked.stdout.startswith("Proof: ") or checked.exit_code == 11

@@ -81,3 +81,13 @@ def test_a_running_feeds_counters_are_seen_from_other_processes(cli_env: dict[st
     assert not published.exists()  # removed at the end
     after = json.loads(_run(env, "status", "--json").stdout)
     assert after["metrics_of"] == "this process"
+
+
+def test_a_bad_address_to_serve_is_refused_in_one_line(invoke) -> None:  # type: ignore[no-untyped-def]
+    for address in ("nonsense", "127.0.0.1:0", "127.0.0.1:70000", ":9464"):
+        refused = invoke("metrics", "--serve", address)
+        assert refused.exit_code == 11, address
+        assert refused.stderr.startswith("error: --serve"), address
+    printed = invoke("metrics")
+    assert printed.exit_code == 0
+    assert "# TYPE persistence_latency_seconds histogram" in printed.stdout
