@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingot_storage.config_urls import without_passwords
 from ingot_storage.errors import StorageError
 
 __all__ = ["PUBLISH_SECONDS", "MetricsPublisher", "Published", "read_published"]
@@ -72,7 +73,8 @@ class MetricsPublisher:
     def publish(self) -> None:
         """Write the snapshot now (a failure is a warning: metrics never stop trading)."""
         try:
-            data = {"pid": os.getpid(), "command": " ".join(["ingot", *sys.argv[1:]])[:200],
+            command = without_passwords(" ".join(["ingot", *sys.argv[1:]]))[:200]
+            data = {"pid": os.getpid(), "command": command,
                     "book": self._book, "database": self._database,
                     "updated_at": datetime.now(UTC).isoformat(), **self._collect(),
                     **{name: extra() for name, extra in self.extras.items()}}  # fmt: skip
