@@ -34,13 +34,20 @@ from ingot_storage.db.database import stream_rows
 from ingot_storage.db.tables import audit_checkpoint, audit_log
 from ingot_storage.errors import ConfigError, db_errors, translate_db_errors
 
+TAIL = 64
+"""How many of the newest checkpoints signing and an opening check look at first."""
+_LINE_BOUND = 4096  # more than one checkpoint's line (about 900 bytes with its note)
+
 __all__ = [
+    "TAIL",
     "Checkpoint",
     "CheckpointFile",
     "checkpoint_due",
     "latest_checkpoint",
     "load_checkpoints",
+    "load_checkpoints_after",
     "load_frontier",
+    "recent_checkpoints",
     "take_checkpoint",
 ]
 
@@ -170,6 +177,25 @@ class CheckpointFile:
             handle.flush()
             os.fsync(handle.fileno())
 
+    def newest(self, count: int = TAIL) -> list[Checkpoint]:
+        """The file's last `count` checkpoints (or fewer), oldest first, read from its end:
+        what signing and an opening check need, whatever the file's length."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return []
+        with open(self.path, "rb") as handle:
+            start = max(0, size - count * _LINE_BOUND)
+            handle.seek(start)
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+        if start > 0:
+            lines = lines[1:]  # the first is cut by the seek
+        kept = [line for line in lines if line.strip()][-count:]
+        try:
+            return [Checkpoint.from_json(line) for line in kept]
+        except ValueError as error:
+            raise ConfigError(str(self.path), f"near its end: {error}") from None
+
     def read(self) -> list[Checkpoint]:
         """Every checkpoint in the file, oldest first; a malformed line is a ConfigError."""
         if not self.path.exists():
@@ -184,6 +210,23 @@ class CheckpointFile:
                 except ValueError as error:
                     raise ConfigError(str(self.path), f"line {number}: {error}") from None
         return checkpoints
+
+
+@translate_db_errors
+def recent_checkpoints(conn: Connection, count: int = TAIL) -> list[Checkpoint]:
+    """The stored checkpoints of most entries, at most `count`, smallest size first."""
+    rows = conn.execute(
+        sa.select(audit_checkpoint).order_by(audit_checkpoint.c.size.desc()).limit(count)
+    ).all()
+    return [_row_to_checkpoint(row) for row in reversed(rows)]
+
+
+@translate_db_errors
+def load_checkpoints_after(conn: Connection, size: int) -> list[Checkpoint]:
+    """The stored checkpoints of more than `size` entries, smallest first."""
+    rows = conn.execute(sa.select(audit_checkpoint).where(audit_checkpoint.c.size > size)
+                        .order_by(audit_checkpoint.c.size))  # fmt: skip
+    return [_row_to_checkpoint(row) for row in rows]
 
 
 @translate_db_errors

@@ -13,11 +13,17 @@ never gets a genuine signature.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import Connection
 
-from ingot_storage.audit.checkpoints import Checkpoint, load_checkpoints, load_frontier
+from ingot_storage.audit.checkpoints import (
+    Checkpoint,
+    load_checkpoints,
+    load_checkpoints_after,
+    load_frontier,
+    recent_checkpoints,
+)
 from ingot_storage.audit.rotation import KeyChain
 from ingot_storage.audit.verify import verify_audit_chain
 from ingot_storage.errors import AuditRefused
@@ -34,18 +40,26 @@ def newest_genuine(checkpoints: Sequence[Checkpoint], keys: KeyChain) -> Checkpo
 
 
 def ensure_extends(
-    conn: Connection, head_size: int, keys: KeyChain, held: Sequence[Checkpoint]
+    conn: Connection,
+    head_size: int,
+    keys: KeyChain,
+    held: Sequence[Checkpoint],
+    all_held: Callable[[], Sequence[Checkpoint]] = tuple,
 ) -> None:
     """Raise AuditRefused unless the log (of `head_size` entries) extends the newest genuine
-    checkpoint among the table's and `held` (the external file's and the signer's memory),
-    signed by the audit keys in their turn."""
-    stored = load_checkpoints(conn)
-    anchor = newest_genuine([*stored, *held], keys)
+    checkpoint among the table's and `held` (the newest of the external file's and the
+    signer's memory), signed by the audit keys in their turn. The newest checkpoints are
+    looked at first; only when none of them is genuine are all of them (`all_held`)."""
+    anchor = newest_genuine([*recent_checkpoints(conn), *held], keys)
+    if anchor is None:
+        anchor = newest_genuine([*load_checkpoints(conn), *all_held()], keys)
     if anchor is not None and anchor.size > head_size:
         raise AuditRefused(f"not signing the audit head: the log holds {head_size:,} entries, "
                            f"the key signed {anchor.size:,}: its tail is gone")  # fmt: skip
-    newer = [c for c in stored if anchor is None or c.size > anchor.size]
-    kept = None if anchor is None else next((c for c in stored if c == anchor), None)
+    after = 0 if anchor is None else anchor.size
+    newer = load_checkpoints_after(conn, after)
+    kept = None if anchor is None else next((c for c in recent_checkpoints(conn) if c == anchor),
+                                            None)  # fmt: skip
     frontier = None if kept is None else load_frontier(conn, kept.size)
     start = None if anchor is None or frontier is None else (anchor, frontier)
     report = verify_audit_chain(conn, checkpoints=newer,

@@ -17,6 +17,7 @@ from ingot_storage.audit.checkpoints import (
     latest_checkpoint,
     load_checkpoints,
     load_frontier,
+    recent_checkpoints,
     take_checkpoint,
 )
 from ingot_storage.audit.guard import ensure_extends
@@ -84,11 +85,12 @@ class AuditTrail:
             if newest is not None and audit_head(conn).size <= newest.size:
                 return None  # nothing to sign: the key is not even read
         signer = self.signer
-        held = [*self.external.read(), *self.memory.read()]
+        held = [*self.external.newest(), *self.memory.newest()]
         keys = self.keys() or KeyChain((signer.public_key,), ())
 
         def guard(conn: Connection, size: int) -> None:
-            ensure_extends(conn, size, keys, held)
+            ensure_extends(conn, size, keys, held,
+                           lambda: [*self.external.read(), *self.memory.read()])  # fmt: skip
 
         return take_checkpoint(self.database.engine, signer, self.external, now, guard=guard,
                                memory=self.memory, origin=self.origin)  # fmt: skip
@@ -205,10 +207,11 @@ class AuditTrail:
         the same however long the log. With no such checkpoint, the whole log."""
         trusted = self.keys()
         allows = trusting_keys(trusted) or (lambda _: True)
-        external, remembered = self.external.read(), self.memory.read()
+        # The newest of each: what is checked costs the same however long the history.
+        external, remembered = self.external.newest(), self.memory.newest()
         pinned = {(c.size, c.root, c.chain_hash) for c in [*external, *remembered]}
         with self.database.connect() as conn:
-            stored = load_checkpoints(conn)
+            stored = recent_checkpoints(conn)
             start = next(
                 (
                     c

@@ -400,3 +400,28 @@ def test_every_checkpoint_is_also_a_signed_note_that_says_the_same(trail) -> Non
     lines = checkpoint.note.split("\n")
     resigned = replace(checkpoint, note="\n".join([*lines[:-2], lines[-2][:-8] + "AAAAAAA=", ""]))
     assert not resigned.signature_valid()
+
+
+def test_signing_reads_only_the_newest_checkpoints_and_falls_back_when_none_is_genuine(
+    trail, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from ingot_storage.audit.checkpoints import TAIL, CheckpointFile
+
+    database, audit = trail
+    append_events(database.engine, 5)
+    first = audit.checkpoint()
+    assert first is not None
+    long = CheckpointFile(tmp_path / "long.jsonl")
+    for _ in range(TAIL * 3):
+        long.append(first)
+    assert len(long.newest()) == TAIL
+    assert long.newest()[-1] == first
+    assert CheckpointFile(tmp_path / "none.jsonl").newest() == []
+    # A forged newest line (another key) in both files: signing still finds the genuine one.
+    from dataclasses import replace
+
+    forged = replace(first, public_key=bytes(32), signature=bytes(64), note=None)
+    for kept in (audit.external, audit.memory):
+        kept.append(forged)
+    append_events(database.engine, 3, start=6)
+    assert audit.checkpoint() is not None
