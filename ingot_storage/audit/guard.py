@@ -50,7 +50,8 @@ def ensure_extends(
     checkpoint among the table's and `held` (the newest of the external file's and the
     signer's memory), signed by the audit keys in their turn. The newest checkpoints are
     looked at first; only when none of them is genuine are all of them (`all_held`)."""
-    anchor = newest_genuine([*recent_checkpoints(conn), *held], keys)
+    recent = recent_checkpoints(conn)
+    anchor = newest_genuine([*recent, *held], keys)
     if anchor is None:
         anchor = newest_genuine([*load_checkpoints(conn), *all_held()], keys)
     if anchor is not None and anchor.size > head_size:
@@ -58,8 +59,7 @@ def ensure_extends(
                            f"the key signed {anchor.size:,}: its tail is gone")  # fmt: skip
     after = 0 if anchor is None else anchor.size
     newer = load_checkpoints_after(conn, after)
-    kept = None if anchor is None else next((c for c in recent_checkpoints(conn) if c == anchor),
-                                            None)  # fmt: skip
+    kept = None if anchor is None else next((c for c in recent if c == anchor), None)
     frontier = None if kept is None else load_frontier(conn, kept.size)
     start = None if anchor is None or frontier is None else (anchor, frontier)
     report = verify_audit_chain(conn, checkpoints=newer,

@@ -43,16 +43,23 @@ class RolledBar:
         return self.parts == self.expected
 
 
-_ROLL = """
+# Every query: buckets open at whole multiples of their width since the epoch (a bar's rule),
+# and the period is [since, until), either end open.
+_BUCKET = "to_timestamp(floor(extract(epoch FROM ts) / :width)::bigint * :width) AS bucket"
+_PERIOD = (
+    "AND (CAST(:since AS timestamptz) IS NULL OR ts >= :since) "
+    "AND (CAST(:until AS timestamptz) IS NULL OR ts < :until)"
+)
+
+_ROLL = f"""
 SELECT bucket,
        (array_agg(open ORDER BY ts))[1] AS open, max(high) AS high, min(low) AS low,
        (array_agg(close ORDER BY ts DESC))[1] AS close, sum(volume) AS volume,
        sum(trade_count) AS trades, count(*) AS parts
-FROM (SELECT *, to_timestamp(floor(extract(epoch FROM ts) / :width)::bigint * :width) AS bucket
+FROM (SELECT *, {_BUCKET}
       FROM ohlcv_bars
       WHERE symbol = :symbol AND interval = :source
-        AND (CAST(:since AS timestamptz) IS NULL OR ts >= :since)
-        AND (CAST(:until AS timestamptz) IS NULL OR ts < :until)) AS finer
+        {_PERIOD}) AS finer
 GROUP BY bucket ORDER BY bucket DESC LIMIT :limit
 """
 
@@ -106,7 +113,7 @@ class TickBucket:
     p99: Decimal
 
 
-_BUCKETS = """
+_BUCKETS = f"""
 SELECT bucket, count(*) AS n,
        (array_agg(price ORDER BY ts, seq))[1] AS first,
        (array_agg(price ORDER BY ts DESC, seq DESC))[1] AS last,
@@ -115,11 +122,10 @@ SELECT bucket, count(*) AS n,
        percentile_disc(0.50) WITHIN GROUP (ORDER BY price) AS p50,
        percentile_disc(0.95) WITHIN GROUP (ORDER BY price) AS p95,
        percentile_disc(0.99) WITHIN GROUP (ORDER BY price) AS p99
-FROM (SELECT *, to_timestamp(floor(extract(epoch FROM ts) / :width)::bigint * :width) AS bucket
+FROM (SELECT *, {_BUCKET}
       FROM ticks
       WHERE symbol = :symbol
-        AND (CAST(:since AS timestamptz) IS NULL OR ts >= :since)
-        AND (CAST(:until AS timestamptz) IS NULL OR ts < :until)) AS inside
+        {_PERIOD}) AS inside
 GROUP BY bucket ORDER BY bucket DESC LIMIT :limit
 """
 
@@ -167,11 +173,10 @@ def ratio(total: Decimal, count: Decimal | int) -> Decimal:
         return (Decimal(total) / Decimal(count)).quantize(MEAN_PLACES, ROUND_HALF_EVEN)
 
 
-_TICKS = """
+_TICKS = f"""
 SELECT ts, price, volume, seq FROM ticks
 WHERE symbol = :symbol
-  AND (CAST(:since AS timestamptz) IS NULL OR ts >= :since)
-  AND (CAST(:until AS timestamptz) IS NULL OR ts < :until)
+  {_PERIOD}
 ORDER BY ts DESC, seq DESC LIMIT :limit
 """
 
