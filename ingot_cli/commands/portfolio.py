@@ -32,8 +32,7 @@ def status(session: Session) -> Status:
         nav, missing = None, error.codes
     worker = session.worker
     metrics = worker.metrics() if worker is not None else WorkerMetrics()
-    logged, spill_bytes = session.trading.tradelog_status()
-    tradelog = {**(logged.__dict__ if logged is not None else {}), "spill_bytes": spill_bytes}
+    tradelog = session.trading.counters()["tradelog"]
     source, feed = "this process", None
     if worker is None:  # the process trading the book, when one does, has the live counters
         from ingot_storage.trading.published import read_published

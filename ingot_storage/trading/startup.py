@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ingot_storage.config import StorageConfig
 from ingot_storage.db.database import Database
@@ -299,13 +299,14 @@ class TradingBook:
             from ingot_storage.trading.published import MetricsPublisher
 
             database, folder = self.database, self.config.data_dir  # others see it live
-            publisher = MetricsPublisher(folder, database.book, database.identity, self._published)
+            publisher = MetricsPublisher(folder, database.book, database.identity, self.counters)
             self.publisher = publisher.start()
             return engine
         return self.engine
 
-    def _published(self) -> dict[str, object]:
-        """What the publisher writes: the worker's and the trade log writer's counters."""
+    def counters(self) -> dict[str, Any]:
+        """This process's worker and trade log writer counters as data (`ingot status`, and
+        what the publisher writes for other processes)."""
         m = self._worker.metrics() if self._worker is not None else None
         logged, spill = self.tradelog_status()
         return {
